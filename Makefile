@@ -1,0 +1,37 @@
+# costlib: `make lab` and `make test` set everything up on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# The CPU build of torch keeps the test install small here; on a GPU server a plain
+# `pip install torch` (or TORCH_SPEC=torch) takes the CUDA build the probe wants.
+TORCH_SPEC ?= torch==2.13.0
+SCENARIO ?= data/scenarios/default.yaml
+
+.PHONY: help venv test lint lab bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q "$(TORCH_SPEC)"
+	$(BIN)/pip install -q -e ".[probe,lab,dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)  ## create the environment in .venv
+
+lint: $(STAMP)  ## ruff
+	$(BIN)/ruff check costlib tests benchmarks
+
+test: $(STAMP) lint  ## create the environment and run the whole suite
+	$(BIN)/python -m pytest
+
+lab: $(STAMP)  ## create the environment and open JupyterLab on the overview notebook
+	$(BIN)/jupyter lab notebooks/00_overview.ipynb
+
+bench: $(STAMP)  ## run the speed benchmarks (they print figures)
+	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:  ## remove the environment and caches
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info

@@ -1,0 +1,291 @@
+"""The data catalog: dated, sourced tables in ``data/*.csv``, validated on load.
+
+Every row of every table has ``name, value, low, high, unit, source, as_of`` (and an
+optional ``note``) plus a few columns of its own table (``TABLES`` lists them). A blank
+``low`` or ``high`` means the source gives a single figure. ``as_of`` is a date, or a
+month or year where the source gives no more (``2026``, ``2026-05``, ``2026-05-19``).
+
+A user's own quotes (a client's negotiated price) live in a CSV of their own with a
+``table`` column: a row whose name exists overrides the fields it fills in; a new name
+adds a row. The shipped tables are never edited.
+
+Rows older than ``stale_after_days`` are flagged (``Entry.stale``), never hidden.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from costlib.errors import InputError
+
+REQUIRED_COLUMNS = ("name", "value", "low", "high", "unit", "source", "as_of")
+OPTIONAL_COLUMNS = ("note",)
+# Table-specific columns: None means any non-empty text, a set lists the allowed values,
+# float means an optional non-negative number.
+TABLES: dict[str, dict[str, object]] = {
+    "api_prices": {
+        "provider": None, "model": None, "resolution": re.compile(r"^\d+x\d+$"),
+        "pricing": {"per_image", "per_megapixel"}, "batch_support": {"yes", "no"},
+    },
+    "api_latency": {"family": None, "metric": None},
+    "api_terms": {
+        "kind": {"discount", "rate_limit", "tier_fee", "overhead", "surcharge", "fee"},
+        "min_images_per_month": float,
+    },
+    "gpu_rental": {
+        "gpu": None, "billing": {"hourly", "monthly"}, "market": {"on_demand", "reserved", "spot"},
+    },
+    "gpu_hardware": {
+        "gpu": None,
+        "quantity": {"purchase_usd", "power_cooling_usd_per_year", "board_watts",
+                     "peak_bf16_tflops"},
+    },
+    "throughput": {"gpu": None, "model": None, "basis": None},
+    "labor": {},
+    "overheads": {},
+    "assumptions": {},
+    "use_cases": {"use_case": None, "quantity": None},
+}
+DEFAULT_STALE_AFTER_DAYS = 365
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
+_AS_OF = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
+
+
+def data_dir() -> Path:
+    """The folder of the shipped tables and preset scenarios (works from a wheel too)."""
+    return Path(str(resources.files("costlib.data")))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One sourced figure.
+
+    value, low, high : float  The figure and the range the source gives. [unit]
+    as_of : str  Date of the figure (year, month or day).
+    extra : dict  The table's own columns (gpu, model, provider, ...).
+    overridden : bool  True where a user's quotes file set this row.
+    stale : bool  True where the figure is older than the catalog's threshold.
+    """
+
+    table: str
+    name: str
+    value: float
+    low: float
+    high: float
+    unit: str
+    source: str
+    as_of: str
+    note: str = ""
+    extra: dict = field(default_factory=dict)
+    overridden: bool = False
+    age_days: int = 0
+    stale: bool = False
+
+
+def parse_as_of(text: str) -> dt.date:
+    """The first day of the period an ``as_of`` string names (so age is never understated)."""
+    m = _AS_OF.match(text.strip())
+    if not m:
+        raise ValueError("must be a date YYYY, YYYY-MM or YYYY-MM-DD")
+    year, month, day = int(m[1]), int(m[2] or 1), int(m[3] or 1)
+    return dt.date(year, month, day)
+
+
+def _number(text: str, column: str, where: str, blank: float | None = None) -> float:
+    text = text.strip()
+    if text == "" and blank is not None:
+        return blank
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"{where}, column '{column}': {text!r} is not allowed; "
+                         "must be a number") from None
+    if not math.isfinite(value) or value < 0:
+        raise InputError(f"{where}, column '{column}': {text!r} is not allowed; "
+                         "must be a finite number >= 0")
+    return value
+
+
+def _entry(table: str, raw: dict[str, str], where: str, today: dt.date,
+           stale_after_days: int, overridden: bool = False) -> Entry:
+    """Validate one raw CSV row into an Entry; errors name the place and the column."""
+    def bad(column: str, allowed: str) -> InputError:
+        return InputError(f"{where}, column '{column}': {raw.get(column)!r} is not allowed; "
+                          f"{allowed}")
+
+    name = (raw.get("name") or "").strip()
+    if not _NAME.match(name):
+        raise bad("name", "must be lower-case letters, digits, '_' or '-'")
+    value = _number(raw.get("value") or "", "value", where)
+    low = _number(raw.get("low") or "", "low", where, blank=value)
+    high = _number(raw.get("high") or "", "high", where, blank=value)
+    if not low <= value <= high:
+        raise bad("value", f"must lie within low..high ({low:g}..{high:g})")
+    for column in ("unit", "source"):
+        if not (raw.get(column) or "").strip():
+            raise bad(column, "must not be empty")
+    as_of = (raw.get("as_of") or "").strip()
+    try:
+        as_of_date = parse_as_of(as_of)
+    except ValueError as e:
+        raise bad("as_of", str(e)) from None
+    if as_of_date > today:
+        raise bad("as_of", f"must not be after today ({today.isoformat()})")
+    extra: dict[str, object] = {}
+    for column, rule in TABLES[table].items():
+        text = (raw.get(column) or "").strip()
+        if rule is float:
+            extra[column] = _number(text, column, where, blank=math.nan)
+        elif rule is None:
+            if not text:
+                raise bad(column, "must not be empty")
+            extra[column] = text
+        elif isinstance(rule, re.Pattern):
+            if not rule.match(text):
+                raise bad(column, f"must match {rule.pattern}")
+            extra[column] = text
+        else:
+            if text not in rule:
+                raise bad(column, f"must be one of {', '.join(sorted(rule))}")
+            extra[column] = text
+    age = (today - as_of_date).days
+    return Entry(table, name, value, low, high, raw["unit"].strip(), raw["source"].strip(),
+                 as_of, (raw.get("note") or "").strip(), extra, overridden, age,
+                 age > stale_after_days)
+
+
+def _read_csv(path: Path, allowed_columns: set[str], required: tuple[str, ...]):
+    """Rows of a CSV as dicts, checking the header; yields (line number, row)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise InputError(f"{path}: cannot be read ({e.strerror})") from None
+    reader = csv.DictReader(text.splitlines())
+    header = reader.fieldnames or []
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise InputError(f"{path}: column '{missing[0]}' is missing; "
+                         f"required columns are {', '.join(required)}")
+    unknown = [c for c in header if c not in allowed_columns]
+    if unknown:
+        raise InputError(f"{path}: column '{unknown[0]}' is not allowed; "
+                         f"allowed columns are {', '.join(sorted(allowed_columns))}")
+    for line, row in enumerate(reader, start=2):
+        if None in row or any(v is None for v in row.values()):
+            raise InputError(f"{path}: row {line} has {len(header)} columns expected "
+                             "but a different count")
+        yield line, row
+
+
+class Catalog:
+    """All tables, by ``(table, name)``; look rows up with :meth:`get` or :meth:`rows`."""
+
+    def __init__(self, entries: dict[tuple[str, str], Entry], stale_after_days: int):
+        self.entries = entries
+        self.stale_after_days = stale_after_days
+
+    def get(self, table: str, name: str, field: str | None = None) -> Entry:
+        """The row ``name`` of ``table``; the error names ``field`` (the place that asked
+        for the row, if given) and lists the valid names."""
+        if table not in TABLES:
+            raise InputError(f"table: {table!r} is not allowed; must be one of "
+                             f"{', '.join(TABLES)}")
+        try:
+            return self.entries[(table, name)]
+        except KeyError:
+            valid = ", ".join(n for t, n in self.entries if t == table)
+            where = f"{field}: {name!r} is not allowed; must name a row of {table}" if field \
+                else f"{table}: {name!r} is not a known row; must be one of"
+            raise InputError(f"{where} ({valid})" if field else f"{where} {valid}") from None
+
+    def value(self, table: str, name: str) -> float:
+        """The value of one row, in its unit."""
+        return self.get(table, name).value
+
+    def rows(self, table: str | None = None, **extra) -> list[Entry]:
+        """Rows of one table (or all), filtered by the table's own columns."""
+        if table is not None and table not in TABLES:
+            raise InputError(f"table: {table!r} is not allowed; must be one of "
+                             f"{', '.join(TABLES)}")
+        return [e for (t, _), e in self.entries.items()
+                if (table is None or t == table)
+                and all(e.extra.get(k) == v for k, v in extra.items())]
+
+    def stale(self) -> list[Entry]:
+        """Rows older than the threshold."""
+        return [e for e in self.entries.values() if e.stale]
+
+    def to_frame(self, table: str | None = None):
+        """The rows as a pandas DataFrame (pandas imported only here)."""
+        import pandas as pd
+
+        records = [{"table": e.table, "name": e.name, "value": e.value, "low": e.low,
+                    "high": e.high, "unit": e.unit, "source": e.source, "as_of": e.as_of,
+                    "age_days": e.age_days, "stale": e.stale, "overridden": e.overridden,
+                    "note": e.note, **e.extra} for e in self.rows(table)]
+        return pd.DataFrame.from_records(records)
+
+
+def load_catalog(quotes: str | Path | None = None, *, directory: str | Path | None = None,
+                 stale_after_days: int = DEFAULT_STALE_AFTER_DAYS,
+                 today: dt.date | None = None) -> Catalog:
+    """Load and validate every table, then apply a user's quotes file.
+
+    Parameters
+    ----------
+    quotes : path, optional
+        CSV of the user's own figures with a ``table`` column (see module docstring).
+    directory : path, optional
+        Folder of the tables; the shipped ``data/`` by default.
+    stale_after_days : int
+        Rows older than this are flagged stale. [days]
+    today : date, optional
+        The date ages are counted to (today by default).
+    """
+    if not isinstance(stale_after_days, int) or stale_after_days < 0:
+        raise InputError(f"stale_after_days: {stale_after_days!r} is not allowed; "
+                         "must be a whole number of days >= 0")
+    today = today or dt.date.today()
+    folder = Path(directory) if directory is not None else data_dir()
+    entries: dict[tuple[str, str], Entry] = {}
+    for table, own in TABLES.items():
+        path = folder / f"{table}.csv"
+        allowed = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS) | set(own)
+        for line, raw in _read_csv(path, allowed, REQUIRED_COLUMNS + tuple(own)):
+            e = _entry(table, raw, f"{path.name}: row {line}", today, stale_after_days)
+            if (table, e.name) in entries:
+                raise InputError(f"{path.name}: row {line}, column 'name': {e.name!r} is not "
+                                 "allowed; names must be unique within a table")
+            entries[(table, e.name)] = e
+    if quotes is not None:
+        _apply_quotes(entries, Path(quotes), today, stale_after_days)
+    return Catalog(entries, stale_after_days)
+
+
+def _apply_quotes(entries: dict, path: Path, today: dt.date, stale_after_days: int) -> None:
+    """Override or add rows from a user's quotes file (see module docstring)."""
+    allowed = ({"table"} | set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
+               | {c for own in TABLES.values() for c in own})
+    for line, raw in _read_csv(path, allowed, ("table", "name", "value", "source", "as_of")):
+        where = f"{path.name}: row {line}"
+        table = raw["table"].strip()
+        if table not in TABLES:
+            raise InputError(f"{where}, column 'table': {table!r} is not allowed; "
+                             f"must be one of {', '.join(TABLES)}")
+        given = {k: v for k, v in raw.items() if v is not None and v.strip() != ""}
+        base = entries.get((table, raw["name"].strip()))
+        if base is not None:
+            # A quoted value without its own range is a point: the shipped range is dropped.
+            merged = {"name": base.name, "unit": base.unit,
+                      **{k: "" if v != v else str(v) for k, v in base.extra.items()}, **given}
+        else:
+            merged = given
+        entry = _entry(table, merged, where, today, stale_after_days, overridden=True)
+        entries[(table, entry.name)] = entry
+

@@ -1,0 +1,273 @@
+"""The ``costlib`` command: evaluate, breakeven, catalog and probe.
+
+Every bad input ends in one line on stderr, ``costlib: error: ...``, and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import io
+import json
+import math
+import re
+import sys
+from pathlib import Path
+
+from costlib.errors import InputError
+
+FORMATS = ("table", "json", "csv")
+
+
+def _scenario_path(text: str) -> Path:
+    """A scenario file, or the name of a preset shipped in data/scenarios."""
+    from costlib.scenario import preset_path
+
+    path = Path(text)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return path
+    return preset_path(text)
+
+
+def _model(args):
+    from costlib.scenario import load_scenario, resolve
+
+    model = resolve(load_scenario(_scenario_path(args.scenario)))
+    if getattr(args, "throughput", None):
+        model = apply_probe_result(model, args.throughput, args.apply_to)
+    return model
+
+
+def _gpu_key(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def apply_probe_result(model, path: str, apply_to: list[str] | None = None):
+    """Replace the throughput of local options with a probe's measurement.
+
+    By default it applies to every rented or owned option whose GPU matches the GPU the
+    probe ran on (``rtx4090`` matches ``NVIDIA GeForce RTX 4090``); ``apply_to`` names
+    options explicitly.
+    """
+    from costlib.probe.result import read_result
+    from costlib.scenario import Input
+
+    result = read_result(path)
+    measured = _gpu_key(result.gpu_name)
+    local = [n for n, o in model.options.items() if o.kind in ("rented", "owned")]
+    if apply_to:
+        for name in apply_to:
+            if name not in local:
+                raise InputError(f"--apply-to: {name!r} is not allowed; must be a rented or "
+                                 f"owned option of the scenario ({', '.join(local)})")
+        targets = apply_to
+    else:
+        targets = [n for n in local
+                   if all(part in measured for part in
+                          re.findall(r"[a-z]+\d+|\d+gb", model.structure[f"options.{n}.gpu"]))]
+        if not targets:
+            raise InputError(f"--throughput: no option of this scenario runs on "
+                             f"{result.gpu_name!r}; name one with --apply-to "
+                             f"({', '.join(local)})")
+    if result.model.removesuffix("-tiny") != model.scenario.workload.model \
+            or result.model.endswith("-tiny"):
+        print(f"costlib: warning: the probe measured {result.model!r} but the scenario "
+              f"generates {model.scenario.workload.model!r}", file=sys.stderr)
+    source = f"probe result {Path(path).name} ({result.gpu_name}, {result.preset})"
+    return model.with_inputs([
+        Input(f"options.{n}.images_per_hour", result.best_images_per_hour,
+              result.best_images_per_hour, result.best_images_per_hour, "images/h", source,
+              result.measured_at[:10], overridden=True)
+        for n in targets])
+
+
+def _fmt_usd(x: float) -> str:
+    if not math.isfinite(x):
+        return "inf"
+    if x == 0:
+        return "0"
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.4f}" if abs(x) < 1 else f"{x:,.2f}"
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                       for i, (c, w) in enumerate(zip(r, widths, strict=True))) for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _stale_warning(model) -> None:
+    stale = [i for i in model.inputs.values() if i.stale]
+    if stale:
+        names = ", ".join(f"{i.path} ({i.as_of})" for i in stale[:5])
+        more = f" and {len(stale) - 5} more" if len(stale) > 5 else ""
+        print(f"costlib: warning: {len(stale)} input(s) older than "
+              f"{model.scenario.stale_after_days} days: {names}{more}", file=sys.stderr)
+
+
+def cmd_evaluate(args) -> int:
+    from costlib.tco import COST_AREAS, evaluate
+
+    model = _model(args)
+    result = evaluate(model)
+    _stale_warning(model)
+    if args.format == "json":
+        print(json.dumps(result, indent=2, allow_nan=True))
+    elif args.format == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["option", "kind", "gpus", "monthly_usd", "usd_per_image",
+                         "usd_per_approved", "upfront_usd", "horizon_usd", "npv_usd",
+                         *COST_AREAS])
+        for r in result["options"]:
+            writer.writerow([r["name"], r["kind"], r["gpus"], r["monthly_usd"],
+                             r["usd_per_image"], r["usd_per_approved"], r["upfront_usd"],
+                             r["horizon_usd"], r["npv_usd"], *r["by_area"].values()])
+        print(out.getvalue(), end="")
+    else:
+        months = result["horizon_months"]
+        rows = [["option", "kind", "GPUs", "USD/month", "USD/image", "USD/approved",
+                 "upfront USD", f"{months}-month USD"]]
+        for r in sorted(result["options"], key=lambda r: r["monthly_usd"]):
+            rows.append([r["label"], r["kind"], f"{r['gpus']:g}", _fmt_usd(r["monthly_usd"]),
+                         _fmt_usd(r["usd_per_image"]), _fmt_usd(r["usd_per_approved"]),
+                         _fmt_usd(r["upfront_usd"]), _fmt_usd(r["horizon_usd"])])
+        print(f"{result['scenario']}: {result['images_per_month']:,.0f} images/month, "
+              f"{result['approved_per_month']:,.0f} approved")
+        print(_table(rows))
+        print(f"cheapest per month: {result['cheapest']}")
+    return 0
+
+
+def cmd_breakeven(args) -> int:
+    from costlib.breakeven import breakeven_images_per_month, flip_value, payback_months
+    from costlib.tco import monthly_cost_usd
+
+    model = _model(args)
+    a, b = (model.option(n) for n in args.between)
+    _stale_warning(model)
+    if args.vary:
+        value = flip_value(model, args.vary, args.between[0], args.between[1], args.low,
+                           args.high)
+        unit = model.inputs[args.vary].unit
+        result = {"between": args.between, "vary": args.vary,
+                  "base_value": model.inputs[args.vary].value, "flip_value": value,
+                  "unit": unit}
+        text = (f"{args.vary} = {value:.6g} {unit} flips the cheaper of {args.between[0]} "
+                f"and {args.between[1]} (now {result['base_value']:.6g})"
+                if math.isfinite(value) else
+                f"no flip of {args.vary} within its search range")
+    else:
+        volume = breakeven_images_per_month(a, b, model.workload, model.ops)
+        w = dataclasses.replace(model.workload, images_per_month=volume) \
+            if math.isfinite(volume) else model.workload
+        result = {"between": args.between, "breakeven_images_per_month": volume,
+                  "monthly_usd_at_breakeven": [float(monthly_cost_usd(o, w, model.ops))
+                                               for o in (a, b)]
+                  if math.isfinite(volume) else None}
+        for owned, other in ((a, b), (b, a)):
+            if owned.kind in ("owned", "hybrid"):
+                result["payback_months"] = float(payback_months(owned, other, model.workload,
+                                                                model.ops))
+        text = (f"break-even between {args.between[0]} and {args.between[1]}: "
+                + (f"{volume:,.0f} images/month" if math.isfinite(volume)
+                   else "none (one option is cheaper at every volume up to 1e9/month)"))
+        if "payback_months" in result:
+            text += f"; hardware pays back in {result['payback_months']:.1f} months"
+    print(json.dumps(result, indent=2) if args.format == "json" else text)
+    return 0
+
+
+def cmd_catalog(args) -> int:
+    from costlib.catalog import TABLES, load_catalog
+
+    catalog = load_catalog(args.quotes, stale_after_days=args.stale_after)
+    entries = catalog.rows(args.table)
+    if args.format == "json":
+        print(json.dumps([dataclasses.asdict(e) for e in entries], indent=2, default=str))
+        return 0
+    if args.format == "csv":
+        print(catalog.to_frame(args.table).to_csv(index=False), end="")
+        return 0
+    for table in [args.table] if args.table else TABLES:
+        rows = [["name", "value", "low-high", "unit", "as of", "age", "source"]]
+        for e in (e for e in entries if e.table == table):
+            flag = " STALE" if e.stale else ""
+            flag += " QUOTE" if e.overridden else ""
+            rows.append([e.name, f"{e.value:g}",
+                         f"{e.low:g}-{e.high:g}" if e.low != e.high else "",
+                         e.unit, e.as_of, f"{e.age_days}d{flag}", e.source[:60]])
+        print(f"\n[{table}]")
+        print(_table(rows))
+    stale = catalog.stale()
+    if stale:
+        print(f"\n{len(stale)} row(s) older than {args.stale_after} days are marked STALE.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from costlib import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="costlib",
+        description="Compare managed image-generation APIs, rented GPUs, owned GPUs and "
+                    "hybrids for one workload. SCENARIO is a YAML file or a preset name.")
+    parser.add_argument("--version", action="version", version=f"costlib {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ev = sub.add_parser("evaluate", help="monthly cost of every option of a scenario",
+                        description="Monthly cost by cost area, per image and per approved "
+                                    "asset, for every option of the scenario.")
+    ev.add_argument("scenario", metavar="SCENARIO")
+    ev.add_argument("--format", choices=FORMATS, default="table")
+    ev.add_argument("--throughput", metavar="RESULT.json",
+                    help="a probe result whose measured images/hour replaces the catalog's")
+    ev.add_argument("--apply-to", action="append", metavar="OPTION",
+                    help="option the probe result applies to (repeatable); default: every "
+                         "option on the probed GPU")
+    ev.set_defaults(func=cmd_evaluate)
+
+    be = sub.add_parser("breakeven", help="break-even volume, payback, or an input's flip value",
+                        description="Volume at which the cheaper of two options changes, the "
+                                    "payback month of a purchase, or with --vary the value of "
+                                    "one input at which the cheaper option changes.")
+    be.add_argument("scenario", metavar="SCENARIO")
+    be.add_argument("--between", nargs=2, required=True, metavar=("A", "B"))
+    be.add_argument("--vary", metavar="FIELD",
+                    help="input path, e.g. options.replicate_sdxl.usd_per_image")
+    be.add_argument("--low", type=float, help="lower end of the --vary search")
+    be.add_argument("--high", type=float, help="upper end of the --vary search")
+    be.add_argument("--format", choices=("text", "json"), default="text")
+    be.add_argument("--throughput", metavar="RESULT.json")
+    be.add_argument("--apply-to", action="append", metavar="OPTION")
+    be.set_defaults(func=cmd_breakeven)
+
+    ca = sub.add_parser("catalog", help="the sourced data tables, with source and age",
+                        description="Rows of the data catalog with their source and age; "
+                                    "stale rows are marked.")
+    ca.add_argument("table", nargs="?", metavar="TABLE")
+    ca.add_argument("--quotes", metavar="QUOTES.csv", help="your own figures overriding rows")
+    ca.add_argument("--stale-after", type=int, default=365, metavar="DAYS")
+    ca.add_argument("--format", choices=FORMATS, default="table")
+    ca.set_defaults(func=cmd_catalog)
+
+    from costlib.probe.cli import register
+
+    register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as e:
+        print(f"costlib: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

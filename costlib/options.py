@@ -1,0 +1,183 @@
+"""Deployment options, the workload and the operations assumptions as frozen dataclasses.
+
+Numeric fields are floats or numpy arrays that broadcast together: a Monte Carlo sample or
+a grid of volumes is one set of arrays, evaluated by :mod:`costlib.tco` in one call.
+Units are in the field names and in brackets in the docstrings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+HOURS_PER_MONTH = 730.0  # 8,760 h / 12 months
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What the team generates each month.
+
+    images_per_month : float  Generated images (every output, approved or not). [images/month]
+    outputs_per_approved : float  Outputs generated per approved asset, >= 1. [images/asset]
+    peak_factor : float  Busiest hour's rate over the mean hourly rate, >= 1. [ratio]
+    megapixels_per_image : float  Output size, e.g. 1.05 for 1024x1024. [MP]
+    review_minutes_per_asset : float  Review time per approved asset. [min/asset]
+    reviewer_hourly_usd : float  Cost of review labor. [USD/h]
+    stored_mb_per_image : float  Stored size of a generated image. [MB]
+    retention_months : float  Months a generated image stays stored. [months]
+    delivered_mb_per_image : float  Size served to viewers. [MB]
+    views_per_approved : float  Times each approved asset is downloaded. [views]
+    storage_usd_per_gb_month : float  Object storage price. [USD/GB-month]
+    egress_usd_per_gb : float  CDN egress price. [USD/GB]
+    cache_hit_rate : float  Share of requests served from a cache with no generation. [0-1]
+    """
+
+    images_per_month: float
+    outputs_per_approved: float = 1.0
+    peak_factor: float = 1.0
+    megapixels_per_image: float = 1.048576
+    review_minutes_per_asset: float = 0.0
+    reviewer_hourly_usd: float = 0.0
+    stored_mb_per_image: float = 0.0
+    retention_months: float = 1.0
+    delivered_mb_per_image: float = 0.0
+    views_per_approved: float = 0.0
+    storage_usd_per_gb_month: float = 0.0
+    egress_usd_per_gb: float = 0.0
+    cache_hit_rate: float = 0.0
+
+
+@dataclass(frozen=True)
+class Operations:
+    """People and overheads a deployment needs, by kind.
+
+    devops_hours_per_month : float  Operating self-hosted GPUs. [h/month]
+    engineer_hourly_usd : float  Rate for DevOps, integration and vendor work. [USD/h]
+    ml_engineer_fte : float  Share of a full-time ML infrastructure engineer. [FTE]
+    ml_engineer_usd_per_month : float  Fully loaded cost of that engineer. [USD/month]
+    setup_weeks : float  Initial serving setup effort of one engineer. [weeks]
+    amortization_months : float  Months the setup effort is spread over. [months]
+    monitoring_usd_per_month : float  Monitoring and security tooling when self-hosting. [USD/month]
+    backup_copies : float  Extra stored copies when self-hosting. [copies]
+    downtime_allowance : float  Downtime cost as a share of compute cost. [0-1]
+    api_integration_hours_per_month : float  Engineering on an API integration. [h/month]
+    vendor_management_hours_per_month : float  Vendor management and monitoring. [h/month]
+    """
+
+    devops_hours_per_month: float = 0.0
+    engineer_hourly_usd: float = 0.0
+    ml_engineer_fte: float = 0.0
+    ml_engineer_usd_per_month: float = 0.0
+    setup_weeks: float = 0.0
+    amortization_months: float = 36.0
+    monitoring_usd_per_month: float = 0.0
+    backup_copies: float = 0.0
+    downtime_allowance: float = 0.0
+    api_integration_hours_per_month: float = 0.0
+    vendor_management_hours_per_month: float = 0.0
+
+
+@dataclass(frozen=True)
+class ManagedAPI:
+    """A managed image-generation API billed per image (or per megapixel).
+
+    usd_per_image : float  List price per generated image. [USD/image]
+    usd_per_megapixel : float  Price per output megapixel; used instead when > 0. [USD/MP]
+    discount_tiers : tuple  ``(min_images_per_month, discount)`` pairs, graduated: images
+        above each threshold get that discount, so the bill never falls as volume grows.
+    surcharge_usd_per_image : float  Per-image extras such as a fine-tuned LoRA. [USD/image]
+    fixed_usd_per_month : float  Plan or rate-limit tier fee. [USD/month]
+    """
+
+    name: str
+    usd_per_image: float
+    usd_per_megapixel: float = 0.0
+    discount_tiers: tuple[tuple[float, float], ...] = ()
+    surcharge_usd_per_image: float = 0.0
+    fixed_usd_per_month: float = 0.0
+    kind: Literal["api"] = "api"
+
+
+@dataclass(frozen=True)
+class RentedGPU:
+    """GPUs rented by the hour (on demand, billed for the hours needed) or reserved 24/7.
+
+    hourly_usd : float  Price of one GPU hour. [USD/h]
+    monthly_usd : float  Price of one GPU reserved for a month; 0 means hourly x 730 h. [USD/month]
+    images_per_hour : float  Throughput of one GPU for this model and recipe. [images/h]
+    utilization : float  Share of paid GPU time that produces images. [0-1]
+    billing : str  ``on_demand`` (pay for busy hours) or ``reserved`` (whole GPUs, all month).
+    rework : float  Extra hours lost to spot interruptions. [0-1]
+    min_gpus : float  GPUs kept when reserved, even with no work. [GPUs]
+    """
+
+    name: str
+    hourly_usd: float
+    images_per_hour: float
+    monthly_usd: float = 0.0
+    utilization: float = 1.0
+    billing: Literal["on_demand", "reserved"] = "on_demand"
+    rework: float = 0.0
+    min_gpus: float = 1.0
+    kind: Literal["rented"] = "rented"
+
+
+@dataclass(frozen=True)
+class OwnedGPU:
+    """GPUs bought and run by the team.
+
+    purchase_usd : float  Price of one GPU (or server share). [USD]
+    useful_life_months : float  Depreciation period. [months]
+    resale_fraction : float  Resale value at the end of life over purchase. [0-1]
+    board_watts : float  Power drawn while generating. [W]
+    idle_power_fraction : float  Idle draw over board power. [0-1]
+    kwh_usd : float  Electricity price. [USD/kWh]
+    pue : float  Facility power over IT power (cooling). [ratio]
+    maintenance_per_year : float  Maintenance and parts over purchase, per year. [1/year]
+    space_usd_per_gpu_month : float  Rack or room space. [USD/GPU-month]
+    images_per_hour : float  Throughput of one GPU. [images/h]
+    utilization : float  Target average utilization when sizing. [0-1]
+    annual_discount_rate : float  Cost of capital; 0 gives straight-line depreciation,
+        above 0 the capital cost is the equivalent monthly annuity (NPV-consistent). [1/year]
+    min_gpus : float  GPUs owned even with no work. [GPUs]
+    """
+
+    name: str
+    purchase_usd: float
+    images_per_hour: float
+    useful_life_months: float = 36.0
+    resale_fraction: float = 0.0
+    board_watts: float = 0.0
+    idle_power_fraction: float = 0.0
+    kwh_usd: float = 0.0
+    pue: float = 1.0
+    maintenance_per_year: float = 0.0
+    space_usd_per_gpu_month: float = 0.0
+    utilization: float = 1.0
+    annual_discount_rate: float = 0.0
+    min_gpus: float = 1.0
+    kind: Literal["owned"] = "owned"
+
+
+@dataclass(frozen=True)
+class Hybrid:
+    """Local GPUs for the base load, overflow to an API.
+
+    local : RentedGPU (reserved) or OwnedGPU  The local capacity.
+    api : ManagedAPI  Where the overflow goes.
+    local_gpus : float  GPUs held locally. [GPUs]
+    """
+
+    name: str
+    local: RentedGPU | OwnedGPU
+    api: ManagedAPI
+    local_gpus: float = 1.0
+    kind: Literal["hybrid"] = "hybrid"
+
+
+Option = ManagedAPI | RentedGPU | OwnedGPU | Hybrid
+
+
+def megapixels(width_px: int, height_px: int) -> float:
+    """Output size in megapixels (10**6 pixels): 1024x1024 is 1.048576 MP. [MP]"""
+    return width_px * height_px / 1e6

@@ -1,0 +1,1 @@
+"""GPU throughput probe (torch and diffusers are imported lazily, inside functions)."""

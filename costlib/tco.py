@@ -1,0 +1,370 @@
+"""Total cost of ownership: pure, vectorized cost functions.
+
+Every function broadcasts like numpy: pass an array of volumes, or options whose fields
+are Monte Carlo arrays, and get arrays back with no Python loop. Money is USD.
+
+Cost areas follow the framework article's lists of cloud and local costs (usage fees;
+storage and bandwidth; integration engineering; vendor management and monitoring; GPU
+hardware; power, cooling and space; maintenance and replacement; DevOps time; storage and
+backups; monitoring and security; downtime risk) plus review labor per approved asset.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from costlib import __version__
+from costlib.options import (
+    HOURS_PER_MONTH,
+    Hybrid,
+    ManagedAPI,
+    Operations,
+    Option,
+    OwnedGPU,
+    RentedGPU,
+    Workload,
+)
+
+COST_AREAS: dict[str, str] = {
+    "api_fees": "API fees",
+    "gpu": "GPU rental or depreciation",
+    "power_cooling_space": "Power, cooling and space",
+    "maintenance": "Maintenance and replacement",
+    "engineering": "Engineering and DevOps",
+    "monitoring": "Monitoring, security and vendor management",
+    "storage_bandwidth": "Storage, backups and bandwidth",
+    "downtime_risk": "Downtime risk",
+    "review": "Review labor",
+}
+DAYS_PER_MONTH = HOURS_PER_MONTH / 24.0
+_WEEKS_PER_MONTH = 52.0 / 12.0
+
+
+def _ceil(x):
+    """Whole units needed, robust to float noise just above an integer."""
+    return np.ceil(np.asarray(x, dtype=float) - 1e-9)
+
+
+def api_fees_usd(api: ManagedAPI, images_per_month, megapixels_per_image=1.048576):
+    """Monthly bill of a managed API with graduated volume discounts.
+
+    Parameters
+    ----------
+    api : ManagedAPI
+    images_per_month : array_like  Images generated through the API. [images/month]
+    megapixels_per_image : array_like  Output size, for per-megapixel pricing. [MP]
+
+    Returns
+    -------
+    ndarray  Fees, plan fee included. [USD/month]
+    """
+    images = np.asarray(images_per_month, dtype=float)
+    unit_usd = np.where(np.asarray(api.usd_per_megapixel) > 0,
+                        np.multiply(api.usd_per_megapixel, megapixels_per_image),
+                        api.usd_per_image)
+    thresholds = [0.0] + [float(t) for t, _ in api.discount_tiers] + [np.inf]
+    discounts = [0.0] + [d for _, d in api.discount_tiers]
+    billed = 0.0
+    for lo, hi, discount in zip(thresholds[:-1], thresholds[1:], discounts, strict=False):
+        billed = billed + np.clip(images - lo, 0.0, hi - lo) * (1.0 - np.asarray(discount))
+    return (unit_usd * billed + np.multiply(api.surcharge_usd_per_image, images)
+            + api.fixed_usd_per_month)
+
+
+def gpus_needed(images_per_month, images_per_hour, utilization=1.0, peak_factor=1.0,
+                min_gpus=0.0):
+    """Whole GPUs to serve a monthly volume at a target utilization and its peak hour.
+
+    Parameters
+    ----------
+    images_per_month : array_like  Images to generate. [images/month]
+    images_per_hour : array_like  Throughput of one GPU. [images/h]
+    utilization : array_like  Target average utilization. [0-1]
+    peak_factor : array_like  Busiest hour over the mean hour; the peak may run GPUs at 100 %.
+        [ratio]
+    min_gpus : array_like  Floor on the count. [GPUs]
+
+    Returns
+    -------
+    ndarray  GPUs. [GPUs]
+    """
+    mean_per_hour = np.asarray(images_per_month, dtype=float) / HOURS_PER_MONTH
+    for_volume = _ceil(mean_per_hour / (np.multiply(images_per_hour, utilization)))
+    for_peak = _ceil(mean_per_hour * peak_factor / images_per_hour)
+    return np.maximum(np.maximum(for_volume, for_peak), min_gpus)
+
+
+def capital_usd_per_month(purchase_usd, useful_life_months, resale_fraction=0.0,
+                          annual_discount_rate=0.0):
+    """Monthly capital cost of one purchase.
+
+    At a zero rate, straight-line depreciation ``(purchase - resale) / life``; above zero,
+    the level monthly payment whose present value over the life equals the purchase less
+    the discounted resale (an annuity, consistent with NPV).
+
+    Parameters
+    ----------
+    purchase_usd : array_like  [USD]
+    useful_life_months : array_like  [months]
+    resale_fraction : array_like  Resale value at the end of life over purchase. [0-1]
+    annual_discount_rate : array_like  [1/year]
+
+    Returns
+    -------
+    ndarray  [USD/month]
+    """
+    price = np.asarray(purchase_usd, dtype=float)
+    life = np.asarray(useful_life_months, dtype=float)
+    monthly_rate = np.expm1(np.log1p(np.asarray(annual_discount_rate, dtype=float)) / 12.0)
+    discount = np.exp(-life * np.log1p(monthly_rate))  # 1 / (1 + r)^n
+    net_present = price - price * np.asarray(resale_fraction) * discount
+    with np.errstate(divide="ignore", invalid="ignore"):
+        annuity = np.where(monthly_rate > 0, monthly_rate / -np.expm1(-life * np.log1p(
+            monthly_rate)), 1.0 / life)
+    return net_present * annuity
+
+
+def _zero(like):
+    return np.zeros_like(np.asarray(like, dtype=float))
+
+
+def _rented(gpu: RentedGPU, images, peak_factor, gpus=None) -> dict:
+    """GPU rental for ``images`` generated images; ``gpus`` fixes the reserved count."""
+    if gpu.billing == "on_demand":
+        hours = images / np.multiply(gpu.images_per_hour, gpu.utilization) * (1.0 + gpu.rework)
+        cost = hours * gpu.hourly_usd
+    else:
+        n = gpus if gpus is not None else gpus_needed(
+            images, gpu.images_per_hour, gpu.utilization, peak_factor, gpu.min_gpus)
+        monthly = np.where(np.asarray(gpu.monthly_usd) > 0, gpu.monthly_usd,
+                           np.multiply(gpu.hourly_usd, HOURS_PER_MONTH))
+        cost = n * monthly
+    return {"gpu": cost + _zero(images)}
+
+
+def _owned(own: OwnedGPU, images, peak_factor, gpus=None) -> dict:
+    """Depreciation, power, space and maintenance of owned GPUs generating ``images``."""
+    n = gpus if gpus is not None else gpus_needed(
+        images, own.images_per_hour, own.utilization, peak_factor, own.min_gpus)
+    busy_hours = images / np.asarray(own.images_per_hour, dtype=float)
+    idle_hours = np.maximum(n * HOURS_PER_MONTH - busy_hours, 0.0)
+    kwh = (busy_hours + idle_hours * own.idle_power_fraction) * own.board_watts / 1000.0
+    return {
+        "gpu": n * capital_usd_per_month(own.purchase_usd, own.useful_life_months,
+                                         own.resale_fraction, own.annual_discount_rate),
+        "power_cooling_space": kwh * np.multiply(own.kwh_usd, own.pue)
+        + n * own.space_usd_per_gpu_month,
+        "maintenance": n * np.multiply(own.purchase_usd, own.maintenance_per_year) / 12.0,
+    }
+
+
+def _self_hosting(ops: Operations, compute_usd, stored_usd) -> dict:
+    """People, tooling, backups and downtime allowance of running GPUs yourself."""
+    engineer_weekly_usd = np.asarray(ops.ml_engineer_usd_per_month) / _WEEKS_PER_MONTH
+    return {
+        "engineering": np.multiply(ops.devops_hours_per_month, ops.engineer_hourly_usd)
+        + np.multiply(ops.ml_engineer_fte, ops.ml_engineer_usd_per_month)
+        + np.multiply(ops.setup_weeks, engineer_weekly_usd) / ops.amortization_months,
+        "monitoring": np.asarray(ops.monitoring_usd_per_month, dtype=float),
+        "storage_bandwidth": stored_usd * ops.backup_copies,
+        "downtime_risk": compute_usd * ops.downtime_allowance,
+    }
+
+
+def _api_operations(ops: Operations) -> dict:
+    return {
+        "engineering": np.multiply(ops.api_integration_hours_per_month, ops.engineer_hourly_usd),
+        "monitoring": np.multiply(ops.vendor_management_hours_per_month,
+                                  ops.engineer_hourly_usd),
+    }
+
+
+def _add(*parts: dict) -> dict:
+    total: dict = {}
+    for part in parts:
+        for area, usd in part.items():
+            total[area] = total.get(area, 0.0) + usd
+    return total
+
+
+def local_capacity_images_per_month(local: RentedGPU | OwnedGPU, gpus):
+    """What ``gpus`` local GPUs generate in a month at their target utilization. [images/month]"""
+    return np.multiply(gpus, np.multiply(local.images_per_hour, local.utilization)) \
+        * HOURS_PER_MONTH
+
+
+def _serving(option: Option, images, workload: Workload, ops: Operations, stored_usd) -> dict:
+    """Every cost area that depends on how images are served (not storage or review);
+    ``stored_usd`` is the monthly storage bill, which self-hosting backs up."""
+    if isinstance(option, ManagedAPI):
+        return _add({"api_fees": api_fees_usd(option, images, workload.megapixels_per_image)},
+                    _api_operations(ops))
+    if isinstance(option, Hybrid):
+        capacity = local_capacity_images_per_month(option.local, option.local_gpus)
+        local_images = np.minimum(images, capacity)
+        local = _local(option.local, local_images, workload, ops, stored_usd,
+                       gpus=np.asarray(option.local_gpus, dtype=float))
+        overflow = {"api_fees": api_fees_usd(option.api, images - local_images,
+                                             workload.megapixels_per_image)}
+        return _add(local, overflow, _api_operations(ops))
+    return _local(option, images, workload, ops, stored_usd)
+
+
+def _local(option: RentedGPU | OwnedGPU, images, workload, ops, stored_usd, gpus=None):
+    part = (_rented if isinstance(option, RentedGPU) else _owned)(
+        option, images, workload.peak_factor, gpus)
+    compute_usd = part["gpu"] + part.get("power_cooling_space", 0.0)
+    return _add(part, _self_hosting(ops, compute_usd, stored_usd))
+
+
+def monthly_cost_by_area(option: Option, workload: Workload, ops: Operations) -> dict:
+    """Monthly cost of serving ``workload`` with ``option``, by cost area.
+
+    Parameters
+    ----------
+    option : ManagedAPI, RentedGPU, OwnedGPU or Hybrid
+    workload : Workload  ``images_per_month`` may be an array.
+    ops : Operations
+
+    Returns
+    -------
+    dict  ``{area: ndarray}`` over every key of ``COST_AREAS`` (zeros where an area does not
+    apply). [USD/month]
+    """
+    requested = np.asarray(workload.images_per_month, dtype=float)
+    generated = requested * (1.0 - np.asarray(workload.cache_hit_rate))
+    approved = requested / workload.outputs_per_approved
+    stored_usd = (generated * np.multiply(workload.stored_mb_per_image,
+                                             workload.retention_months)
+                     / 1000.0 * workload.storage_usd_per_gb_month)
+    egress_usd = (approved * np.multiply(workload.views_per_approved,
+                                         workload.delivered_mb_per_image)
+                  / 1000.0 * workload.egress_usd_per_gb)
+    shared = {
+        "storage_bandwidth": stored_usd + egress_usd,
+        "review": approved * np.multiply(workload.review_minutes_per_asset,
+                                         workload.reviewer_hourly_usd) / 60.0,
+    }
+    areas = _add(_serving(option, generated, workload, ops, stored_usd), shared)
+    zero = _zero(sum(areas.values()))
+    return {area: zero + areas.get(area, 0.0) for area in COST_AREAS}
+
+
+def monthly_cost_usd(option: Option, workload: Workload, ops: Operations):
+    """Total monthly cost, all areas. [USD/month]"""
+    return sum(monthly_cost_by_area(option, workload, ops).values())
+
+
+def cost_per_image_usd(option: Option, workload: Workload, ops: Operations):
+    """Monthly cost over generated images (``inf`` at zero volume). [USD/image]"""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return monthly_cost_usd(option, workload, ops) / np.asarray(workload.images_per_month)
+
+
+def cost_per_approved_usd(option: Option, workload: Workload, ops: Operations):
+    """Monthly cost over approved assets: rejected outputs and review included. [USD/asset]"""
+    return cost_per_image_usd(option, workload, ops) * workload.outputs_per_approved
+
+
+def option_gpus(option: Option, workload: Workload):
+    """GPUs the option holds (reserved, owned or hybrid local); 0 for an API. [GPUs]
+
+    On-demand rentals report the GPUs running in the peak hour.
+    """
+    if isinstance(option, ManagedAPI):
+        return _zero(workload.images_per_month)
+    if isinstance(option, Hybrid):
+        return _zero(workload.images_per_month) + option.local_gpus
+    generated = np.asarray(workload.images_per_month) * (1.0 - np.asarray(workload.cache_hit_rate))
+    on_demand = isinstance(option, RentedGPU) and option.billing == "on_demand"
+    return gpus_needed(generated, option.images_per_hour, 1.0 if on_demand else option.utilization,
+                       workload.peak_factor, 0.0 if on_demand else option.min_gpus)
+
+
+def upfront_usd(option: Option, workload: Workload):
+    """Cash paid before the first month: the purchase of owned GPUs. [USD]"""
+    local = option.local if isinstance(option, Hybrid) else option
+    if not isinstance(local, OwnedGPU):
+        return _zero(workload.images_per_month)
+    return option_gpus(option, workload) * local.purchase_usd
+
+
+def cash_usd(option: Option, workload: Workload, ops: Operations):
+    """``(upfront, monthly)``: the purchase paid at month 0 [USD] and the monthly cash cost
+    after it, which leaves out the capital charge of owned GPUs [USD/month]."""
+    areas = monthly_cost_by_area(option, workload, ops)
+    upfront = upfront_usd(option, workload)
+    return upfront, sum(areas.values()) - np.where(upfront > 0, areas["gpu"], 0.0)
+
+
+def cumulative_cost_usd(option: Option, workload: Workload, ops: Operations, months: int):
+    """Cumulative cash cost at the end of months 0..``months``.
+
+    Purchases are paid at month 0; resale value is not credited. Shape
+    ``(months + 1,) + volume shape``. [USD]
+    """
+    upfront, monthly = cash_usd(option, workload, ops)
+    m = np.arange(months + 1, dtype=float).reshape((-1,) + (1,) * np.ndim(monthly))
+    return upfront + m * monthly
+
+
+def npv_cost_usd(option: Option, workload: Workload, ops: Operations, months: int,
+                 annual_discount_rate):
+    """Present value of the cash cost over ``months``, less the discounted value of owned
+    GPUs left at the end (straight-line to the resale value). [USD]"""
+    upfront, monthly = cash_usd(option, workload, ops)
+    r = np.expm1(np.log1p(np.asarray(annual_discount_rate, dtype=float)) / 12.0)
+    discount_end = np.exp(-months * np.log1p(r))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        annuity_pv = np.where(r > 0, -np.expm1(-months * np.log1p(r)) / r, float(months))
+    local = option.local if isinstance(option, Hybrid) else option
+    left_usd = _zero(upfront)
+    if isinstance(local, OwnedGPU):
+        used = np.minimum(months / np.asarray(local.useful_life_months, dtype=float), 1.0)
+        left_usd = upfront * (1.0 - used * (1.0 - np.asarray(local.resale_fraction)))
+    return upfront + monthly * annuity_pv - left_usd * discount_end
+
+
+def evaluate(model) -> dict:
+    """Every option of a resolved scenario (``costlib.scenario.Model``), summarized.
+
+    Returns a JSON-ready dict: per option its GPUs, monthly cost by area and in total, cost
+    per image and per approved asset, upfront cash, cumulative cash cost and NPV over the
+    horizon; the cheapest option by monthly cost; and the stale inputs. The README documents
+    the fields.
+    """
+    w, ops = model.workload, model.ops
+    months = model.scenario.horizon_months
+    rate = model.values["discount_rate"]
+    rows = []
+    for name, option in model.options.items():
+        areas = {k: float(v) for k, v in monthly_cost_by_area(option, w, ops).items()}
+        total = sum(areas.values())
+        images = float(w.images_per_month)
+        spec = next(s for s in model.scenario.options if s.name == name)
+        rows.append({
+            "name": name,
+            "label": spec.label or name,
+            "kind": option.kind,
+            "gpus": float(option_gpus(option, w)),
+            "monthly_usd": total,
+            "usd_per_image": total / images if images > 0 else math.inf,
+            "usd_per_approved": (total / images * float(w.outputs_per_approved)
+                                 if images > 0 else math.inf),
+            "upfront_usd": float(upfront_usd(option, w)),
+            "horizon_usd": float(cumulative_cost_usd(option, w, ops, months)[-1]),
+            "npv_usd": float(npv_cost_usd(option, w, ops, months, rate)),
+            "by_area": areas,
+        })
+    return {
+        "costlib_version": __version__,
+        "scenario": model.scenario.name,
+        "horizon_months": months,
+        "images_per_month": float(w.images_per_month),
+        "approved_per_month": float(w.images_per_month) / float(w.outputs_per_approved),
+        "cheapest": min(rows, key=lambda r: r["monthly_usd"])["name"],
+        "options": rows,
+        "stale_inputs": [p for p, i in model.inputs.items() if i.stale],
+    }

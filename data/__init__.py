@@ -1,0 +1,1 @@
+"""Dated, sourced tables and preset scenarios (read through costlib.catalog)."""

@@ -1,0 +1,165 @@
+"""The data catalog: every shipped row validates; bad tables fail with a precise error."""
+
+import datetime as dt
+import math
+import shutil
+
+import pytest
+
+from costlib.catalog import REQUIRED_COLUMNS, TABLES, data_dir, load_catalog, parse_as_of
+from costlib.errors import InputError
+
+TODAY = dt.date(2026, 11, 22)
+
+
+def test_every_shipped_row_has_value_range_unit_source_and_date():
+    cat = load_catalog(today=TODAY)
+    assert {t for t, _ in cat.entries} == set(TABLES)
+    for e in cat.entries.values():
+        assert e.low <= e.value <= e.high and math.isfinite(e.value)
+        assert e.unit and e.source and e.as_of
+        assert not e.source.endswith(".txt"), "sources name the article, never our files"
+
+
+def test_required_rows_from_the_issue_are_present():
+    cat = load_catalog(today=TODAY)
+    apis = {e.name for e in cat.rows("api_prices")}
+    assert {"replicate_sdxl", "fal_flux_schnell", "openai_dalle3", "openai_dalle3_hd",
+            "google_imagen3", "ideogram_standard", "ideogram_turbo", "leonardo_basic",
+            "midjourney_estimated", "adobe_firefly", "flux1_pro"} <= apis
+    assert cat.value("api_terms", "lora_surcharge") == 0.0006
+    assert {e.extra["gpu"] for e in cat.rows("gpu_rental")} >= {"a100_40gb", "a100_80gb",
+                                                                "h100", "rtx4090"}
+    assert cat.get("labor", "ml_infra_engineer").low == 8000
+    assert cat.get("labor", "ml_infra_engineer").high == 12000
+    assert cat.value("overheads", "cdn_egress") == 0.085
+    assert {e.extra["use_case"] for e in cat.rows("use_cases")} == {
+        "ecommerce", "social_media", "game_assets", "architecture"}
+
+
+def test_stale_rows_are_flagged_with_a_user_threshold():
+    cat = load_catalog(today=TODAY, stale_after_days=365)
+    stale = {e.name for e in cat.stale()}
+    assert "sdxl_a100_compiled" in stale  # 2024
+    assert "fal_flux_schnell" not in {e.name for e in cat.stale()}  # 2026-05-19
+    strict = load_catalog(today=TODAY, stale_after_days=30)
+    assert "fal_flux_schnell" in {e.name for e in strict.stale()}
+    assert cat.get("api_prices", "fal_flux_schnell").age_days == 187
+
+
+def test_partial_dates_count_from_the_start_of_the_period():
+    assert parse_as_of("2026") == dt.date(2026, 1, 1)
+    assert parse_as_of("2026-05") == dt.date(2026, 5, 1)
+
+
+def test_quotes_override_by_name_and_add_rows(tmp_path):
+    quotes = tmp_path / "quotes.csv"
+    quotes.write_text(
+        "table,name,value,low,high,unit,source,as_of,gpu,quantity,note\n"
+        "api_prices,replicate_sdxl,0.0018,,,USD/image,Client contract 2026-10,2026-10-01,,,\n"
+        "gpu_hardware,a100_80gb_purchase,15000,14000,16000,USD,Vendor quote,2026-11-01,"
+        "a100_80gb,purchase_usd,Client's reseller\n")
+    cat = load_catalog(quotes, today=TODAY)
+    e = cat.get("api_prices", "replicate_sdxl")
+    assert (e.value, e.low, e.high, e.overridden) == (0.0018, 0.0018, 0.0018, True)
+    assert e.extra["provider"] == "Replicate"  # untouched columns keep the shipped values
+    assert cat.get("gpu_hardware", "a100_80gb_purchase").value == 15000
+    shipped = load_catalog(today=TODAY).get("api_prices", "replicate_sdxl")
+    assert shipped.value == 0.0023 and not shipped.overridden
+
+
+def test_lookup_errors_list_valid_names():
+    cat = load_catalog(today=TODAY)
+    with pytest.raises(InputError, match="gpu_rental: 'a200' is not a known row; must be one of"):
+        cat.get("gpu_rental", "a200")
+    with pytest.raises(InputError, match="table: 'prices' is not allowed"):
+        cat.rows("prices")
+
+
+def test_to_frame():
+    frame = load_catalog(today=TODAY).to_frame("throughput")
+    assert {"value", "low", "high", "source", "stale", "gpu"} <= set(frame.columns)
+
+
+@pytest.fixture
+def tables(tmp_path):
+    for table in TABLES:
+        shutil.copy(data_dir() / f"{table}.csv", tmp_path / f"{table}.csv")
+    return tmp_path
+
+
+def _corrupt(folder, table, old, new):
+    path = folder / f"{table}.csv"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+BAD_TABLES = [
+    ("negative value", "overheads", "storage,0.023", "storage,-0.023",
+     "overheads.csv: row 2, column 'value': '-0.023'"),
+    ("nan value", "overheads", "storage,0.023", "storage,nan", "column 'value': 'nan'"),
+    ("inf value", "overheads", "storage,0.023", "storage,inf", "column 'value': 'inf'"),
+    ("text value", "overheads", "storage,0.023", "storage,cheap", "must be a number"),
+    ("low above value", "labor", "10000,8000,12000", "10000,11000,12000",
+     "must lie within low..high"),
+    ("bad date", "overheads", "0.023,,,USD/GB-month,\"ImageBench, Cost, Speed, and "
+     "Infrastructure Tradeoffs (learn guide), 2026\",2026,",
+     "0.023,,,USD/GB-month,\"ImageBench\",May 2026,", "column 'as_of': 'May 2026'"),
+    ("future date", "api_prices", "2026-05-19,Article", "2027-05-19,Article",
+     "must not be after today"),
+    ("missing source", "labor", "\"costlib assumption\",2026-11,No source quantifies ongoing",
+     ",2026-11,No source quantifies ongoing", "column 'source': '' is not allowed"),
+    ("missing unit", "overheads", "0.085,,,USD/GB", "0.085,,,", "column 'unit'"),
+    ("bad enum", "gpu_rental", "hourly,on_demand,2.00", "hourly,lease,2.00",
+     "column 'market': 'lease' is not allowed; must be one of on_demand, reserved, spot"),
+    ("bad resolution", "api_prices", "SDXL,1024x1024", "SDXL,big", "column 'resolution'"),
+    ("duplicate name", "overheads", "cdn_egress,", "storage,", "names must be unique"),
+    ("bad name", "overheads", "cdn_egress,", "CDN Egress,", "column 'name'"),
+]
+
+
+@pytest.mark.parametrize("label, table, old, new, message", BAD_TABLES,
+                         ids=[b[0] for b in BAD_TABLES])
+def test_bad_rows_name_file_row_and_column(tables, label, table, old, new, message):
+    _corrupt(tables, table, old, new)
+    with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")
+                       .replace(".", r"\.")):
+        load_catalog(directory=tables, today=TODAY)
+
+
+def test_missing_column(tables):
+    path = tables / "labor.csv"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(",".join(c for c in line.split(",")[:1]) for line in lines))
+    with pytest.raises(InputError, match="column 'value' is missing; required columns are "
+                       + ", ".join(REQUIRED_COLUMNS)):
+        load_catalog(directory=tables, today=TODAY)
+
+
+def test_malformed_csv_row(tables):
+    path = tables / "overheads.csv"
+    path.write_text(path.read_text() + "extra,1,1,1,x,y,2026,note,surplus\n")
+    with pytest.raises(InputError, match="overheads.csv: row 14 has 8 columns expected"):
+        load_catalog(directory=tables, today=TODAY)
+
+
+def test_missing_table(tables):
+    (tables / "labor.csv").unlink()
+    with pytest.raises(InputError, match="labor.csv: cannot be read"):
+        load_catalog(directory=tables, today=TODAY)
+
+
+def test_bad_quotes_file(tmp_path):
+    quotes = tmp_path / "q.csv"
+    quotes.write_text("table,name,value,source,as_of\nprices,x,1,me,2026\n")
+    with pytest.raises(InputError, match="q.csv: row 2, column 'table': 'prices'"):
+        load_catalog(quotes, today=TODAY)
+    quotes.write_text("table,name,value,source,as_of\ngpu_rental,new_gpu,1,me,2026\n")
+    with pytest.raises(InputError, match="column 'unit': None is not allowed"):
+        load_catalog(quotes, today=TODAY)
+
+
+def test_bad_threshold():
+    with pytest.raises(InputError, match="stale_after_days: -1"):
+        load_catalog(stale_after_days=-1)

@@ -1,0 +1,174 @@
+"""Scenario files: presets load, round trip, atomic saves, and bad input names the field."""
+
+import copy
+import os
+
+import pytest
+import yaml
+
+from costlib.errors import InputError
+from costlib.scenario import (
+    load_scenario,
+    parse_scenario,
+    preset_names,
+    preset_path,
+    resolve,
+    save_scenario,
+)
+
+
+def test_every_preset_loads_and_resolves():
+    assert "default" in preset_names()
+    for name in preset_names():
+        model = resolve(load_scenario(preset_path(name)))
+        assert model.options
+        for inp in model.inputs.values():
+            assert inp.low <= inp.value <= inp.high and inp.source
+
+
+def test_inputs_carry_catalog_provenance(default_model):
+    price = default_model.inputs["options.replicate_sdxl.usd_per_image"]
+    assert price.value == 0.0023 and "ImageBench" in price.source and price.as_of == "2026"
+    volume = default_model.inputs["workload.images_per_month"]
+    assert (volume.low, volume.value, volume.high) == (60000, 100000, 150000)
+    assert volume.overridden
+
+
+def test_round_trip_and_atomic_save(tmp_path):
+    scenario = load_scenario(preset_path("default"))
+    path = save_scenario(scenario, tmp_path / "client" / "s.yaml")
+    assert load_scenario(path) == scenario
+    assert [p.name for p in path.parent.iterdir()] == ["s.yaml"]  # no temp file left
+
+
+def test_failed_save_keeps_the_old_file(tmp_path, monkeypatch):
+    scenario = load_scenario(preset_path("default"))
+    path = save_scenario(scenario, tmp_path / "s.yaml")
+    before = path.read_text()
+
+    def crash(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError):
+        save_scenario(scenario.model_copy(update={"name": "changed"}), path)
+    assert path.read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["s.yaml"]
+
+
+def test_quotes_path_is_relative_to_the_scenario(tmp_path):
+    (tmp_path / "quotes.csv").write_text(
+        "table,name,value,unit,source,as_of\n"
+        "api_prices,replicate_sdxl,0.0015,USD/image,Client contract,2026-10\n")
+    data = yaml.safe_load(preset_path("default").read_text())
+    data["quotes"] = "quotes.csv"
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(data))
+    os.chdir("/")
+    model = resolve(load_scenario(tmp_path / "s.yaml"))
+    price = model.inputs["options.replicate_sdxl.usd_per_image"]
+    assert price.value == 0.0015 and price.overridden and price.source == "Client contract"
+
+
+BASE = yaml.safe_load(preset_path("default").read_text())
+
+
+def _set(path, value):
+    data = copy.deepcopy(BASE)
+    node = data
+    keys = path.split(".")
+    for key in keys[:-1]:
+        node = node[int(key)] if key.isdigit() else node[key]
+    last = keys[-1]
+    if value is _DELETE:
+        del node[last]
+    elif last.isdigit():
+        node[int(last)] = value
+    else:
+        node[last] = value
+    return data
+
+
+_DELETE = object()
+
+BAD = [
+    ("workload.images_per_month", -5, "workload.images_per_month: -5.0 is not allowed; must be >= 0"),
+    ("workload.images_per_month", float("nan"), "workload.images_per_month"),
+    ("workload.images_per_month", float("inf"), "workload.images_per_month"),
+    ("workload.images_per_month", "many", "workload.images_per_month"),
+    ("workload.images_per_month", _DELETE, "workload.images_per_month: Field required"),
+    ("workload.outputs_per_approved", 0.5, "workload.outputs_per_approved: 0.5 is not allowed; must be >= 1"),
+    ("workload.cache_hit_rate", 1.5, "workload.cache_hit_rate: 1.5 is not allowed; must be >= 0 and <= 0.99"),
+    ("workload.cache_hit_rate", -0.1, "workload.cache_hit_rate: -0.1"),
+    ("workload.variability", "wavy", "workload.variability: 'wavy' is not allowed"),
+    ("workload.model", "sd3", "workload.model: 'sd3' is not allowed"),
+    ("workload.resolution", "1024", "workload.resolution: '1024' is not allowed"),
+    ("workload.peak_factor", 0.5, "workload.peak_factor: 0.5 is not allowed; must be >= 1"),
+    ("workload.images_per_month", {"value": 10, "low": 20, "high": 30},
+     "workload.images_per_month: 10.0 is not allowed; must lie within its low..high (20..30)"),
+    ("workload.colour", "red", "workload.colour: 'red' is not allowed; Extra inputs"),
+    ("constraints.privacy", "secret", "constraints.privacy: 'secret' is not allowed"),
+    ("constraints.max_latency_s", 0, "constraints.max_latency_s: 0 is not allowed"),
+    ("labor.ml_engineer_fte", -1, "ops.ml_engineer_fte: -1.0 is not allowed; must be >= 0"),
+    ("labor.devops_hours_per_month", -3, "ops.devops_hours_per_month: -3.0 is not allowed"),
+    ("horizon_months", 0, "horizon_months: 0 is not allowed"),
+    ("horizon_months", 1000, "horizon_months: 1000 is not allowed"),
+    ("discount_rate", 2, "discount_rate: 2.0 is not allowed; must be >= 0 and <= 1"),
+    ("options", [], "options: [] is not allowed"),
+    ("options.0.kind", "lease", "options.0.kind: 'lease' is not allowed"),
+    ("options.0.offer", "replicate_sdxl_xl",
+     "options.replicate_sdxl.offer: 'replicate_sdxl_xl' is not allowed; must name a row of "
+     "api_prices (replicate_sdxl, fal_flux_schnell"),
+    ("options.0.name", "Bad Name!", "options.0.name: 'Bad Name!' is not allowed"),
+    ("options.1.name", "replicate_sdxl", "scenario: option name 'replicate_sdxl' is used twice"),
+    ("options.0.surcharges", ["gold_plating"], "options.replicate_sdxl.surcharges: 'gold_plating'"),
+    ("options.2.offer", "a100_40gb_weekly", "options.a100_on_demand.offer: 'a100_40gb_weekly'"),
+    ("options.2.throughput", "sdxl_a900", "options.a100_on_demand.throughput: 'sdxl_a900' is not allowed"),
+    ("options.2.set", {"images_per_hour": 0}, "options.a100_on_demand.images_per_hour: 0.0 is not allowed; must be > 0"),
+    ("options.2.set", {"utilization": 1.5}, "options.a100_on_demand.utilization: 1.5 is not allowed"),
+    ("options.2.set", {"colour": 1}, "options.a100_on_demand.set: 'colour' is not allowed"),
+    ("options.4.gpu", "a100_40gb", "options.rtx4090_owned.gpu: 'a100_40gb' has no purchase price"),
+    ("options.4.gpu", "tpu", "options.rtx4090_owned.gpu: 'tpu' has no purchase price"),
+    ("options.4.throughput", _DELETE, "option 'rtx4090_owned' of kind owned needs 'throughput'"),
+    ("options.5.local", "replicate_sdxl", "hybrid 'hybrid_4090_replicate': local 'replicate_sdxl' must name a rented or owned option"),
+    ("options.5.api", "nothing", "hybrid 'hybrid_4090_replicate': api 'nothing' must name an api option"),
+    ("options.5.local_gpus", -1, "options.hybrid_4090_replicate.local_gpus: -1.0 is not allowed"),
+    ("options.0.discounts", ["lora_surcharge"], "options.replicate_sdxl.discounts: 'lora_surcharge' is not allowed"),
+]
+
+
+@pytest.mark.parametrize("path, value, message", BAD, ids=[f"{b[0]}={b[1]!r}"[:40] for b in BAD])
+def test_bad_scenario_field_is_named(path, value, message):
+    with pytest.raises(InputError) as err:
+        resolve(parse_scenario(_set(path, value)))
+    text = str(err.value)
+    assert message in text
+    assert "\n" not in text
+
+
+def test_malformed_yaml(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: x\nworkload: [unclosed\n")
+    with pytest.raises(InputError, match=r"bad.yaml: malformed YAML at line 3"):
+        load_scenario(path)
+
+
+def test_not_a_mapping(tmp_path):
+    path = tmp_path / "list.yaml"
+    path.write_text("- 1\n- 2\n")
+    with pytest.raises(InputError, match="the file must hold a mapping of fields, not list"):
+        load_scenario(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputError, match="cannot be read"):
+        load_scenario(tmp_path / "none.yaml")
+
+
+def test_unknown_preset():
+    with pytest.raises(InputError, match="preset: 'nope' is not allowed; must be one of"):
+        preset_path("nope")
+
+
+def test_with_values_unknown_path(default_model):
+    with pytest.raises(InputError, match="input: 'workload.colour' is not allowed"):
+        default_model.with_values({"workload.colour": 1})

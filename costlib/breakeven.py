@@ -12,7 +12,6 @@ import dataclasses
 import math
 
 import numpy as np
-from scipy.optimize import brentq
 
 from costlib.errors import InputError, check_range
 from costlib.options import Operations, Option, Workload
@@ -33,6 +32,8 @@ def _sign_changes(diff: np.ndarray) -> np.ndarray:
 
 def _refine(f, lo: float, hi: float) -> float:
     """The change point of ``f`` in ``[lo, hi]`` to within 1e-12 relative."""
+    from scipy.optimize import brentq  # imported here: scipy.optimize takes ~0.4 s to load
+
     return float(brentq(f, lo, hi, xtol=1e-12 * max(abs(lo), 1.0), rtol=1e-14, maxiter=200))
 
 

@@ -147,7 +147,6 @@ def cmd_breakeven(args) -> int:
 
     model = _model(args)
     a, b = (model.option(n) for n in args.between)
-    _stale_warning(model)
     if args.vary:
         value = flip_value(model, args.vary, args.between[0], args.between[1], args.low,
                            args.high)
@@ -176,6 +175,7 @@ def cmd_breakeven(args) -> int:
                    else "none (one option is cheaper at every volume up to 1e9/month)"))
         if "payback_months" in result:
             text += f"; hardware pays back in {result['payback_months']:.1f} months"
+    _stale_warning(model)
     print(json.dumps(result, indent=2) if args.format == "json" else text)
     return 0
 

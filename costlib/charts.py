@@ -1,0 +1,127 @@
+"""Plotly figure builders: a resolved scenario in, ``go.Figure`` out, nothing displayed.
+
+One palette everywhere: an option keeps its color in every chart (by its position in the
+scenario), and a cost area keeps its color in every stacked bar.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import plotly.graph_objects as go
+
+from costlib.breakeven import crossings_images_per_month
+from costlib.tco import COST_AREAS, cumulative_cost_usd, monthly_cost_by_area
+
+OPTION_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
+                 "#e377c2", "#7f7f7f", "#bcbd22")
+AREA_COLORS = dict(zip(COST_AREAS, ("#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b",
+                                    "#eeca3b", "#b279a2", "#ff9da6", "#9d755d"), strict=True))
+_LAYOUT = dict(template="plotly_white", font=dict(size=13), margin=dict(l=80, r=30, t=60, b=60))
+_LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.2, x=0)
+# Review labor is the same for every option and can dwarf the rest: charts leave it out by
+# default and say so, while every table and total includes it.
+SHARED_AREA = "review"
+
+
+def _shared_note(model) -> str:
+    usd = float(monthly_cost_by_area(next(iter(model.options.values())), model.workload,
+                                     model.ops)[SHARED_AREA])
+    return f"review labor, the same for every option, not shown: {usd:,.0f} USD/month" \
+        if usd else ""
+
+
+def _monthly_usd(option, workload, ops, include_review: bool):
+    areas = monthly_cost_by_area(option, workload, ops)
+    return sum(v for k, v in areas.items() if include_review or k != SHARED_AREA)
+
+
+def option_colors(model) -> dict[str, str]:
+    """The color of each option of a scenario, stable across charts."""
+    return {name: OPTION_COLORS[i % len(OPTION_COLORS)] for i, name in enumerate(model.options)}
+
+
+def option_labels(model) -> dict[str, str]:
+    """Display labels by option name (the scenario's label, else the name)."""
+    return {s.name: s.label or s.name for s in model.scenario.options}
+
+
+def cost_by_area_figure(model, include_review: bool = False) -> go.Figure:
+    """Stacked bars: monthly cost of each option by cost area. [USD/month]"""
+    labels = option_labels(model)
+    names = list(model.options)
+    areas = {n: monthly_cost_by_area(model.options[n], model.workload, model.ops) for n in names}
+    fig = go.Figure()
+    for area, title in COST_AREAS.items():
+        usd = [float(areas[n][area]) for n in names]
+        if not any(usd) or (area == SHARED_AREA and not include_review):
+            continue
+        fig.add_bar(name=title, x=[labels[n] for n in names], y=usd,
+                    marker_color=AREA_COLORS[area],
+                    hovertemplate="%{x}<br>" + title + ": %{y:$,.0f}/month<extra></extra>")
+    note = "" if include_review else _shared_note(model)
+    fig.update_layout(barmode="stack", title="Monthly cost by cost area"
+                      + (f"<br><sup>{note}</sup>" if note else ""),
+                      yaxis_title="Cost [USD/month]", yaxis_tickformat="$,.0f",
+                      legend=dict(traceorder="reversed"), **_LAYOUT)
+    return fig
+
+
+def cost_vs_volume_figure(model, max_images_per_month: float | None = None,
+                          points: int = 200, include_review: bool = False) -> go.Figure:
+    """Monthly cost of each option against volume, the scenario's volume and the break-even
+    volumes against the cheapest option at that volume marked. [USD/month, images/month]"""
+    current = float(model.workload.images_per_month)
+    top = max_images_per_month or max(10 * current, 1000.0)
+    volumes = np.geomspace(max(top / 1e4, 1.0), top, points)
+    w = dataclasses.replace(model.workload, images_per_month=volumes)
+    colors, labels = option_colors(model), option_labels(model)
+    fig = go.Figure()
+    for name, option in model.options.items():
+        fig.add_scatter(x=volumes, y=_monthly_usd(option, w, model.ops, include_review),
+                        name=labels[name], mode="lines",
+                        line=dict(color=colors[name], width=2.5),
+                        hovertemplate=labels[name] + "<br>%{x:,.0f} images/month: "
+                        "%{y:$,.0f}/month<extra></extra>")
+    at_current = {n: float(_monthly_usd(o, model.workload, model.ops, True))
+                  for n, o in model.options.items()}
+    best = min(at_current, key=at_current.get)
+    xs, ys, texts = [], [], []
+    for name, option in model.options.items():
+        if name == best:
+            continue
+        for v in crossings_images_per_month(model.options[best], option, model.workload,
+                                            model.ops, top):
+            xs.append(v)
+            ys.append(float(_monthly_usd(option, dataclasses.replace(
+                model.workload, images_per_month=v), model.ops, include_review)))
+            texts.append(f"{labels[best]} = {labels[name]}")
+    fig.add_scatter(x=xs, y=ys, mode="markers", name="break-even",
+                    marker=dict(symbol="diamond", size=11, color="black"), text=texts,
+                    hovertemplate="%{text}<br>%{x:,.0f} images/month<extra>break-even</extra>")
+    fig.add_vline(x=current, line_dash="dot", line_color="gray",
+                  annotation_text="this scenario", annotation_position="top left")
+    note = "" if include_review else _shared_note(model)
+    fig.update_layout(title="Monthly cost against volume"
+                      + (f"<br><sup>{note.split(':')[0]}</sup>" if note else ""),
+                      xaxis_type="log", xaxis_title="Volume [images/month]",
+                      yaxis_title="Cost [USD/month]", yaxis_tickformat="$,.0f",
+                      legend=_LEGEND_BELOW, **_LAYOUT)
+    return fig
+
+
+def cumulative_cost_figure(model) -> go.Figure:
+    """Cumulative cash cost of each option over the horizon (purchases at month 0). [USD]"""
+    months = model.scenario.horizon_months
+    colors, labels = option_colors(model), option_labels(model)
+    fig = go.Figure()
+    for name, option in model.options.items():
+        usd = cumulative_cost_usd(option, model.workload, model.ops, months)
+        fig.add_scatter(x=np.arange(months + 1), y=usd, name=labels[name], mode="lines",
+                        line=dict(color=colors[name], width=2.5),
+                        hovertemplate=labels[name] + "<br>month %{x}: %{y:$,.0f}<extra></extra>")
+    fig.update_layout(title=f"Cumulative cost over {months} months, review labor included",
+                      xaxis_title="Month", yaxis_title="Cumulative cost [USD]",
+                      yaxis_tickformat="$,.0f", legend=_LEGEND_BELOW, **_LAYOUT)
+    return fig

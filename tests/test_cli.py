@@ -1,0 +1,113 @@
+"""The `costlib` command, run as a user would: from another folder, and from a wheel."""
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from costlib.scenario import load_scenario, preset_path, resolve
+from costlib.tco import evaluate
+
+ROOT = Path(__file__).parent.parent
+COSTLIB = str(Path(sys.executable).parent / "costlib")
+
+
+def run(*args, cwd="/", env=None):
+    return subprocess.run([COSTLIB, *args], capture_output=True, text=True, cwd=cwd, env=env,
+                          timeout=120)
+
+
+def test_evaluate_json_equals_the_library_from_any_folder(tmp_path):
+    out = run("evaluate", "default", "--format", "json", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    want = evaluate(resolve(load_scenario(preset_path("default"))))
+    assert got["cheapest"] == want["cheapest"]
+    for g, w in zip(got["options"], want["options"], strict=True):
+        assert g["name"] == w["name"]
+        assert g["monthly_usd"] == pytest.approx(w["monthly_usd"], rel=1e-12)
+        assert g["by_area"] == pytest.approx(w["by_area"], rel=1e-12)
+
+
+def test_evaluate_table_and_csv():
+    table = run("evaluate", str(preset_path("prototype")))
+    assert table.returncode == 0 and "cheapest per month:" in table.stdout
+    rows = list(csv.DictReader(io.StringIO(run("evaluate", "prototype", "--format",
+                                               "csv").stdout)))
+    assert {r["option"] for r in rows} == {"replicate_sdxl", "fal_flux_schnell",
+                                           "rtx4090_on_demand", "rtx4090_owned"}
+    assert all(float(r["monthly_usd"]) > 0 for r in rows)
+
+
+def test_evaluate_warns_about_stale_inputs():
+    out = run("evaluate", "default")
+    assert "older than 365 days" in out.stderr and "board_watts" in out.stderr
+
+
+def test_breakeven_volume_and_flip():
+    out = run("breakeven", "default", "--between", "replicate_sdxl", "rtx4090_owned",
+              "--format", "json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["breakeven_images_per_month"] > 100_000
+    assert "payback_months" in data
+    flip = run("breakeven", "default", "--between", "replicate_sdxl", "a100_reserved",
+               "--vary", "options.replicate_sdxl.usd_per_image", "--low", "0", "--high", "1")
+    assert flip.returncode == 0 and "flips the cheaper" in flip.stdout
+
+
+def test_catalog_lists_rows_with_source_and_age():
+    out = run("catalog", "throughput")
+    assert out.returncode == 0
+    assert "sdxl_a100_compiled" in out.stdout and "STALE" in out.stdout
+    assert "ImageBench" in out.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (("evaluate", "nope"), "preset: 'nope' is not allowed"),
+    (("evaluate", "/nonexistent/s.yaml"), "cannot be read"),
+    (("breakeven", "default", "--between", "replicate_sdxl", "x"), "option: 'x' is not allowed"),
+    (("breakeven", "default", "--between", "replicate_sdxl", "a100_reserved", "--vary",
+      "workload.colour"), "vary: 'workload.colour' is not allowed"),
+    (("catalog", "prices"), "table: 'prices' is not allowed"),
+    (("catalog", "--stale-after", "-3"), "stale_after_days: -3"),
+])
+def test_errors_are_one_line_and_exit_2(args, message):
+    out = run(*args)
+    assert out.returncode == 2
+    assert out.stderr.startswith("costlib: error:") and message in out.stderr
+    assert out.stderr.count("\n") == 1
+
+
+def test_malformed_scenario_file(tmp_path):
+    bad = tmp_path / "client.yaml"
+    bad.write_text("name: [\n")
+    out = run("evaluate", str(bad))
+    assert out.returncode == 2 and "malformed YAML" in out.stderr
+
+
+@pytest.mark.parametrize("command", ["evaluate", "breakeven", "catalog", "probe"])
+def test_help(command):
+    out = run(command, "--help")
+    assert out.returncode == 0 and "usage: costlib" in out.stdout
+
+
+def test_works_from_a_wheel_installed_outside_the_repo(tmp_path):
+    wheels = tmp_path / "wheels"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
+                    "--no-build-isolation", "-w", str(wheels), str(ROOT)], check=True,
+                   capture_output=True, timeout=300)
+    site = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target",
+                    str(site), *map(str, wheels.glob("*.whl"))], check=True,
+                   capture_output=True, timeout=300)
+    code = ("import costlib, costlib.cli as c, sys; assert costlib.__file__.startswith(sys.argv[1])"
+            "; sys.exit(c.main(['evaluate', 'ecommerce_catalog', '--format', 'json']))")
+    out = subprocess.run([sys.executable, "-c", code, str(site)], capture_output=True,
+                         text=True, cwd=tmp_path, env={"PYTHONPATH": str(site)}, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["scenario"] == "E-commerce catalog"

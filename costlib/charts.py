@@ -12,13 +12,25 @@ import numpy as np
 import plotly.graph_objects as go
 
 from costlib.breakeven import crossings_images_per_month
-from costlib.tco import COST_AREAS, cumulative_cost_usd, monthly_cost_by_area
+from costlib.options import HOURS_PER_MONTH
+from costlib.tco import (
+    COST_AREAS,
+    cost_per_approved_usd,
+    cumulative_cost_usd,
+    monthly_cost_by_area,
+    option_gpus,
+)
 
 OPTION_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
                  "#e377c2", "#7f7f7f", "#bcbd22")
 AREA_COLORS = dict(zip(COST_AREAS, ("#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b",
                                     "#eeca3b", "#b279a2", "#ff9da6", "#9d755d"), strict=True))
-_LAYOUT = dict(template="plotly_white", font=dict(size=13), margin=dict(l=80, r=30, t=60, b=60))
+# No plotly template (building one costs ~20 ms a figure, too slow for live widgets): the
+# look is set explicitly, white with light grid lines.
+_AXIS = dict(gridcolor="#e6e6e6", zerolinecolor="#cccccc", linecolor="#999999")
+_LAYOUT = dict(template=None, font=dict(size=13, family="Arial, sans-serif", color="#333"),
+               paper_bgcolor="white", plot_bgcolor="white", xaxis=_AXIS, yaxis=_AXIS,
+               margin=dict(l=80, r=30, t=60, b=60))
 _LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.2, x=0)
 # Review labor is the same for every option and can dwarf the rest: charts leave it out by
 # default and say so, while every table and total includes it.
@@ -124,4 +136,59 @@ def cumulative_cost_figure(model) -> go.Figure:
     fig.update_layout(title=f"Cumulative cost over {months} months, review labor included",
                       xaxis_title="Month", yaxis_title="Cumulative cost [USD]",
                       yaxis_tickformat="$,.0f", legend=_LEGEND_BELOW, **_LAYOUT)
+    return fig
+
+
+def cost_per_approved_figure(model) -> go.Figure:
+    """Bars: cost per approved asset of each option, review and rejects included. [USD/asset]"""
+    colors, labels = option_colors(model), option_labels(model)
+    names = list(model.options)
+    usd = [float(cost_per_approved_usd(model.options[n], model.workload, model.ops))
+           for n in names]
+    fig = go.Figure(go.Bar(x=[labels[n] for n in names], y=usd,
+                           marker_color=[colors[n] for n in names],
+                           hovertemplate="%{x}: %{y:$,.3f} per approved asset<extra></extra>"))
+    outputs = float(model.workload.outputs_per_approved)
+    fig.update_layout(title=f"Cost per approved asset<br><sup>{outputs:g} outputs generated per "
+                            "approved asset; review labor included</sup>",
+                      yaxis_title="Cost [USD/asset]", yaxis_tickformat="$,.3f", **_LAYOUT)
+    return fig
+
+
+def demand_figure(model) -> go.Figure:
+    """A week of hourly demand for the scenario's profile against the hourly capacity of each
+    option that holds GPUs (GPUs x images/h). [images/h]"""
+    from costlib.capacity import demand_profile, hourly_images
+
+    w = model.scenario.workload
+    peak = float(model.workload.peak_factor)
+    mean = float(model.workload.images_per_month) / HOURS_PER_MONTH
+    hours = np.arange(168)
+    if w.variability in ("business_hours", "spiky"):
+        demand = hourly_images(mean * HOURS_PER_MONTH, demand_profile(w.variability, peak))
+        shape = f"{w.variability.replace('_', ' ')} profile"
+    else:  # steady or seasonal: flat within a week; the peak hour is shown as a line
+        demand = np.full(168, mean)
+        shape = f"{w.variability} demand, flat within a week"
+    colors, labels = option_colors(model), option_labels(model)
+    fig = go.Figure(go.Scatter(x=hours, y=demand, name="demand", mode="lines",
+                               line=dict(color="black", width=2), fill="tozeroy",
+                               fillcolor="rgba(0,0,0,0.08)",
+                               hovertemplate="hour %{x}: %{y:,.0f} images/h<extra>demand</extra>"))
+    fig.add_scatter(x=[0, 167], y=[mean * peak] * 2, name=f"peak hour (x{peak:.2f})",
+                    mode="lines", line=dict(color="black", dash="dot"),
+                    hovertemplate="%{y:,.0f} images/h<extra>peak hour</extra>")
+    for name, option in model.options.items():
+        local = option.local if option.kind == "hybrid" else option
+        if option.kind == "api" or (option.kind == "rented" and option.billing == "on_demand"):
+            continue
+        gpus = float(option_gpus(option, model.workload))
+        capacity = gpus * float(local.images_per_hour)
+        fig.add_scatter(x=[0, 167], y=[capacity] * 2, mode="lines",
+                        name=f"{labels[name]}: {gpus:g} GPU", line=dict(color=colors[name]),
+                        hovertemplate=f"{labels[name]}<br>%{{y:,.0f}} images/h<extra></extra>")
+    fig.update_layout(title=f"Demand against GPU capacity<br><sup>{shape}; on-demand GPUs and "
+                            "APIs scale with demand and are not drawn</sup>",
+                      xaxis_title="Hour of the week (Monday 00:00 = 0)",
+                      yaxis_title="Images per hour [images/h]", legend=_LEGEND_BELOW, **_LAYOUT)
     return fig

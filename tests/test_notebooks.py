@@ -24,7 +24,8 @@ def test_committed_without_outputs(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_runs_without_error(path, tmp_path):
+def test_runs_without_error(path, tmp_path, monkeypatch):
+    monkeypatch.setenv("COSTLIB_WORKSPACE", str(tmp_path / "workspace"))
     nb = nbformat.read(path, as_version=4)
     # run in a folder of its own, as nbmake and papermill do: no path may be cwd-relative
     NotebookClient(nb, timeout=300, kernel_name="python3",

@@ -1,0 +1,88 @@
+"""Widget forms driven without a browser: a value change reaches the model and the charts."""
+
+import numpy as np
+import pytest
+
+from costlib.scenario import load_scenario, preset_path
+from costlib.ui import OperationsForm, PrivacyForm, TotalCostForm, UseCaseForm, VolumeForm
+from costlib.ui import state
+
+
+@pytest.fixture(autouse=True)
+def workspace(tmp_path, monkeypatch):
+    monkeypatch.setenv("COSTLIB_WORKSPACE", str(tmp_path))
+    return tmp_path
+
+
+def ys(form, figure=0):
+    return [np.array(t.y, dtype=float) for t in form.figures[figure].data if t.y is not None]
+
+
+def changed(before, after):
+    return len(before) != len(after) or any(
+        a.shape != b.shape or not np.allclose(a, b) for a, b in zip(before, after, strict=True))
+
+
+# (form, field, new value, model input path, expected model value, figure index)
+CASES = [
+    (UseCaseForm, "workload.outputs_per_approved", 8.0, "workload.outputs_per_approved", 8.0, 0),
+    (VolumeForm, "workload.images_per_month", 400_000.0, "workload.images_per_month", 400_000, 1),
+    (VolumeForm, "workload.peak_factor", 2.0, "workload.peak_factor", 2.0, 0),
+    (PrivacyForm, "constraints.privacy", "regulated", None, None, None),
+    (OperationsForm, "labor.devops_hours_per_month", 80.0, "ops.devops_hours_per_month", 80, 0),
+    (OperationsForm, "labor.ml_engineer_fte", 1.0, "ops.ml_engineer_fte", 1.0, 0),
+    (TotalCostForm, "workload.cache_hit_rate", 0.4, "workload.cache_hit_rate", 0.4, 0),
+    (TotalCostForm, "horizon_months", 12, "ops.amortization_months", 12, 2),
+]
+
+
+@pytest.mark.parametrize("form_cls, field, value, path, expected, figure", CASES,
+                         ids=[f"{c[0].__name__}-{c[1]}" for c in CASES])
+def test_a_field_change_updates_model_figure_and_saved_scenario(form_cls, field, value, path,
+                                                                 expected, figure):
+    form = form_cls()
+    before = ys(form, figure) if figure is not None else None
+    form.fields[field].value = value
+    assert "&#9888;" not in form.status.value, form.status.value
+    if path:
+        assert form.model.values[path] == pytest.approx(expected)
+    if figure is not None:
+        assert changed(before, ys(form, figure))
+    saved = state.load_current()
+    assert saved == form.scenario  # the next step starts from here
+
+
+def test_variability_change_resets_the_peak_factor_to_the_catalog_default():
+    form = VolumeForm()
+    form.fields["workload.variability"].value = "spiky"
+    assert form.model.values["workload.peak_factor"] == 4.0  # catalog peak_spiky
+    assert form.fields["workload.peak_factor"].value == 4.0
+    assert form.model.inputs["workload.peak_factor"].source == "costlib assumption"
+
+
+def test_range_moves_with_the_slider():
+    form = VolumeForm()
+    form.fields["workload.images_per_month"].value = 200_000
+    inp = form.model.inputs["workload.images_per_month"]
+    assert (inp.low, inp.value, inp.high) == pytest.approx((120_000, 200_000, 300_000))
+
+
+def test_picker_loads_a_preset_into_every_field():
+    form = VolumeForm()
+    form.picker.value = "ecommerce_catalog"
+    assert form.scenario == load_scenario(preset_path("ecommerce_catalog"))
+    assert form.fields["workload.images_per_month"].value == pytest.approx(1_000_000)
+    assert form.fields["workload.variability"].value == "steady"
+
+
+def test_bad_value_is_shown_not_raised():
+    form = UseCaseForm()
+    form._on_field("workload.outputs_per_approved", 0.2)
+    assert "workload.outputs_per_approved: 0.2 is not allowed" in form.status.value
+    assert form.model.values["workload.outputs_per_approved"] == 4  # unchanged
+
+
+def test_answers_survive_a_new_form(workspace):
+    VolumeForm().fields["workload.images_per_month"].value = 250_000
+    assert OperationsForm().model.values["workload.images_per_month"] == pytest.approx(250_000)
+    assert (workspace / "current.yaml").is_file()

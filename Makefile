@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 TORCH_SPEC ?= torch==2.13.0
 SCENARIO ?= data/scenarios/default.yaml
 
-.PHONY: help venv test lint lab bench clean
+.PHONY: help venv test lint lab app bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -29,6 +29,9 @@ test: $(STAMP) lint  ## create the environment and run the whole suite
 
 lab: $(STAMP)  ## create the environment and open JupyterLab on the overview notebook
 	$(BIN)/jupyter lab notebooks/00_overview.ipynb
+
+app: $(STAMP)  ## serve the notebooks as an app with Voila, code hidden
+	JUPYTER_PATH=$(CURDIR)/notebooks $(BIN)/voila --template=costlib notebooks/
 
 bench: $(STAMP)  ## run the speed benchmarks (they print figures)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done

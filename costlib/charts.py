@@ -27,10 +27,10 @@ AREA_COLORS = dict(zip(COST_AREAS, ("#4c78a8", "#f58518", "#e45756", "#72b7b2", 
                                     "#eeca3b", "#b279a2", "#ff9da6", "#9d755d"), strict=True))
 # No plotly template (building one costs ~20 ms a figure, too slow for live widgets): the
 # look is set explicitly, white with light grid lines.
-_AXIS = dict(gridcolor="#e6e6e6", zerolinecolor="#cccccc", linecolor="#999999")
+_AXIS = dict(gridcolor="#e6e6e6", zerolinecolor="#cccccc", linecolor="#999999", automargin=True)
 _LAYOUT = dict(template=None, font=dict(size=13, family="Arial, sans-serif", color="#333"),
                paper_bgcolor="white", plot_bgcolor="white", xaxis=_AXIS, yaxis=_AXIS,
-               margin=dict(l=80, r=30, t=60, b=60))
+               margin=dict(l=80, r=30, t=70, b=60), height=480)
 _LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.2, x=0)
 # Review labor is the same for every option and can dwarf the rest: charts leave it out by
 # default and say so, while every table and total includes it.

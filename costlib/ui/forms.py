@@ -153,8 +153,7 @@ class StepForm:
 
     def widget(self) -> widgets.VBox:
         """The whole form, ready to display."""
-        return widgets.VBox([widgets.HTML(f"<h3>{html.escape(self.title)}</h3>"), self.picker,
-                             *self.fields.values(), self.status, *self.extras,
+        return widgets.VBox([self.picker, *self.fields.values(), self.status, *self.extras,
                              *self.figures])
 
     def _ipython_display_(self):

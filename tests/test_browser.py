@@ -1,0 +1,105 @@
+"""The app in a real browser: Voila serves the notebooks, headless Chromium clicks through.
+
+Screenshots of every step land in test-artifacts/ (look at them). Skipped only where Debian's
+chromium is not installed; `.ci/run` installs it.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed")
+NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    port = _free_port()
+    env = {**os.environ, "JUPYTER_PATH": str(ROOT / "notebooks"),
+           "COSTLIB_WORKSPACE": str(tmp_path_factory.mktemp("workspace"))}
+    voila = Path(sys.executable).parent / "voila"
+    proc = subprocess.Popen([str(voila), "--no-browser", f"--port={port}",
+                             "--Voila.ip=127.0.0.1", "--template=costlib",
+                             str(ROOT / "notebooks")], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            time.sleep(0.5)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+def _open(browser, url, failed):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    page.goto(url, timeout=120_000)
+    page.wait_for_selector(".js-plotly-plot", timeout=120_000)
+    return page
+
+
+def _last_points(page, index):
+    return page.evaluate(
+        "i => JSON.stringify(document.querySelectorAll('.js-plotly-plot')[i].data"
+        ".map(d => d.y ? Array.from(d.y).slice(-1) : null))", index)
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_every_step_renders_offline_without_errors(app, browser, name):
+    failed = []
+    page = _open(browser, f"{app}/voila/render/{name}", failed)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{Path(name).stem}.png"), full_page=True)
+    assert page.locator(".jp-OutputArea-output[data-mime-type*='error']").count() == 0
+    assert "Traceback" not in page.inner_text("body")
+    assert not failed, f"requests failed (offline?): {failed}"
+    page.close()
+
+
+def test_step5_slider_updates_the_chart(app, browser):
+    failed = []
+    page = _open(browser, f"{app}/voila/render/05_total_cost.ipynb", failed)
+    before = _last_points(page, 1)
+    handle = page.locator(".noUi-handle").first
+    handle.focus()
+    for _ in range(6):
+        page.keyboard.press("ArrowRight")
+    deadline = time.time() + 60
+    while _last_points(page, 1) == before and time.time() < deadline:
+        time.sleep(0.5)
+    assert _last_points(page, 1) != before
+    assert "is not allowed" not in page.inner_text("body")
+    page.screenshot(path=str(ARTIFACTS / "05_total_cost_after_slider.png"), full_page=True)
+    page.close()

@@ -1,0 +1,461 @@
+"""Probe presets, architecture configs, GPU peak rates and the checked run settings.
+
+Plain data and pure checks: nothing here imports torch, so the command line can list the
+presets and reject bad numbers before the heavy libraries load.
+
+Sources (``shared/reference/diffusion_models.md`` unless noted):
+
+- ``ARCHITECTURES``: section 1, the diffusers 0.42 / transformers 5.x configs of SD 1.5,
+  SDXL base 1.0 and FLUX.1, and the tiny SD and Flux configs of diffusers' own test suite;
+  the tiny SDXL is the tiny SD with SDXL's conditioning (two encoders, pooled text, time ids).
+- ``SCHEDULERS``: Euler (SDXL) and flow-matching Euler with dynamic shift (FLUX.1-dev) from
+  section 1; PNDM (SD 1.5), Euler-ancestral with trailing spacing (SDXL-Turbo) and fixed
+  shift 1 (FLUX.1-schnell) as those models publish them; DDIM and DPM++ on the same betas.
+- ``GPU_PEAKS``: section 2, dense bf16/fp16 datasheet peaks and the practical H100 GEMM rate.
+- ``PRESETS``: the published recipes (SD 1.5 512² 50 steps CFG, SDXL 1024² 30 steps CFG,
+  SDXL-Turbo 512² 1 step no CFG, FLUX.1-schnell 1024² 4 steps, FLUX.1-dev 1024² 28 steps);
+  each has a ``-tiny`` twin with the same pipeline, scheduler and guidance at 64² on tiny
+  models, for the CPU.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from costlib.errors import InputError, check_range
+
+# --- architecture configs -------------------------------------------------------------------
+# component name -> (class name, constructor kwargs). diffusers models take the kwargs directly,
+# transformers models take them through their config class.
+
+_CLIP_L = {
+    "hidden_act": "quick_gelu", "hidden_size": 768, "intermediate_size": 3072,
+    "num_attention_heads": 12, "num_hidden_layers": 12, "max_position_embeddings": 77,
+    "projection_dim": 768, "vocab_size": 49408, "bos_token_id": 0, "eos_token_id": 2,
+    "pad_token_id": 1, "layer_norm_eps": 1e-05,
+}
+_CLIP_BIGG = {
+    **_CLIP_L, "hidden_act": "gelu", "hidden_size": 1280, "intermediate_size": 5120,
+    "num_attention_heads": 20, "num_hidden_layers": 32, "projection_dim": 1280,
+}
+_T5_XXL = {
+    "d_ff": 10240, "d_kv": 64, "d_model": 4096, "dense_act_fn": "gelu_new",
+    "feed_forward_proj": "gated-gelu", "num_heads": 64, "num_layers": 24,
+    "relative_attention_num_buckets": 32, "relative_attention_max_distance": 128,
+    "vocab_size": 32128, "is_encoder_decoder": False,
+}
+_SD_VAE = {
+    "block_out_channels": [128, 256, 512, 512], "down_block_types": ["DownEncoderBlock2D"] * 4,
+    "up_block_types": ["UpDecoderBlock2D"] * 4, "in_channels": 3, "out_channels": 3,
+    "latent_channels": 4, "layers_per_block": 2, "norm_num_groups": 32, "sample_size": 512,
+    "scaling_factor": 0.18215,
+}
+_FLUX = {
+    "attention_head_dim": 128, "axes_dims_rope": [16, 56, 56], "guidance_embeds": True,
+    "in_channels": 64, "joint_attention_dim": 4096, "num_attention_heads": 24, "num_layers": 19,
+    "num_single_layers": 38, "patch_size": 1, "pooled_projection_dim": 768,
+}
+_FLUX_VAE = {
+    **_SD_VAE, "latent_channels": 16, "mid_block_add_attention": True, "sample_size": 1024,
+    "scaling_factor": 0.3611, "shift_factor": 0.1159, "force_upcast": True,
+    "use_quant_conv": False, "use_post_quant_conv": False,
+}
+_SDXL_UNET = {
+    "act_fn": "silu", "addition_embed_type": "text_time", "addition_embed_type_num_heads": 64,
+    "addition_time_embed_dim": 256, "attention_head_dim": [5, 10, 20],
+    "block_out_channels": [320, 640, 1280], "cross_attention_dim": 2048,
+    "down_block_types": ["DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"],
+    "up_block_types": ["CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"],
+    "layers_per_block": 2, "mid_block_type": "UNetMidBlock2DCrossAttn", "norm_num_groups": 32,
+    "projection_class_embeddings_input_dim": 2816, "sample_size": 128,
+    "transformer_layers_per_block": [1, 2, 10], "use_linear_projection": True,
+}
+
+_TINY_CLIP = {
+    "hidden_size": 8, "intermediate_size": 16, "num_attention_heads": 2, "num_hidden_layers": 2,
+    "vocab_size": 1000, "bos_token_id": 0, "eos_token_id": 2, "pad_token_id": 1,
+}
+_TINY_VAE = {
+    "block_out_channels": [4, 8], "down_block_types": ["DownEncoderBlock2D"] * 2,
+    "up_block_types": ["UpDecoderBlock2D"] * 2, "latent_channels": 4, "norm_num_groups": 2,
+}
+_TINY_FLUX = {
+    "patch_size": 1, "in_channels": 4, "num_layers": 1, "num_single_layers": 1,
+    "attention_head_dim": 16, "num_attention_heads": 2, "joint_attention_dim": 32,
+    "pooled_projection_dim": 32, "axes_dims_rope": [4, 4, 8], "guidance_embeds": True,
+}
+_TINY_T5 = {
+    "d_model": 32, "d_kv": 8, "d_ff": 37, "num_layers": 2, "num_heads": 4,
+    "relative_attention_num_buckets": 8, "vocab_size": 1000, "feed_forward_proj": "gated-gelu",
+    "dense_act_fn": "gelu_new", "is_encoder_decoder": False,
+}
+
+ARCHITECTURES: dict[str, dict[str, tuple[str, dict]]] = {
+    "sd15": {
+        "unet": ("UNet2DConditionModel", {
+            "act_fn": "silu", "attention_head_dim": 8,
+            "block_out_channels": [320, 640, 1280, 1280], "cross_attention_dim": 768,
+            "down_block_types": ["CrossAttnDownBlock2D"] * 3 + ["DownBlock2D"],
+            "up_block_types": ["UpBlock2D"] + ["CrossAttnUpBlock2D"] * 3,
+            "downsample_padding": 1, "flip_sin_to_cos": True, "freq_shift": 0,
+            "in_channels": 4, "out_channels": 4, "layers_per_block": 2,
+            "mid_block_scale_factor": 1, "norm_eps": 1e-05, "norm_num_groups": 32,
+            "sample_size": 64, "use_linear_projection": False}),
+        "vae": ("AutoencoderKL", _SD_VAE),
+        "text_encoder": ("CLIPTextModel", _CLIP_L),
+    },
+    "sdxl": {
+        "unet": ("UNet2DConditionModel", _SDXL_UNET),
+        "vae": ("AutoencoderKL", {**_SD_VAE, "sample_size": 1024, "scaling_factor": 0.13025,
+                                  "force_upcast": True}),
+        "text_encoder": ("CLIPTextModel", _CLIP_L),
+        "text_encoder_2": ("CLIPTextModelWithProjection", _CLIP_BIGG),
+    },
+    "flux-dev": {
+        "transformer": ("FluxTransformer2DModel", _FLUX),
+        "vae": ("AutoencoderKL", _FLUX_VAE),
+        "text_encoder": ("CLIPTextModel", _CLIP_L),
+        "text_encoder_2": ("T5EncoderModel", _T5_XXL),
+    },
+    "flux-schnell": {
+        "transformer": ("FluxTransformer2DModel", {**_FLUX, "guidance_embeds": False}),
+        "vae": ("AutoencoderKL", _FLUX_VAE),
+        "text_encoder": ("CLIPTextModel", _CLIP_L),
+        "text_encoder_2": ("T5EncoderModel", _T5_XXL),
+    },
+    "sd15-tiny": {
+        "unet": ("UNet2DConditionModel", {
+            "block_out_channels": [4, 8], "layers_per_block": 1, "sample_size": 32,
+            "down_block_types": ["DownBlock2D", "CrossAttnDownBlock2D"],
+            "up_block_types": ["CrossAttnUpBlock2D", "UpBlock2D"], "cross_attention_dim": 8,
+            "norm_num_groups": 2}),
+        "vae": ("AutoencoderKL", _TINY_VAE),
+        "text_encoder": ("CLIPTextModel", _TINY_CLIP),
+    },
+    "sdxl-tiny": {
+        # SDXL's conditioning (two encoders, pooled text and 6 time ids) at tiny widths:
+        # cross_attention_dim = 8 + 8, projection input = 6 x 8 time ids + 8 pooled.
+        "unet": ("UNet2DConditionModel", {
+            "block_out_channels": [4, 8], "layers_per_block": 1, "sample_size": 32,
+            "down_block_types": ["DownBlock2D", "CrossAttnDownBlock2D"],
+            "up_block_types": ["CrossAttnUpBlock2D", "UpBlock2D"], "cross_attention_dim": 16,
+            "norm_num_groups": 2, "attention_head_dim": [2, 4], "use_linear_projection": True,
+            "addition_embed_type": "text_time", "addition_time_embed_dim": 8,
+            "transformer_layers_per_block": [1, 2],
+            "projection_class_embeddings_input_dim": 56}),
+        "vae": ("AutoencoderKL", {**_TINY_VAE, "force_upcast": True}),
+        "text_encoder": ("CLIPTextModel", _TINY_CLIP),
+        "text_encoder_2": ("CLIPTextModelWithProjection", {**_TINY_CLIP, "projection_dim": 8}),
+    },
+    "flux-dev-tiny": {
+        "transformer": ("FluxTransformer2DModel", _TINY_FLUX),
+        "vae": ("AutoencoderKL", {**_TINY_VAE, "latent_channels": 1, "use_quant_conv": False,
+                                  "use_post_quant_conv": False, "shift_factor": 0.0609,
+                                  "scaling_factor": 1.5035}),
+        # Flux pools CLIP's output into the transformer: hidden size = pooled_projection_dim.
+        "text_encoder": ("CLIPTextModel", {**_TINY_CLIP, "hidden_size": 32,
+                                           "intermediate_size": 37}),
+        "text_encoder_2": ("T5EncoderModel", _TINY_T5),
+    },
+}
+ARCHITECTURES["flux-schnell-tiny"] = {
+    **ARCHITECTURES["flux-dev-tiny"],
+    "transformer": ("FluxTransformer2DModel", {**_TINY_FLUX, "guidance_embeds": False}),
+}
+
+# --- schedulers -----------------------------------------------------------------------------
+# name -> (diffusers class, config of the published model). An override keeps the preset's
+# noise schedule (beta range, spacing) and swaps the solver, as diffusers' from_config does.
+
+SCHEDULERS: dict[str, tuple[str, dict]] = {
+    "pndm": ("PNDMScheduler", {
+        "beta_start": 0.00085, "beta_end": 0.012, "beta_schedule": "scaled_linear",
+        "num_train_timesteps": 1000, "skip_prk_steps": True, "set_alpha_to_one": False,
+        "steps_offset": 1}),
+    "euler": ("EulerDiscreteScheduler", {
+        "beta_start": 0.00085, "beta_end": 0.012, "beta_schedule": "scaled_linear",
+        "num_train_timesteps": 1000, "prediction_type": "epsilon", "steps_offset": 1,
+        "timestep_spacing": "leading"}),
+    "euler-a": ("EulerAncestralDiscreteScheduler", {
+        "beta_start": 0.00085, "beta_end": 0.012, "beta_schedule": "scaled_linear",
+        "num_train_timesteps": 1000, "prediction_type": "epsilon", "steps_offset": 1,
+        "timestep_spacing": "trailing"}),
+    "ddim": ("DDIMScheduler", {
+        "beta_start": 0.00085, "beta_end": 0.012, "beta_schedule": "scaled_linear",
+        "num_train_timesteps": 1000, "clip_sample": False, "set_alpha_to_one": False,
+        "steps_offset": 1}),
+    "dpm++": ("DPMSolverMultistepScheduler", {
+        "beta_start": 0.00085, "beta_end": 0.012, "beta_schedule": "scaled_linear",
+        "num_train_timesteps": 1000, "steps_offset": 1}),
+    "flow-euler": ("FlowMatchEulerDiscreteScheduler", {
+        "shift": 3.0, "use_dynamic_shifting": True, "base_image_seq_len": 256,
+        "max_image_seq_len": 4096, "base_shift": 0.5, "max_shift": 1.15}),
+    "flow-euler-fixed": ("FlowMatchEulerDiscreteScheduler", {
+        "shift": 1.0, "use_dynamic_shifting": False, "base_image_seq_len": 256,
+        "max_image_seq_len": 4096, "base_shift": 0.5, "max_shift": 1.15}),
+}
+FAMILY_SCHEDULERS = {
+    "sd15": ("pndm", "euler", "euler-a", "ddim", "dpm++"),
+    "sdxl": ("pndm", "euler", "euler-a", "ddim", "dpm++"),
+    "flux": ("flow-euler", "flow-euler-fixed"),
+}
+
+# --- GPU peaks ------------------------------------------------------------------------------
+# (every word the torch device name must contain, dense bf16/fp16 datasheet peak [TFLOP/s],
+#  practical large-GEMM rate [TFLOP/s] or None). First match wins.
+GPU_PEAKS: tuple[tuple[tuple[str, ...], float, float | None], ...] = (
+    (("H200",), 989.4, 800.0),
+    (("H100", "PCIe"), 756.0, None),
+    (("H100", "HBM3"), 989.4, 800.0),
+    (("H100", "SXM"), 989.4, 800.0),
+    (("L40S",), 362.0, None),
+    (("A100",), 312.0, None),
+)
+
+
+def gpu_peak_tflops(gpu_name: str) -> tuple[float | None, float | None]:
+    """Datasheet and practical dense bf16/fp16 peaks for a GPU name.
+
+    Parameters
+    ----------
+    gpu_name : str
+        Device name as torch reports it, e.g. ``"NVIDIA H100 80GB HBM3"``.
+
+    Returns
+    -------
+    (datasheet, practical) : tuple of float or None
+        Peak rates [TFLOP/s]; None where the reference gives no figure.
+    """
+    for words, datasheet, practical in GPU_PEAKS:
+        if all(w.lower() in gpu_name.lower() for w in words):
+            return datasheet, practical
+    return None, None
+
+
+# --- presets --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Preset:
+    """One published generation recipe on one architecture.
+
+    Attributes
+    ----------
+    name : str
+        Preset name, also the ``model`` label of the result (e.g. ``"sdxl-tiny"``).
+    family : str
+        Pipeline family: ``"sd15"``, ``"sdxl"`` or ``"flux"``.
+    architecture : str
+        Key into ``ARCHITECTURES``.
+    height, width : int
+        Image size. [px]
+    steps : int
+        Denoising steps per image.
+    guidance_scale : float
+        Classifier-free guidance scale for SD/SDXL (CFG runs when > 1), the embedded
+        guidance value for FLUX.1-dev, ignored by FLUX.1-schnell.
+    scheduler : str
+        Key into ``SCHEDULERS``.
+    max_sequence_length : int or None
+        T5 prompt length for Flux [tokens]; None for CLIP-only conditioning (77 tokens).
+    """
+
+    name: str
+    family: str
+    architecture: str
+    height: int
+    width: int
+    steps: int
+    guidance_scale: float
+    scheduler: str
+    max_sequence_length: int | None = None
+
+    @property
+    def tiny(self) -> bool:
+        """True for the CPU-sized twin of a preset."""
+        return self.name.endswith("-tiny")
+
+
+_FULL = (
+    Preset("sd15", "sd15", "sd15", 512, 512, 50, 7.5, "pndm"),
+    Preset("sdxl", "sdxl", "sdxl", 1024, 1024, 30, 5.0, "euler"),
+    Preset("sdxl-turbo", "sdxl", "sdxl", 512, 512, 1, 0.0, "euler-a"),
+    Preset("flux-schnell", "flux", "flux-schnell", 1024, 1024, 4, 0.0, "flow-euler-fixed", 256),
+    Preset("flux-dev", "flux", "flux-dev", 1024, 1024, 28, 3.5, "flow-euler", 512),
+)
+# Tiny twins: same pipeline, scheduler and guidance on tiny models at 64², with short step
+# counts and a quarter of the T5 prompt length, so that a call takes about 0.1 s on a CPU.
+_TINY_STEPS = {"sd15": 5, "sdxl": 3, "sdxl-turbo": 1, "flux-schnell": 4, "flux-dev": 3}
+_TINY_ARCH = {"sd15": "sd15-tiny", "sdxl": "sdxl-tiny", "sdxl-turbo": "sdxl-tiny",
+              "flux-schnell": "flux-schnell-tiny", "flux-dev": "flux-dev-tiny"}
+
+
+def _tiny(p: Preset) -> Preset:
+    return Preset(p.name + "-tiny", p.family, _TINY_ARCH[p.name], 64, 64, _TINY_STEPS[p.name],
+                  p.guidance_scale, p.scheduler,
+                  None if p.max_sequence_length is None else p.max_sequence_length // 4)
+
+
+PRESETS: dict[str, Preset] = {q.name: q for p in _FULL for q in (p, _tiny(p))}
+
+DTYPES = ("fp32", "fp16", "bf16")
+
+
+def get_preset(name: str) -> Preset:
+    """The preset called ``name``; InputError listing the valid names otherwise."""
+    if name not in PRESETS:
+        raise InputError(f"preset: {name!r} is not allowed; valid presets: {', '.join(PRESETS)}")
+    return PRESETS[name]
+
+
+# --- run settings ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that defines one probe run, checked; written into the result as is.
+
+    Attributes
+    ----------
+    preset, model, family : str
+        Preset name, model label (the preset name) and pipeline family.
+    height, width : int
+        Image size. [px]
+    steps : int
+        Denoising steps per image.
+    guidance_scale : float
+        See `Preset`.
+    cfg : bool
+        Whether classifier-free guidance doubles the denoiser batch.
+    max_sequence_length : int or None
+        T5 prompt length for Flux. [tokens]
+    scheduler, dtype : str
+        Scheduler key (``"folder"``: the one shipped with the weights) and compute dtype
+        (``"fp32"``, ``"fp16"``, ``"bf16"``).
+    compile : bool
+        Whether the denoiser runs under ``torch.compile``.
+    batch_sizes : tuple of int
+        Batch sizes of the throughput sweep. [images]
+    warmup_runs, latency_runs : int
+        Untimed warm-up calls and timed batch-1 calls for latency.
+    sustained_images : int
+        Images of the sustained run, generated back to back at the best batch size.
+    window_seconds : float
+        Length of each throughput window. [s]
+    seed : int
+        Seed of every generation (and of the random weights).
+    weights : str or None
+        Local diffusers folder with real weights; None for random weights.
+    """
+
+    preset: str
+    model: str
+    family: str
+    height: int
+    width: int
+    steps: int
+    guidance_scale: float
+    cfg: bool
+    max_sequence_length: int | None
+    scheduler: str
+    dtype: str
+    compile: bool
+    batch_sizes: tuple[int, ...]
+    warmup_runs: int
+    latency_runs: int
+    window_seconds: float
+    sustained_images: int
+    seed: int
+    weights: str | None
+
+
+def _check_int(field: str, value, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise InputError(f"{field}: {value!r} is not allowed; must be an integer >= {low}")
+    return value
+
+
+def parse_device(device: str) -> str:
+    """Check a device string: ``"cpu"``, ``"cuda"`` or ``"cuda:N"``."""
+    if not isinstance(device, str) or not re.fullmatch(r"cpu|cuda(:\d+)?", device):
+        raise InputError(f"device: {device!r} is not allowed; use 'cpu', 'cuda' or 'cuda:N'")
+    return device
+
+
+def resolve_settings(preset: str, *, device: str = "cuda", weights: str | None = None,
+                     height: int | None = None, width: int | None = None,
+                     steps: int | None = None, guidance_scale: float | None = None,
+                     batch_sizes=None, dtype: str | None = None, scheduler: str | None = None,
+                     compile: bool = False, warmup_runs: int | None = None,
+                     latency_runs: int | None = None, window_seconds: float | None = None,
+                     sustained_images: int | None = None, seed: int = 0) -> Settings:
+    """Settings of a run: the preset's recipe with the given overrides, every number checked.
+
+    None keeps the preset's value; with ``weights`` the scheduler defaults to the folder's
+    own. Defaults that depend on the hardware: ``dtype`` is bf16
+    on a GPU and fp32 on the CPU; full-size presets sweep batch sizes 1, 2, 4, 8 with 3
+    warm-up calls, 10 latency calls, 30 s windows and 20 sustained images, tiny presets
+    1 and 2 with 1, 3, 1 s and 3.
+
+    Raises
+    ------
+    InputError
+        Naming the field, the bad value and what is allowed.
+    """
+    p = get_preset(preset)
+    device = parse_device(device)
+    size_multiple = 8 if p.tiny else 64
+    height = p.height if height is None else _check_int("height", height, size_multiple)
+    width = p.width if width is None else _check_int("width", width, size_multiple)
+    for field, value in (("height", height), ("width", width)):
+        if value % size_multiple:
+            raise InputError(f"{field}: {value!r} is not allowed; must be a multiple of "
+                             f"{size_multiple} for preset {p.name}")
+    steps = p.steps if steps is None else _check_int("steps", steps, 1)
+    if guidance_scale is None:
+        guidance_scale = p.guidance_scale
+    check_range("guidance_scale", guidance_scale, 0.0, 100.0)
+    guidance_scale = float(guidance_scale)
+    dtype = dtype or ("fp32" if device == "cpu" else "bf16")
+    if dtype not in DTYPES:
+        raise InputError(f"dtype: {dtype!r} is not allowed; use one of {', '.join(DTYPES)}")
+    scheduler = scheduler or (p.scheduler if weights is None else "folder")
+    if scheduler not in FAMILY_SCHEDULERS[p.family] and not (
+            scheduler == "folder" and weights is not None):
+        raise InputError(f"scheduler: {scheduler!r} is not allowed for {p.name}; use one of "
+                         f"{', '.join(FAMILY_SCHEDULERS[p.family])}")
+    plan = (1, 3, 1.0, 3, (1, 2)) if p.tiny else (3, 10, 30.0, 20, (1, 2, 4, 8))
+    warmup_runs = plan[0] if warmup_runs is None else _check_int("warmup_runs", warmup_runs, 0)
+    latency_runs = plan[1] if latency_runs is None else _check_int(
+        "latency_runs", latency_runs, 2)
+    if window_seconds is None:
+        window_seconds = plan[2]
+    check_range("window_seconds", window_seconds, 0.0, low_open=True)
+    sustained_images = plan[3] if sustained_images is None else _check_int(
+        "sustained_images", sustained_images, 0)
+    batch_sizes = plan[4] if batch_sizes is None else tuple(batch_sizes)
+    if not batch_sizes:
+        raise InputError("batch_sizes: () is not allowed; give at least one batch size")
+    for b in batch_sizes:
+        _check_int("batch_sizes", b, 1)
+    batch_sizes = tuple(sorted(set(batch_sizes)))
+    _check_int("seed", seed, 0)
+    if not isinstance(compile, bool):
+        raise InputError(f"compile: {compile!r} is not allowed; must be True or False")
+    if weights is not None:
+        folder = Path(weights).expanduser()
+        if not folder.is_dir():
+            raise InputError(f"weights: {str(weights)!r} is not allowed; no such folder")
+        if not (folder / "model_index.json").is_file():
+            raise InputError(f"weights: {str(weights)!r} is not allowed; not a diffusers "
+                             "folder (model_index.json is missing)")
+        weights = str(folder.resolve())
+    cfg = p.family != "flux" and guidance_scale > 1.0
+    return Settings(
+        preset=p.name, model=p.name, family=p.family, height=height, width=width, steps=steps,
+        guidance_scale=guidance_scale, cfg=cfg, max_sequence_length=p.max_sequence_length,
+        scheduler=scheduler, dtype=dtype, compile=compile, batch_sizes=batch_sizes,
+        warmup_runs=warmup_runs, latency_runs=latency_runs,
+        window_seconds=float(window_seconds), sustained_images=sustained_images, seed=seed,
+        weights=weights)
+

@@ -1,0 +1,459 @@
+"""The probe's versioned result file: read, validate, write atomically, combine.
+
+No torch here: the cost model reads probe results through `read_result` alone.
+
+A result is one JSON object. The summary fields at its top level are what the cost model
+reads (`ProbeResult`); the blocks below them are the measurements they come from.
+
+Top level
+    ``schema_version`` (int, `SCHEMA_VERSION`), ``kind`` ("costlib.probe.result"),
+    ``status`` ("running", "complete", "interrupted", "failed"), ``error`` (str or null),
+    ``measured_at`` (ISO 8601 UTC, start of the run), ``updated_at`` (last write),
+    ``preset``, ``model``, ``source`` ("random-weights" or "local-weights"), ``device``
+    ("cuda:0", "cpu", "aggregate"), ``gpu_name``, ``device_count``,
+    ``best_images_per_hour`` [images/h, all devices together, at the best batch size],
+    ``best_batch_size`` [images per call], ``p50_latency_s`` / ``p95_latency_s`` [s, one image
+    at batch 1], ``avg_watts`` [W per GPU, board power during the best window],
+    ``energy_wh_per_image`` [Wh], ``mfu`` [fraction of the datasheet dense bf16 peak].
+    Null where not measured or not available (no NVML, unknown peak).
+``settings``
+    The run's `costlib.probe.presets.Settings` (recipe, dtype, scheduler, plan).
+``environment``
+    ``gpu_name``, ``gpu_memory_bytes``, ``compute_capability``, ``driver``,
+    ``sm_clock_mhz`` / ``max_sm_clock_mhz`` / ``mem_clock_mhz``, ``power_limit_watts``,
+    ``power_watts``, ``temperature_c`` (NVML, at the start), ``nvml`` and ``nvml_reason``,
+    ``peak_tflops`` / ``practical_peak_tflops``, ``sdpa_backends``,
+    ``attention_processor`` (denoiser), ``text_attention``, ``scheduler_class``; versions
+    ``torch``, ``cuda``, ``cudnn``, ``diffusers``, ``transformers``, ``accelerate``,
+    ``python``; ``cpu``, ``cpu_count``, ``torch_threads``, ``platform``, ``hostname``.
+``flops``
+    Model GFLOP of one image by stage, counted on the meta device [GFLOP].
+``cold_start``
+    ``build_s``, ``to_device_s``, ``first_image_s`` (compile included when on),
+    ``cold_start_s`` (their sum), peak memory of the first image [bytes].
+``latency``
+    Batch-1 calls after warm-up: ``seconds`` (each), ``p50_s``, ``p95_s``, ``mean_s``, peaks.
+``stages``
+    Medians over the latency calls: ``text_encode_s``, ``denoise_s``, ``denoise_step_s``
+    (per denoiser call), ``decode_s``, ``other_s``; ``denoiser_calls`` per image.
+``determinism``
+    ``seed``, ``runs`` (latency calls compared), ``identical``, ``sha256`` of the first
+    output, ``all_finite``.
+``batches``
+    One entry per batch size of the sweep: ``batch_size``, ``fits`` (false: out of memory,
+    "does not fit"), ``error``, ``images``, ``seconds`` (window) [s], ``images_per_hour``,
+    ``seconds_per_image``, ``peak_allocated_bytes``, ``peak_reserved_bytes``, ``energy_j``,
+    ``avg_watts``, ``energy_wh_per_image``, ``achieved_tflops`` [TFLOP/s], ``mfu``,
+    ``mfu_practical`` (against the practical large-GEMM rate), ``all_finite`` (last call).
+``sustained``
+    K images back to back at the best batch size: ``images_target`` (K), ``batch_size``,
+    ``calls``, ``images`` (generated fine), ``errors`` (failed calls: exceptions, non-finite
+    images), ``error_messages`` (first five), ``seconds``, ``images_per_hour``, GPU
+    temperature [°C] and SM clock [MHz] at start and end.
+``devices``
+    For an aggregate (``--devices all`` or ``probe merge``): the per-device results, each
+    shaped as above; the top level then sums their best throughputs.
+
+A CSV summary beside the JSON (same name, ``.csv``) has one row per device and batch size.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from costlib.errors import InputError
+from costlib.probe.presets import PRESETS
+
+SCHEMA_VERSION = 1
+KIND = "costlib.probe.result"
+STATUSES = ("running", "complete", "interrupted", "failed")
+MODELS = tuple(name for name, preset in PRESETS.items() if not preset.tiny)
+_RUN_COLUMNS = ("preset", "model", "hostname", "device", "gpu_name", "dtype", "height",
+                "width", "steps")
+_BATCH_COLUMNS = ("batch_size", "fits", "images_per_hour", "seconds_per_image",
+                  "peak_allocated_bytes", "peak_reserved_bytes", "avg_watts",
+                  "energy_wh_per_image", "mfu")
+CSV_COLUMNS = (*_RUN_COLUMNS, *_BATCH_COLUMNS, "status")
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """What the cost model reads from a probe result file.
+
+    Attributes
+    ----------
+    preset : str
+        Probe preset, e.g. ``"sdxl"`` or ``"sdxl-tiny"``.
+    model : str
+        Model label: one of `MODELS` for full-size presets, ``"<model>-tiny"`` otherwise.
+    gpu_name : str
+        Device name (names joined with " + " for a mixed aggregate).
+    device_count : int
+        GPUs measured together.
+    best_images_per_hour : float
+        Throughput of all devices together at the best batch size. [images/h]
+    best_batch_size : int
+        Batch size of that throughput. [images per call]
+    p50_latency_s, p95_latency_s : float or None
+        Median and 95th percentile time of one image at batch 1. [s]
+    avg_watts : float or None
+        Average board power per GPU over the best throughput window; None without NVML. [W]
+    energy_wh_per_image : float or None
+        Board energy per image over that window; None without NVML. [Wh]
+    measured_at : str
+        Start of the measurement, ISO 8601 UTC.
+    path : str
+        The file it was read from.
+    status : str
+        "complete", or "interrupted"/"failed"/"running" for a partial result.
+    source : str
+        "random-weights" or "local-weights".
+    dtype : str
+        Compute dtype ("fp32", "fp16", "bf16").
+    height, width : int
+        Image size. [px]
+    steps : int
+        Denoising steps per image.
+    mfu : float or None
+        Model FLOPs utilization at the best batch against the datasheet peak. [fraction]
+    data : Mapping
+        The whole JSON object.
+    """
+
+    preset: str
+    model: str
+    gpu_name: str
+    device_count: int
+    best_images_per_hour: float
+    best_batch_size: int
+    p50_latency_s: float | None
+    p95_latency_s: float | None
+    avg_watts: float | None
+    energy_wh_per_image: float | None
+    measured_at: str
+    path: str
+    status: str
+    source: str
+    dtype: str
+    height: int
+    width: int
+    steps: int
+    mfu: float | None
+    data: Mapping[str, Any] = field(repr=False, compare=False)
+
+
+def utc_now() -> str:
+    """The current time, ISO 8601 UTC to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def default_out_path(preset: str) -> Path:
+    """``probe-results/<preset>-<UTC time>.json`` under the working directory."""
+    return Path("probe-results") / f"{preset}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+
+
+def _finite_or_none(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite_or_none(v) for v in value]
+    return value
+
+
+def _replace_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def csv_rows(payload: Mapping) -> list[dict]:
+    """One CSV summary row per device and batch size of a result."""
+    rows = []
+    for leaf in payload.get("devices") or [payload]:
+        s, env = leaf.get("settings") or {}, leaf.get("environment") or {}
+        for b in leaf.get("batches") or []:
+            rows.append({
+                "preset": leaf.get("preset"), "model": leaf.get("model"),
+                "hostname": env.get("hostname"), "device": leaf.get("device"),
+                "gpu_name": leaf.get("gpu_name"), "dtype": s.get("dtype"),
+                "height": s.get("height"), "width": s.get("width"), "steps": s.get("steps"),
+                **{k: b.get(k) for k in _BATCH_COLUMNS}, "status": leaf.get("status"),
+            })
+    return rows
+
+
+def write_result_atomic(path, payload: Mapping) -> Path:
+    """Write a result (JSON) and its CSV summary, each by temp file + ``os.replace``.
+
+    A crash or Ctrl-C at any moment leaves either the previous or the new file, never half
+    of one. Non-finite floats are written as null (strict JSON).
+
+    Parameters
+    ----------
+    path : str or Path
+        The JSON file; the CSV goes beside it with the suffix ``.csv``.
+    payload : Mapping
+        The result object.
+
+    Returns
+    -------
+    Path
+        The JSON file.
+    """
+    path = Path(path)
+    data = _finite_or_none(dict(payload))
+    data["updated_at"] = utc_now()
+    _replace_atomic(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(csv_rows(data))
+    _replace_atomic(path.with_suffix(".csv"), buf.getvalue())
+    return path
+
+
+# --- reading --------------------------------------------------------------------------------
+
+def _field(source: str, data: Mapping, key: str, types: tuple, *, optional: bool = False,
+           low: float | None = None, low_open: bool = False, allowed: str = ""):
+    if key not in data:
+        raise InputError(f"{source}: {key}: missing; a probe result needs it")
+    value = data[key]
+    if value is None and optional:
+        return None
+    ok = isinstance(value, types) and not isinstance(value, bool)
+    if ok and isinstance(value, int | float):
+        ok = math.isfinite(value) and (
+            low is None or (value > low if low_open else value >= low))
+    if not ok:
+        raise InputError(f"{source}: {key}: {value!r} is not allowed; {allowed}")
+    return value
+
+
+def validate(data, source: str = "result") -> ProbeResult:
+    """Check a parsed result object and return its summary.
+
+    Parameters
+    ----------
+    data : object
+        Parsed JSON.
+    source : str
+        File name for the messages.
+
+    Raises
+    ------
+    InputError
+        Naming the file, the field, the bad value and what is allowed.
+    """
+    if not isinstance(data, dict):
+        raise InputError(f"{source}: {type(data).__name__} is not allowed; a probe result is "
+                         "a JSON object")
+    if data.get("kind") != KIND:
+        raise InputError(f"{source}: kind: {data.get('kind')!r} is not allowed; must be {KIND!r}")
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise InputError(f"{source}: schema_version: {version!r} is not allowed; this costlib "
+                         f"reads version {SCHEMA_VERSION}")
+    number = (int, float)
+    status = _field(source, data, "status", (str,), allowed=f"one of {', '.join(STATUSES)}")
+    if status not in STATUSES:
+        raise InputError(f"{source}: status: {status!r} is not allowed; one of "
+                         f"{', '.join(STATUSES)}")
+    best = data.get("best_images_per_hour")
+    if best is None and "best_images_per_hour" in data:
+        raise InputError(f"{source}: best_images_per_hour: None is not allowed; the probe "
+                         f"measured no batch size (status {status!r}); run it again")
+    measured_at = _field(source, data, "measured_at", (str,), allowed="ISO 8601 time")
+    try:
+        if datetime.fromisoformat(measured_at).tzinfo is None:
+            raise ValueError
+    except ValueError:
+        raise InputError(f"{source}: measured_at: {measured_at!r} is not allowed; an ISO 8601 "
+                         "time with a UTC offset") from None
+    settings = _field(source, data, "settings", (dict,), allowed="an object")
+    for key in ("dtype", "height", "width", "steps"):
+        if key not in settings:
+            raise InputError(f"{source}: settings.{key}: missing; a probe result needs it")
+    model = _field(source, data, "model", (str,), allowed="a model name")
+    if model.removesuffix("-tiny") not in MODELS:
+        raise InputError(f"{source}: model: {model!r} is not allowed; one of "
+                         f"{', '.join(MODELS)} (or the same with -tiny)")
+    nonneg = "a number >= 0 or null"
+    return ProbeResult(
+        preset=_field(source, data, "preset", (str,), allowed="a preset name"),
+        model=model,
+        gpu_name=_field(source, data, "gpu_name", (str,), allowed="a device name"),
+        device_count=_field(source, data, "device_count", (int,), low=1,
+                            allowed="an integer >= 1"),
+        best_images_per_hour=float(_field(source, data, "best_images_per_hour", number, low=0,
+                                          low_open=True, allowed="a number > 0")),
+        best_batch_size=_field(source, data, "best_batch_size", (int,), low=1,
+                               allowed="an integer >= 1"),
+        p50_latency_s=_field(source, data, "p50_latency_s", number, optional=True, low=0,
+                             allowed=nonneg),
+        p95_latency_s=_field(source, data, "p95_latency_s", number, optional=True, low=0,
+                             allowed=nonneg),
+        avg_watts=_field(source, data, "avg_watts", number, optional=True, low=0,
+                         allowed=nonneg),
+        energy_wh_per_image=_field(source, data, "energy_wh_per_image", number, optional=True,
+                                   low=0, allowed=nonneg),
+        measured_at=measured_at,
+        path=source,
+        status=status,
+        source=_field(source, data, "source", (str,), allowed="the model source"),
+        dtype=settings["dtype"],
+        height=settings["height"],
+        width=settings["width"],
+        steps=settings["steps"],
+        mfu=_field(source, data, "mfu", number, optional=True, low=0, allowed=nonneg),
+        data=data,
+    )
+
+
+def _load(path) -> tuple[str, Any]:
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{source}: cannot read the probe result ({exc.strerror})") from None
+    try:
+        return source, json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{source}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
+                         f"{exc.msg})") from None
+
+
+def read_result(path) -> ProbeResult:
+    """Read and validate a probe result file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A JSON file written by the probe (or by ``costlib probe merge``).
+
+    Returns
+    -------
+    ProbeResult
+
+    Raises
+    ------
+    InputError
+        Naming the file and the field, for an unreadable, invalid, other-version or
+        empty (nothing measured) file.
+    """
+    source, data = _load(path)
+    return validate(data, source)
+
+
+# --- combining ------------------------------------------------------------------------------
+
+_MUST_MATCH = ("dtype", "height", "width", "steps", "guidance_scale")
+
+
+def _max_or_none(values):
+    values = [v for v in values if v is not None]
+    return max(values) if values else None
+
+
+def combine(results: list[Mapping], labels: list[str] | None = None) -> dict:
+    """Combine results of several devices or machines into one aggregate result.
+
+    Throughputs add up (each device at its own best batch size); ``best_batch_size`` is the
+    largest of the devices' best batch sizes. Latencies are the worst device's (a percentile
+    of a mixture is not known from its parts). ``avg_watts`` is per GPU,
+    ``energy_wh_per_image`` the total energy over the total images, ``mfu`` the mean; each
+    null unless every device has it. Aggregates are flattened, so merging a merge works.
+
+    Parameters
+    ----------
+    results : list of Mapping
+        Validated result objects of one preset and one recipe.
+    labels : list of str, optional
+        Names (file names) for the error messages.
+
+    Raises
+    ------
+    InputError
+        When the results differ in preset, model or recipe, or one measured nothing.
+    """
+    labels = labels or [f"result {i + 1}" for i in range(len(results))]
+    leaves, leaf_labels = [], []
+    for r, label in zip(results, labels, strict=True):
+        validate(r, label)
+        for leaf in r.get("devices") or [r]:
+            leaves.append(dict(leaf))
+            leaf_labels.append(label)
+    if not leaves:
+        raise InputError("results: [] is not allowed; give at least one result to combine")
+    first = leaves[0]
+    for leaf, label in zip(leaves[1:], leaf_labels[1:], strict=True):
+        for key in ("preset", "model"):
+            if leaf[key] != first[key]:
+                raise InputError(f"{label}: {key}: {leaf[key]!r} is not allowed; it must match "
+                                 f"{first[key]!r} of {leaf_labels[0]}")
+        for key in _MUST_MATCH:
+            mine, theirs = leaf["settings"].get(key), first["settings"].get(key)
+            if mine != theirs:
+                raise InputError(f"{label}: settings.{key}: {mine!r} is not allowed; it must "
+                                 f"match {theirs!r} of {leaf_labels[0]}")
+    for leaf in leaves:
+        leaf.setdefault("device_count", 1)
+    rates = [leaf["best_images_per_hour"] for leaf in leaves]
+    total_devices = sum(leaf["device_count"] for leaf in leaves)
+    watts = [leaf.get("avg_watts") for leaf in leaves]
+    energy = [leaf.get("energy_wh_per_image") for leaf in leaves]
+    mfus = [leaf.get("mfu") for leaf in leaves]
+    names = list(dict.fromkeys(leaf["gpu_name"] for leaf in leaves))
+    order = {s: i for i, s in enumerate(("complete", "running", "interrupted", "failed"))}
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "kind": KIND,
+        "status": max((leaf["status"] for leaf in leaves), key=order.__getitem__),
+        "error": next((leaf.get("error") for leaf in leaves if leaf.get("error")), None),
+        "measured_at": max(leaf["measured_at"] for leaf in leaves),
+        "preset": first["preset"],
+        "model": first["model"],
+        "source": first.get("source"),
+        "device": "aggregate",
+        "gpu_name": " + ".join(names),
+        "device_count": total_devices,
+        "best_images_per_hour": float(sum(rates)),
+        "best_batch_size": max(leaf["best_batch_size"] for leaf in leaves),
+        "p50_latency_s": _max_or_none(leaf.get("p50_latency_s") for leaf in leaves),
+        "p95_latency_s": _max_or_none(leaf.get("p95_latency_s") for leaf in leaves),
+        "avg_watts": None if None in watts else sum(
+            w * leaf["device_count"] for w, leaf in zip(watts, leaves, strict=True))
+        / total_devices,
+        "energy_wh_per_image": None if None in energy else sum(
+            e * r for e, r in zip(energy, rates, strict=True)) / sum(rates),
+        "mfu": None if None in mfus else sum(mfus) / len(mfus),
+        "settings": first["settings"],
+        "devices": leaves,
+    }
+
+
+def merge_files(paths, out_path) -> Path:
+    """Read several result files, `combine` them and write the aggregate atomically."""
+    loaded = [_load(p) for p in paths]
+    merged = combine([data for _, data in loaded], [source for source, _ in loaded])
+    return write_result_atomic(out_path, merged)

@@ -1,0 +1,259 @@
+"""The probe's result file, settings and command line: everything that needs no torch."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+
+import pytest
+
+from costlib.errors import InputError
+from costlib.probe import cli
+from costlib.probe.presets import PRESETS, gpu_peak_tflops, resolve_settings
+from costlib.probe.result import (
+    SCHEMA_VERSION,
+    ProbeResult,
+    combine,
+    merge_files,
+    read_result,
+    write_result_atomic,
+)
+
+FULL_MODELS = ("sd15", "sdxl", "sdxl-turbo", "flux-schnell", "flux-dev")
+
+
+def leaf(rate=3600.0, batch=2, gpu="NVIDIA H100 80GB HBM3", watts=500.0, wh=0.1, **extra):
+    """A minimal valid single-device result."""
+    data = {
+        "schema_version": SCHEMA_VERSION, "kind": "costlib.probe.result", "status": "complete",
+        "error": None, "measured_at": "2026-11-01T12:00:00+00:00", "preset": "sdxl",
+        "model": "sdxl", "source": "random-weights", "device": "cuda:0", "gpu_name": gpu,
+        "device_count": 1, "best_images_per_hour": rate, "best_batch_size": batch,
+        "p50_latency_s": 2.0, "p95_latency_s": 2.2, "avg_watts": watts,
+        "energy_wh_per_image": wh, "mfu": 0.4,
+        "settings": {"dtype": "bf16", "height": 1024, "width": 1024, "steps": 30,
+                     "guidance_scale": 5.0},
+        "environment": {"hostname": "gpu-1"},
+        "batches": [{"batch_size": 1, "fits": True, "images_per_hour": rate * 0.9},
+                    {"batch_size": batch, "fits": True, "images_per_hour": rate}],
+    }
+    data.update(extra)
+    return data
+
+
+# --- presets and settings -------------------------------------------------------------------
+
+def test_every_model_has_a_full_and_a_tiny_preset():
+    assert {p.name for p in PRESETS.values() if not p.tiny} == set(FULL_MODELS)
+    assert {p.name for p in PRESETS.values() if p.tiny} == {m + "-tiny" for m in FULL_MODELS}
+
+
+def test_presets_follow_the_published_recipes():
+    # shared/reference/diffusion_models.md: SD1.5 512² 50 steps CFG, SDXL 1024² 30 steps CFG,
+    # FLUX.1-schnell 1024² 4 steps, FLUX.1-dev 1024² 28 steps; SDXL-Turbo 1 step, no CFG.
+    cases = {"sd15": (512, 50, True), "sdxl": (1024, 30, True), "sdxl-turbo": (512, 1, False),
+             "flux-schnell": (1024, 4, False), "flux-dev": (1024, 28, False)}
+    for name, (size, steps, cfg) in cases.items():
+        s = resolve_settings(name)
+        assert (s.height, s.width, s.steps, s.cfg) == (size, size, steps, cfg)
+        assert resolve_settings(name + "-tiny", device="cpu").cfg == cfg
+    assert resolve_settings("sdxl").dtype == "bf16"
+    assert resolve_settings("sdxl-tiny", device="cpu").dtype == "fp32"
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"preset": "sdxxl"}, "preset: 'sdxxl' is not allowed; valid presets: sd15, sd15-tiny"),
+    ({"steps": 0}, "steps: 0 is not allowed; must be an integer >= 1"),
+    ({"steps": 2.5}, "steps: 2.5 is not allowed"),
+    ({"height": 1000}, "height: 1000 is not allowed; must be a multiple of 64"),
+    ({"guidance_scale": float("nan")}, "guidance_scale: nan is not allowed"),
+    ({"dtype": "fp8"}, "dtype: 'fp8' is not allowed; use one of fp32, fp16, bf16"),
+    ({"scheduler": "flow-euler"}, "scheduler: 'flow-euler' is not allowed for sdxl"),
+    ({"batch_sizes": []}, "batch_sizes: () is not allowed"),
+    ({"batch_sizes": [1, 0]}, "batch_sizes: 0 is not allowed"),
+    ({"latency_runs": 1}, "latency_runs: 1 is not allowed; must be an integer >= 2"),
+    ({"window_seconds": 0}, "window_seconds: 0.0 is not allowed; must be > 0"),
+    ({"device": "gpu"}, "device: 'gpu' is not allowed; use 'cpu', 'cuda' or 'cuda:N'"),
+    ({"weights": "/no/such/folder"}, "weights: '/no/such/folder' is not allowed; no such folder"),
+])
+def test_bad_settings_name_the_field_and_what_is_allowed(kwargs, message):
+    kwargs = {"preset": "sdxl", **kwargs}
+    with pytest.raises(InputError) as err:
+        resolve_settings(**kwargs)
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_weights_folder_without_model_index_is_rejected(tmp_path):
+    with pytest.raises(InputError, match="not a diffusers folder"):
+        resolve_settings("sdxl", weights=str(tmp_path))
+
+
+def test_gpu_peaks_follow_the_reference_table():
+    # shared/reference/diffusion_models.md, section 2: dense bf16 peaks.
+    assert gpu_peak_tflops("NVIDIA H100 80GB HBM3") == (989.4, 800.0)
+    assert gpu_peak_tflops("NVIDIA H100 PCIe") == (756.0, None)
+    assert gpu_peak_tflops("NVIDIA H200") == (989.4, 800.0)
+    assert gpu_peak_tflops("NVIDIA L40S") == (362.0, None)
+    assert gpu_peak_tflops("NVIDIA A100-SXM4-80GB") == (312.0, None)
+    assert gpu_peak_tflops("NVIDIA GeForce RTX 4090") == (None, None)
+
+
+# --- the result file ------------------------------------------------------------------------
+
+def test_json_round_trip(tmp_path):
+    path = write_result_atomic(tmp_path / "r.json", leaf())
+    data = json.loads(path.read_text())
+    assert data == {**leaf(), "updated_at": data["updated_at"]}
+    result = read_result(path)
+    assert isinstance(result, ProbeResult)
+    assert (result.model, result.best_images_per_hour, result.best_batch_size) == \
+        ("sdxl", 3600.0, 2)
+    assert (result.p50_latency_s, result.avg_watts, result.energy_wh_per_image) == \
+        (2.0, 500.0, 0.1)
+    assert (result.dtype, result.height, result.steps, result.path) == \
+        ("bf16", 1024, 30, str(path))
+    assert result.data["environment"]["hostname"] == "gpu-1"
+    assert (tmp_path / "r.csv").read_text().splitlines()[0].startswith("preset,model,")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv", "r.json"]  # no temp files
+
+
+def test_non_finite_numbers_are_written_as_null(tmp_path):
+    path = write_result_atomic(tmp_path / "r.json", leaf(mfu=float("nan")))
+    assert json.loads(path.read_text())["mfu"] is None
+    assert read_result(path).mfu is None
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"schema_version": 99}, "schema_version: 99 is not allowed; this costlib reads version 1"),
+    ({"kind": "other"}, "kind: 'other' is not allowed"),
+    ({"best_images_per_hour": -1.0}, "best_images_per_hour: -1.0 is not allowed; a number > 0"),
+    ({"best_images_per_hour": None}, "the probe measured no batch size"),
+    ({"best_batch_size": 0}, "best_batch_size: 0 is not allowed"),
+    ({"device_count": "2"}, "device_count: '2' is not allowed"),
+    ({"p50_latency_s": -0.5}, "p50_latency_s: -0.5 is not allowed"),
+    ({"measured_at": "2026-11-01 12:00"}, "measured_at: '2026-11-01 12:00' is not allowed"),
+    ({"status": "done"}, "status: 'done' is not allowed"),
+    ({"gpu_name": None}, "gpu_name: None is not allowed"),
+    ({"model": "sdxxl"}, "model: 'sdxxl' is not allowed; one of sd15, sdxl, sdxl-turbo,"),
+])
+def test_bad_result_files_name_the_file_and_the_field(tmp_path, change, message):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(leaf(**change)))
+    with pytest.raises(InputError) as err:
+        read_result(path)
+    assert str(err.value).startswith(f"{path}: ")
+    assert message in str(err.value)
+
+
+def test_missing_key_unreadable_and_invalid_files(tmp_path):
+    data = leaf()
+    del data["preset"]
+    (tmp_path / "a.json").write_text(json.dumps(data))
+    with pytest.raises(InputError, match=r"a\.json: preset: missing"):
+        read_result(tmp_path / "a.json")
+    with pytest.raises(InputError, match=r"nope\.json: cannot read the probe result"):
+        read_result(tmp_path / "nope.json")
+    (tmp_path / "b.json").write_text("{not json")
+    with pytest.raises(InputError, match=r"b\.json: not valid JSON \(line 1"):
+        read_result(tmp_path / "b.json")
+
+
+def test_combine_adds_throughputs_and_keeps_the_devices():
+    a = leaf(rate=3600.0, batch=2, watts=500.0, wh=0.10)
+    b = leaf(rate=1800.0, batch=4, gpu="NVIDIA A100-SXM4-80GB", watts=300.0, wh=0.20)
+    merged = combine([a, b])
+    assert merged["best_images_per_hour"] == 5400.0
+    assert merged["device_count"] == 2
+    assert merged["best_batch_size"] == 4
+    assert merged["gpu_name"] == "NVIDIA H100 80GB HBM3 + NVIDIA A100-SXM4-80GB"
+    assert merged["avg_watts"] == pytest.approx(400.0)
+    # total energy over total images: (0.1 * 3600 + 0.2 * 1800) / 5400
+    assert merged["energy_wh_per_image"] == pytest.approx(720.0 / 5400.0)
+    assert len(merged["devices"]) == 2
+    # merging a merge flattens it
+    again = combine([merged, leaf(rate=600.0, watts=None)])
+    assert again["best_images_per_hour"] == 6000.0
+    assert len(again["devices"]) == 3
+    assert again["avg_watts"] is None
+
+
+def test_combine_refuses_different_recipes():
+    with pytest.raises(InputError, match=r"b\.json: settings\.steps: 20 is not allowed; it must "
+                                         r"match 30 of a\.json"):
+        other = leaf()
+        other["settings"] = {**other["settings"], "steps": 20}
+        combine([leaf(), other], ["a.json", "b.json"])
+    with pytest.raises(InputError, match="model: 'flux-dev' is not allowed"):
+        combine([leaf(), leaf(model="flux-dev")])
+
+
+def test_merge_files_and_the_merge_command(tmp_path, capsys):
+    write_result_atomic(tmp_path / "a.json", leaf())
+    write_result_atomic(tmp_path / "b.json", leaf(rate=1200.0))
+    out = merge_files([tmp_path / "a.json", tmp_path / "b.json"], tmp_path / "ab.json")
+    assert read_result(out).best_images_per_hour == 4800.0
+    code = cli.main(["merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"),
+                     "-o", str(tmp_path / "cli.json")])
+    assert code == 0
+    result = read_result(tmp_path / "cli.json")
+    assert (result.best_images_per_hour, result.device_count) == (4800.0, 2)
+    assert len((tmp_path / "cli.csv").read_text().splitlines()) == 1 + 4
+    assert "merged 2 results" in capsys.readouterr().out
+
+
+# --- command line (no torch needed) ---------------------------------------------------------
+
+@pytest.mark.parametrize("argv, message", [
+    (["--device", "cpu"], "preset: None is not allowed; pass --preset, one of sd15,"),
+    (["--preset", "nope", "--device", "cpu"], "preset: 'nope' is not allowed; valid presets:"),
+    (["--preset", "sdxl-tiny", "--steps", "abc"], "steps: 'abc' is not allowed; must be an "
+                                                   "integer"),
+    (["--preset", "sdxl-tiny", "--window-seconds", "-1"], "window_seconds: -1.0 is not allowed"),
+    (["--preset", "sdxl-tiny", "--batch-sizes", "1,x"], "batch_sizes: 'x' is not allowed"),
+    (["--preset", "sdxl-tiny", "--weights", "/no/such"], "weights: '/no/such' is not allowed; "
+                                                          "no such folder"),
+    (["--bogus"], "unrecognized arguments: --bogus"),
+    (["merge", "/no/a.json", "-o", "/tmp/x.json"], "/no/a.json: cannot read the probe result"),
+])
+def test_cli_errors_are_one_line_with_exit_code_2(argv, message, capsys):
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("costlib probe: error: ")
+    assert message in err
+    assert err.count("\n") == 1
+
+
+def test_cli_lists_the_presets(capsys):
+    assert cli.main(["--list-presets"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in PRESETS)
+
+
+def test_register_adds_probe_and_merge_to_a_top_level_parser():
+    top = argparse.ArgumentParser(prog="costlib")
+    cli.register(top.add_subparsers(dest="command"))
+    args = top.parse_args(["probe", "--preset", "sdxl", "--devices", "all"])
+    assert (args.command, args.preset, args.devices, args.func) == \
+        ("probe", "sdxl", "all", cli.run_command)
+    args = top.parse_args(["probe", "merge", "a.json", "b.json", "-o", "c.json"])
+    assert (args.probe_command, args.inputs, args.out) == ("merge", ["a.json", "b.json"],
+                                                           "c.json")
+
+
+def test_importing_the_probe_does_not_import_torch():
+    code = ("import sys, costlib.probe, costlib.probe.result, costlib.probe.cli; "
+            "print(sorted(m for m in ('torch', 'diffusers', 'transformers', 'tokenizers') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_python_m_costlib_probe_runs():
+    proc = subprocess.run([sys.executable, "-m", "costlib.probe", "--preset", "nope"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("costlib probe: error: preset: 'nope' is not allowed")

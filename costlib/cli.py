@@ -75,11 +75,14 @@ def apply_probe_result(model, path: str, apply_to: list[str] | None = None):
         print(f"costlib: warning: the probe measured {result.model!r} but the scenario "
               f"generates {model.scenario.workload.model!r}", file=sys.stderr)
     source = f"probe result {Path(path).name} ({result.gpu_name}, {result.preset})"
-    return model.with_inputs([
-        Input(f"options.{n}.images_per_hour", result.best_images_per_hour,
-              result.best_images_per_hour, result.best_images_per_hour, "images/h", source,
-              result.measured_at[:10], overridden=True)
-        for n in targets])
+    measured = [(f"options.{n}.images_per_hour", result.best_images_per_hour, "images/h")
+                for n in targets]
+    if result.avg_watts is not None:  # measured board power replaces the datasheet's
+        measured += [(f"options.{n}.board_watts", result.avg_watts, "W") for n in targets
+                     if f"options.{n}.board_watts" in model.inputs]
+    return model.with_inputs([Input(path, value, value, value, unit, source,
+                                    result.measured_at[:10], overridden=True)
+                              for path, value, unit in measured])
 
 
 def _fmt_usd(x: float) -> str:

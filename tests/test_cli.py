@@ -111,3 +111,24 @@ def test_works_from_a_wheel_installed_outside_the_repo(tmp_path):
                          text=True, cwd=tmp_path, env={"PYTHONPATH": str(site)}, timeout=120)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["scenario"] == "E-commerce catalog"
+
+
+def test_probe_result_feeds_evaluate(tmp_path):
+    # A real (tiny, CPU) probe run, then its measured images/hour in the cost model.
+    probe = run("probe", "--preset", "sdxl-tiny", "--device", "cpu", "--window-seconds", "1",
+                "--latency-runs", "2", "--warmup-runs", "1", "--sustained-images", "0",
+                "--batch-sizes", "1", "--no-progress", "--out", str(tmp_path / "r.json"))
+    assert probe.returncode == 0, probe.stderr
+    measured = json.loads((tmp_path / "r.json").read_text())["best_images_per_hour"]
+    out = run("evaluate", "default", "--throughput", str(tmp_path / "r.json"), "--apply-to",
+              "rtx4090_owned", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    assert "the probe measured 'sdxl-tiny'" in out.stderr  # a tiny model is not the real one
+    base = evaluate(resolve(load_scenario(preset_path("default"))))
+    got = {o["name"]: o for o in json.loads(out.stdout)["options"]}
+    want = {o["name"]: o for o in base["options"]}
+    assert got["replicate_sdxl"]["monthly_usd"] == want["replicate_sdxl"]["monthly_usd"]
+    assert got["rtx4090_owned"]["monthly_usd"] != want["rtx4090_owned"]["monthly_usd"]
+    no_match = run("evaluate", "default", "--throughput", str(tmp_path / "r.json"))
+    assert no_match.returncode == 2 and "name one with --apply-to" in no_match.stderr
+    assert measured > 0

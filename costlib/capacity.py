@@ -1,5 +1,5 @@
 """Capacity planning: GPUs for volumes, peaks and deadlines, queueing latency, API rate limits,
-cold starts and demand profiles.
+cold starts, demand profiles and the cheapest hybrid split of local GPUs and API overflow.
 
 Every function is pure and broadcasts its array arguments like a numpy ufunc, so one call
 evaluates a whole grid (a scalar in gives a scalar out). Bad input raises
@@ -26,6 +26,14 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from costlib.errors import InputError, check_range
+from costlib.options import Hybrid, OwnedGPU, RentedGPU
+from costlib.tco import (
+    local_capacity_images_per_month,
+    monthly_cost_usd,
+    option_gpus,
+    overflow_images_per_month,
+    serving_images_per_month,
+)
 
 HOURS_PER_WEEK = 168
 HOURS_PER_YEAR = 8760
@@ -1002,3 +1010,139 @@ def gpus_for_peak(images_per_month: ArrayLike, profile: ArrayLike,
     peak_images_per_hour = (np.asarray(images_per_month, dtype=float) / HOURS_PER_MONTH
                             * peak_to_mean(profile))
     return gpus_for_volume(peak_images_per_hour, gpu_images_per_hour, utilization)
+
+
+def preset_profile(preset: str, peak_factor: ArrayLike | None = None,
+                   hours: int = HOURS_PER_YEAR) -> np.ndarray:
+    """Hourly weights of a scenario's variability preset, tolerant of its peak factor.
+
+    :func:`demand_profile` with two allowances for scenario data: "steady" ignores the peak
+    factor (the cost model's steady peak factor, e.g. 1.2, is hour-to-hour noise that a flat
+    profile has none of), and a peak factor above what the preset can give is lowered to its
+    maximum (:func:`max_peak_factor`), where all demand falls in the busy hours. "seasonal" is
+    only defined for a year.
+
+    Parameters
+    ----------
+    preset : str
+        One of "steady", "business_hours", "seasonal", "spiky". [-]
+    peak_factor : float, optional
+        Peak hour over mean hour, >= 1; required except for "steady". [ratio]
+    hours : int, default 8760
+        168 for an hour-of-week profile or 8760 for a year. [h]
+
+    Returns
+    -------
+    weights : ndarray
+        Shape ``(hours,)``, mean 1. [ratio]
+    """
+    top = max_peak_factor(preset, hours)
+    if preset == "steady":
+        return demand_profile(preset, hours=hours)
+    if peak_factor is None:
+        raise _error("peak_factor", None, f"the {preset!r} preset needs a peak factor >= 1")
+    check_range("peak_factor", peak_factor, low=1)
+    return demand_profile(preset, np.minimum(peak_factor, top), hours)
+
+
+@dataclass(frozen=True)
+class HybridPlan:
+    """The cost of holding 0..max local GPUs and sending each hour's excess to an API.
+
+    Attributes
+    ----------
+    local, api : str
+        The local option (reserved rental or owned GPUs) and the overflow API, by name.
+    gpus : ndarray
+        Local GPU counts 0, 1, ..., max_gpus. [GPUs]
+    monthly_usd : ndarray
+        Monthly cost at each count; at 0 the API alone, with no self-hosting overheads.
+        [USD/month]
+    overflow_images_per_month : ndarray
+        Images the API takes at each count. [images/month]
+    best_gpus : int
+        The cheapest count. [GPUs]
+    best_monthly_usd : float
+        Its monthly cost. [USD/month]
+    best_hybrid_gpus : int
+        The cheapest count of at least one GPU (the best plan that is a hybrid). [GPUs]
+    api_only_usd : float
+        The API option alone (``monthly_usd[0]``). [USD/month]
+    local_only_usd : float
+        The local option alone, sized by the cost model for the volume and its peak.
+        [USD/month]
+    local_only_gpus : float
+        The GPUs it holds. [GPUs]
+    """
+
+    local: str
+    api: str
+    gpus: np.ndarray
+    monthly_usd: np.ndarray
+    overflow_images_per_month: np.ndarray
+    best_gpus: int
+    best_monthly_usd: float
+    best_hybrid_gpus: int
+    api_only_usd: float
+    local_only_usd: float
+    local_only_gpus: float
+
+
+def optimize_hybrid(model, local: str, api: str, profile: ArrayLike | None = None,
+                    max_gpus: int = 64) -> HybridPlan:
+    """The cheapest number of local GPUs to hold, with each hour's excess sent to an API.
+
+    For every count 0..``max_gpus`` at once, the local GPUs serve each hour up to their
+    capacity, ``gpus * images_per_hour * utilization`` (utilization as the cost model's
+    Hybrid reads it: the share of an hour a GPU generates), and the API takes the rest: the
+    overflow is the sum over hours of ``max(0, demand_h - capacity)``
+    (:func:`costlib.tco.overflow_images_per_month`). The local and API costs come from
+    :func:`costlib.tco.monthly_cost_usd` on a :class:`costlib.options.Hybrid` whose
+    ``local_gpus`` is the array of counts: one vectorized call. Count 0 is the API option
+    alone (no local GPUs, so none of the self-hosting overheads).
+
+    Parameters
+    ----------
+    model : costlib.scenario.Model
+        A resolved scenario; its base values are used.
+    local : str
+        A reserved rental or owned option of the model. [-]
+    api : str
+        An API option of the model. [-]
+    profile : array_like, optional
+        Hourly demand weights, last axis 168 or 8760 hours. Default: the scenario's
+        variability preset and peak factor for a year (:func:`preset_profile`). [ratio]
+    max_gpus : int, default 64
+        Largest count to consider, a whole number >= 1. [GPUs]
+
+    Returns
+    -------
+    HybridPlan
+        The cost curve over the counts and the cheapest count.
+    """
+    _check_whole("max_gpus", max_gpus, low=1)
+    local_option, api_option = model.option(local), model.option(api)
+    if not (isinstance(local_option, OwnedGPU) or (isinstance(local_option, RentedGPU)
+                                                   and local_option.billing == "reserved")):
+        raise _error("local", local, "must name a reserved rental or owned option: an "
+                                     "on-demand rental or an API holds no GPUs for a base load")
+    if api_option.kind != "api":
+        raise _error("api", api, "must name an API option")
+    if profile is None:
+        spec = model.scenario.workload
+        profile = preset_profile(spec.variability, float(model.workload.peak_factor))
+    weights = _check_profile(profile)
+    workload, ops = model.workload, model.ops
+    gpus = np.arange(int(max_gpus) + 1, dtype=float)
+    hybrid = Hybrid(f"{local}+{api}", local_option, api_option, gpus, profile=weights)
+    monthly = np.array(monthly_cost_usd(hybrid, workload, ops), dtype=float)
+    monthly[0] = monthly_cost_usd(api_option, workload, ops)
+    overflow = overflow_images_per_month(
+        serving_images_per_month(workload),
+        local_capacity_images_per_month(local_option, gpus), weights)
+    best = int(np.argmin(monthly))
+    best_hybrid = 1 + int(np.argmin(monthly[1:]))
+    return HybridPlan(local, api, gpus, monthly, overflow, best, float(monthly[best]),
+                      best_hybrid, float(monthly[0]),
+                      float(monthly_cost_usd(local_option, workload, ops)),
+                      float(option_gpus(local_option, workload)))

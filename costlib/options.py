@@ -7,10 +7,15 @@ Units are in the field names and in brackets in the docstrings.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
+
 HOURS_PER_MONTH = 730.0  # 8,760 h / 12 months
+# A turbo preview over a full generation, in GPU time or price: ImageBench gives SDXL-Turbo
+# 1-2 s against 8-12 s per image for the final generation (1.5 / 10).
+PREVIEW_COST_RATIO = 0.15
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,12 @@ class Workload:
     storage_usd_per_gb_month : float  Object storage price. [USD/GB-month]
     egress_usd_per_gb : float  CDN egress price. [USD/GB]
     cache_hit_rate : float  Share of requests served from a cache with no generation. [0-1]
+    preview_share : float  Share of generated images that are cheap previews (cascading quality
+        tiers: a turbo preview the user iterates on before the final generation). [0-1]
+    preview_cost_ratio : float  Cost of a preview over a full generation, on whichever option
+        serves it (the API's turbo tier, or the same GPUs at turbo speed). [ratio]
+    prompt_tokens_per_image : float  Prompt length, billed where an API prices prompt tokens;
+        prompt optimization shortens it. [tokens/image]
     """
 
     images_per_month: float
@@ -45,6 +56,9 @@ class Workload:
     storage_usd_per_gb_month: float = 0.0
     egress_usd_per_gb: float = 0.0
     cache_hit_rate: float = 0.0
+    preview_share: float = 0.0
+    preview_cost_ratio: float = PREVIEW_COST_RATIO
+    prompt_tokens_per_image: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -87,6 +101,8 @@ class ManagedAPI:
         above each threshold get that discount, so the bill never falls as volume grows.
     surcharge_usd_per_image : float  Per-image extras such as a fine-tuned LoRA. [USD/image]
     fixed_usd_per_month : float  Plan or rate-limit tier fee. [USD/month]
+    usd_per_prompt_token : float  Token-based pricing of the prompt, where an API has it (0 for
+        today's per-image prices). [USD/token]
     """
 
     name: str
@@ -95,6 +111,7 @@ class ManagedAPI:
     discount_tiers: tuple[tuple[float, float], ...] = ()
     surcharge_usd_per_image: float = 0.0
     fixed_usd_per_month: float = 0.0
+    usd_per_prompt_token: float = 0.0
     kind: Literal["api"] = "api"
 
 
@@ -166,6 +183,10 @@ class Hybrid:
     local : RentedGPU (reserved) or OwnedGPU  The local capacity.
     api : ManagedAPI  Where the overflow goes.
     local_gpus : float  GPUs held locally. [GPUs]
+    profile : ndarray or None  Hourly demand weights (mean 1, e.g. a year of 8,760 hours from
+        :func:`costlib.capacity.preset_profile`): the API takes each hour's demand above the
+        local capacity. None sends ``max(0, images - capacity)`` a month, a steady profile.
+        [ratio]
     """
 
     name: str
@@ -173,6 +194,7 @@ class Hybrid:
     api: ManagedAPI
     local_gpus: float = 1.0
     kind: Literal["hybrid"] = "hybrid"
+    profile: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 Option = ManagedAPI | RentedGPU | OwnedGPU | Hybrid

@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 
+import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -26,6 +27,7 @@ from costlib.catalog import Catalog, Entry, data_dir, load_catalog
 from costlib.errors import InputError
 from costlib.options import (
     HOURS_PER_MONTH,
+    PREVIEW_COST_RATIO,
     Hybrid,
     ManagedAPI,
     Operations,
@@ -75,6 +77,9 @@ class WorkloadSpec(_Strict):
     delivered_mb_per_image: Quantity | None = None
     views_per_approved: Quantity | None = None
     cache_hit_rate: Quantity = 0.0
+    preview_share: Quantity = 0.0
+    preview_cost_ratio: Quantity | None = None
+    prompt_tokens_per_image: Quantity = 0.0
 
 
 class Constraints(_Strict):
@@ -111,6 +116,7 @@ class OptionSpec(_Strict):
     local: str | None = None
     api: str | None = None
     local_gpus: Quantity | None = None
+    latency: tuple[str, ...] = ()
     set: dict[str, Quantity] = {}
 
     @model_validator(mode="after")
@@ -243,6 +249,8 @@ class Input:
 
     path : str  Where it goes, e.g. ``options.replicate_sdxl.usd_per_image``.
     value, low, high : float  [unit]
+    row : str  The catalog row it comes from, ``table.name`` ('' for scenario values and
+        defaults). Inputs from one row are one quantity: Monte Carlo draws them together.
     """
 
     path: str
@@ -255,6 +263,7 @@ class Input:
     note: str = ""
     stale: bool = False
     overridden: bool = False
+    row: str = ""
 
 
 # Allowed ranges by field name: (low, high, low is exclusive).
@@ -265,6 +274,8 @@ LIMITS: dict[str, tuple[float, float, bool]] = {
     "megapixels_per_image": (0, math.inf, True),
     "retention_months": (0, math.inf, False),
     "cache_hit_rate": (0, 0.99, False),
+    "preview_share": (0, 0.99, False),
+    "preview_cost_ratio": (0, 1, False),
     "utilization": (0, 1, True),
     "resale_fraction": (0, 1, False),
     "idle_power_fraction": (0, 1, False),
@@ -301,6 +312,17 @@ _OPS_DEFAULTS = {
     "downtime_allowance": ("assumptions", "downtime_allowance"),
     "api_integration_hours_per_month": ("labor", "api_integration_hours"),
     "vendor_management_hours_per_month": ("labor", "vendor_management_hours"),
+}
+# Latency families (api_latency) of the shipped API offers: the model's warm times, then the
+# provider's cold starts where a source gives them. A scenario's ``latency`` replaces these.
+_API_LATENCY_DEFAULTS = {
+    "replicate_sdxl": ("sdxl_api", "replicate"),
+    "fal_flux_schnell": ("flux_schnell", "fal"),
+    "openai_dalle3": ("dalle3",),
+    "openai_dalle3_hd": ("dalle3",),
+    "google_imagen3": ("imagen3",),
+    "flux1_pro": ("flux_pro",),
+    "sdxl_turbo_api": ("sdxl_turbo",),
 }
 _OWNED_DEFAULTS = {
     "useful_life_months": ("assumptions", "useful_life"),
@@ -349,6 +371,15 @@ class Model:
         values = {**self.values, **{i.path: i.value for i in replaced}}
         return _build(self.scenario, inputs, values, self.structure)
 
+    def with_profile(self, profile) -> Model:
+        """The same model with hybrid options sending overflow hour by hour under an hourly
+        demand profile (weights, e.g. :func:`costlib.capacity.preset_profile`); None goes
+        back to the steady ``max(0, images - capacity)``."""
+        structure = {k: v for k, v in self.structure.items() if k != "hourly_profile"}
+        if profile is not None:
+            structure["hourly_profile"] = np.asarray(profile, dtype=float)
+        return _build(self.scenario, self.inputs, self.values, structure)
+
     def option(self, name: str) -> Option:
         """One option by name; the error lists the valid names."""
         try:
@@ -360,7 +391,7 @@ class Model:
 
 def _from_entry(path: str, e: Entry) -> Input:
     return Input(path, e.value, e.low, e.high, e.unit, e.source, e.as_of, e.note, e.stale,
-                 e.overridden)
+                 e.overridden, row=f"{e.table}.{e.name}")
 
 
 def _from_scenario(path: str, q, unit: str, scenario: Scenario) -> Input:
@@ -368,6 +399,9 @@ def _from_scenario(path: str, q, unit: str, scenario: Scenario) -> Input:
     if isinstance(q, Ranged):
         low = q.value if q.low is None else q.low
         high = q.value if q.high is None else q.high
+        if low > high:
+            raise InputError(f"{path}: low {low:g} is above high {high:g}; a range must have "
+                             "low <= value <= high")
         if not low <= q.value <= high:
             raise InputError(f"{path}: {q.value!r} is not allowed; must lie within its "
                              f"low..high ({low:g}..{high:g})")
@@ -377,9 +411,13 @@ def _from_scenario(path: str, q, unit: str, scenario: Scenario) -> Input:
                  overridden=True)
 
 
+def input_limits(path: str) -> tuple[float, float, bool]:
+    """The allowed range of an input, by its field name: ``(low, high, low is exclusive)``."""
+    return LIMITS.get(path.rsplit(".", 1)[-1], _DEFAULT_LIMIT)
+
+
 def _check_limits(inp: Input) -> None:
-    field = inp.path.rsplit(".", 1)[-1]
-    low, high, open_low = LIMITS.get(field, _DEFAULT_LIMIT)
+    low, high, open_low = input_limits(inp.path)
     for label, v in (("", inp.value), (" (low)", inp.low), (" (high)", inp.high)):
         ok = (v > low if open_low else v >= low) and v <= high
         if not ok or not math.isfinite(v):
@@ -419,6 +457,10 @@ def resolve(scenario: Scenario, catalog: Catalog | None = None) -> Model:
     take("workload.megapixels_per_image", megapixels(width, height), unit="MP")
     take("workload.retention_months", w.retention_months, unit="months")
     take("workload.cache_hit_rate", w.cache_hit_rate, unit="fraction")
+    take("workload.preview_share", w.preview_share, unit="fraction")
+    take("workload.preview_cost_ratio", w.preview_cost_ratio, unit="ratio",
+         fallback=PREVIEW_COST_RATIO)
+    take("workload.prompt_tokens_per_image", w.prompt_tokens_per_image, unit="tokens/image")
     for field, row in _WORKLOAD_DEFAULTS.items():
         take(f"workload.{field}", getattr(w, field, None), row)
     labor = scenario.labor
@@ -472,7 +514,12 @@ def _resolve_option(spec: OptionSpec, catalog: Catalog, take, structure: dict) -
         tier_row = ("api_terms", f"{spec.tier}_usd_per_month") if spec.tier else None
         take(f"{p}.fixed_usd_per_month", s("fixed_usd_per_month"), tier_row, unit="USD/month",
              fallback=0.0)
+        take(f"{p}.usd_per_prompt_token", s("usd_per_prompt_token"), unit="USD/token",
+             fallback=0.0)
+        _resolve_latency(spec, catalog, structure,
+                         spec.latency or _API_LATENCY_DEFAULTS.get(spec.offer, ()))
         return
+    _resolve_latency(spec, catalog, structure, spec.latency)
     if spec.throughput is not None:
         catalog.get("throughput", spec.throughput, field=f"{p}.throughput")
     if spec.kind == "rented":
@@ -521,6 +568,23 @@ def _resolve_option(spec: OptionSpec, catalog: Catalog, take, structure: dict) -
         take(f"{p}.local_gpus", spec.local_gpus, unit="GPUs")
 
 
+def _resolve_latency(spec: OptionSpec, catalog: Catalog, structure: dict,
+                     families: tuple[str, ...]) -> None:
+    """Record an option's latency figures (rows of api_latency) in ``structure``, as
+    ``{metric: Entry}`` under ``options.NAME.latency``; a later family's metric replaces an
+    earlier one's (``[sdxl_api, replicate]``: SDXL warm times, Replicate's cold starts)."""
+    figures: dict[str, Entry] = {}
+    for family in families:
+        rows = catalog.rows("api_latency", family=family)
+        if not rows:
+            known = sorted({e.extra["family"] for e in catalog.rows("api_latency")})
+            raise InputError(f"options.{spec.name}.latency: {family!r} is not allowed; must "
+                             f"be a family of api_latency ({', '.join(known)})")
+        figures.update({e.extra["metric"]: e for e in rows})
+    if figures:
+        structure[f"options.{spec.name}.latency"] = figures
+
+
 def _build(scenario: Scenario, inputs: dict[str, Input], values: dict,
            structure: dict) -> Model:
     """Construct the cost-model objects from input values."""
@@ -547,7 +611,7 @@ def _build(scenario: Scenario, inputs: dict[str, Input], values: dict,
         if spec.kind == "owned":
             return OwnedGPU(spec.name, annual_discount_rate=rate, **mine)
         return Hybrid(spec.name, build(specs[spec.local]), build(specs[spec.api]),
-                      mine["local_gpus"])
+                      mine["local_gpus"], profile=structure.get("hourly_profile"))
 
     for spec in scenario.options:
         options[spec.name] = build(spec)

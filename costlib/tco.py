@@ -47,7 +47,8 @@ def _ceil(x):
     return np.ceil(np.asarray(x, dtype=float) - 1e-9)
 
 
-def api_fees_usd(api: ManagedAPI, images_per_month, megapixels_per_image=1.048576):
+def api_fees_usd(api: ManagedAPI, images_per_month, megapixels_per_image=1.048576,
+                 prompt_tokens_per_image=0.0):
     """Monthly bill of a managed API with graduated volume discounts.
 
     Parameters
@@ -55,6 +56,8 @@ def api_fees_usd(api: ManagedAPI, images_per_month, megapixels_per_image=1.04857
     api : ManagedAPI
     images_per_month : array_like  Images generated through the API. [images/month]
     megapixels_per_image : array_like  Output size, for per-megapixel pricing. [MP]
+    prompt_tokens_per_image : array_like  Prompt length, billed at ``api.usd_per_prompt_token``
+        (not discounted). [tokens/image]
 
     Returns
     -------
@@ -69,8 +72,9 @@ def api_fees_usd(api: ManagedAPI, images_per_month, megapixels_per_image=1.04857
     billed = 0.0
     for lo, hi, discount in zip(thresholds[:-1], thresholds[1:], discounts, strict=False):
         billed = billed + np.clip(images - lo, 0.0, hi - lo) * (1.0 - np.asarray(discount))
-    return (unit_usd * billed + np.multiply(api.surcharge_usd_per_image, images)
-            + api.fixed_usd_per_month)
+    per_image_extra_usd = np.add(api.surcharge_usd_per_image,
+                                 np.multiply(api.usd_per_prompt_token, prompt_tokens_per_image))
+    return unit_usd * billed + per_image_extra_usd * images + api.fixed_usd_per_month
 
 
 def gpus_needed(images_per_month, images_per_hour, utilization=1.0, peak_factor=1.0,
@@ -195,19 +199,68 @@ def local_capacity_images_per_month(local: RentedGPU | OwnedGPU, gpus):
         * HOURS_PER_MONTH
 
 
+def overflow_images_per_month(images_per_month, capacity_images_per_month, profile=None):
+    """Images above a local capacity, hour by hour under a demand profile.
+
+    With hourly weights ``w_h`` (mean 1) the demand of hour h is ``w_h * images / 730`` and
+    the overflow is the sum over hours of ``max(0, demand_h - capacity / 730)``, scaled to a
+    month. It is computed from the sorted weights and their running sums (a piecewise-linear
+    function of the capacity), so ``images`` and ``capacity`` may be arrays of any shape, a
+    Monte Carlo sample or a grid of GPU counts, with no array of hours per element.
+
+    Parameters
+    ----------
+    images_per_month : array_like  Images to serve. [images/month]
+    capacity_images_per_month : array_like  What the local GPUs generate in a month. [images/month]
+    profile : array_like or None  Hourly weights, >= 0 (rescaled to mean 1); None is steady:
+        ``max(0, images - capacity)``. [ratio]
+
+    Returns
+    -------
+    ndarray  Images sent to the overflow. [images/month]
+    """
+    images = np.asarray(images_per_month, dtype=float)
+    capacity = np.asarray(capacity_images_per_month, dtype=float)
+    if profile is None:
+        return np.maximum(images - capacity, 0.0)
+    weights = np.sort(np.asarray(profile, dtype=float))
+    weights = weights / weights.mean()
+    hours = weights.size
+    top_sums = np.concatenate(([0.0], np.cumsum(weights[::-1])))  # sum of the k largest
+    with np.errstate(divide="ignore", invalid="ignore"):
+        level = capacity / images  # capacity per hour over the mean hour's demand
+        above = hours - np.searchsorted(weights, level, side="right")
+        share = (top_sums[above] - above * level) / hours
+    return np.where(above > 0, images * share, 0.0)
+
+
+def serving_images_per_month(workload: Workload):
+    """Images an option serves, in full generations: requests less cache hits, with previews
+    counted at ``preview_cost_ratio`` of a full generation. [images/month]"""
+    generated = np.asarray(workload.images_per_month, dtype=float) \
+        * (1.0 - np.asarray(workload.cache_hit_rate))
+    return generated * (1.0 - np.multiply(workload.preview_share,
+                                          np.subtract(1.0, workload.preview_cost_ratio)))
+
+
 def _serving(option: Option, images, workload: Workload, ops: Operations, stored_usd) -> dict:
     """Every cost area that depends on how images are served (not storage or review);
     ``stored_usd`` is the monthly storage bill, which self-hosting backs up."""
     if isinstance(option, ManagedAPI):
-        return _add({"api_fees": api_fees_usd(option, images, workload.megapixels_per_image)},
+        return _add({"api_fees": api_fees_usd(option, images, workload.megapixels_per_image,
+                                              workload.prompt_tokens_per_image)},
                     _api_operations(ops))
     if isinstance(option, Hybrid):
         capacity = local_capacity_images_per_month(option.local, option.local_gpus)
-        local_images = np.minimum(images, capacity)
+        if option.profile is None:
+            local_images = np.minimum(images, capacity)
+        else:
+            local_images = images - overflow_images_per_month(images, capacity, option.profile)
         local = _local(option.local, local_images, workload, ops, stored_usd,
                        gpus=np.asarray(option.local_gpus, dtype=float))
         overflow = {"api_fees": api_fees_usd(option.api, images - local_images,
-                                             workload.megapixels_per_image)}
+                                             workload.megapixels_per_image,
+                                             workload.prompt_tokens_per_image)}
         return _add(local, overflow, _api_operations(ops))
     return _local(option, images, workload, ops, stored_usd)
 
@@ -247,7 +300,8 @@ def monthly_cost_by_area(option: Option, workload: Workload, ops: Operations) ->
         "review": approved * np.multiply(workload.review_minutes_per_asset,
                                          workload.reviewer_hourly_usd) / 60.0,
     }
-    areas = _add(_serving(option, generated, workload, ops, stored_usd), shared)
+    areas = _add(_serving(option, serving_images_per_month(workload), workload, ops, stored_usd),
+                 shared)
     zero = _zero(sum(areas.values()))
     return {area: zero + areas.get(area, 0.0) for area in COST_AREAS}
 
@@ -277,10 +331,10 @@ def option_gpus(option: Option, workload: Workload):
         return _zero(workload.images_per_month)
     if isinstance(option, Hybrid):
         return _zero(workload.images_per_month) + option.local_gpus
-    generated = np.asarray(workload.images_per_month) * (1.0 - np.asarray(workload.cache_hit_rate))
     on_demand = isinstance(option, RentedGPU) and option.billing == "on_demand"
-    return gpus_needed(generated, option.images_per_hour, 1.0 if on_demand else option.utilization,
-                       workload.peak_factor, 0.0 if on_demand else option.min_gpus)
+    return gpus_needed(serving_images_per_month(workload), option.images_per_hour,
+                       1.0 if on_demand else option.utilization, workload.peak_factor,
+                       0.0 if on_demand else option.min_gpus)
 
 
 def upfront_usd(option: Option, workload: Workload):

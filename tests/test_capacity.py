@@ -2,7 +2,8 @@
 
 Reference values come from exact computation (fractions) of published formulas, from the
 Wolfram Language documentation's ErlangC example, and from the ImageBench guide "Cost, Speed,
-and Infrastructure Tradeoffs" (2026), abbreviated "ImageBench" below.
+and Infrastructure Tradeoffs" (2026), abbreviated "ImageBench" below. The hybrid optimizer is
+checked against the direct hour-by-hour sum and the cost model at single GPU counts.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from hypothesis import strategies as st
 
 from costlib import capacity as cap
 from costlib.errors import InputError
+from costlib.options import Hybrid
+from costlib.tco import monthly_cost_usd
 
 # ImageBench rate-limit tiers, "Rate Limits (typical tiers)": Free/trial 1-5 req/min,
 # Starter 50-100 req/min at 50-100 USD/month, Pro 500-1000 req/min at 500+ USD/month,
@@ -505,3 +508,88 @@ def test_any_allowed_peak_factor_is_met(preset_hours, position):
     weights = cap.demand_profile(preset, factor, hours)
     assert cap.peak_to_mean(weights) == pytest.approx(factor, rel=1e-12)
     assert weights.min() >= 0
+
+
+# --------------------------------------------------------------------------- hybrid optimizer
+
+
+def test_preset_profile_takes_scenario_peak_factors():
+    # The cost model's steady peak factor (1.2) is noise a flat profile has none of; a factor
+    # beyond the preset's reach is lowered to its maximum.
+    np.testing.assert_array_equal(cap.preset_profile("steady", 1.2), np.ones(8760))
+    top = cap.max_peak_factor("business_hours", 8760)
+    np.testing.assert_array_equal(cap.preset_profile("business_hours", 6.0),
+                                  cap.demand_profile("business_hours", top, 8760))
+    assert cap.peak_to_mean(cap.preset_profile("spiky", 4.0)) == pytest.approx(4.0)
+    with pytest.raises(InputError, match="peak_factor: None"):
+        cap.preset_profile("spiky")
+    with pytest.raises(InputError, match="peak_factor: 0.5"):
+        cap.preset_profile("spiky", 0.5)
+
+
+def test_overflow_is_the_hourly_excess_for_every_gpu_count(default_model):
+    # The brief's definition, sum over hours of max(0, demand_h - capacity_h), computed
+    # directly on a (GPU counts x 8760 hours) grid, against the optimizer's curve.
+    model = default_model.with_values({"workload.images_per_month": 2e6})
+    year = cap.preset_profile("business_hours", 3.36)
+    plan = cap.optimize_hybrid(model, "rtx4090_owned", "replicate_sdxl", year)
+    local = model.options["rtx4090_owned"]
+    per_gpu_hour = local.images_per_hour * local.utilization
+    demand = cap.hourly_images(2e6, year)
+    direct = np.maximum(demand[None, :] - plan.gpus[:, None] * per_gpu_hour, 0).sum(axis=1)
+    np.testing.assert_allclose(plan.overflow_images_per_month, direct / 12, rtol=1e-9,
+                               atol=1e-6)
+    assert plan.overflow_images_per_month[0] == pytest.approx(2e6)
+    assert np.all(np.diff(plan.overflow_images_per_month) <= 1e-9)
+
+
+def test_optimize_hybrid_curve_is_the_cost_model_at_each_count(default_model):
+    model = default_model.with_values({"workload.images_per_month": 2e6})
+    year = cap.preset_profile("business_hours", 3.36)
+    plan = cap.optimize_hybrid(model, "rtx4090_owned", "replicate_sdxl", year)
+    assert plan.gpus.tolist() == list(range(65))
+    w, ops = model.workload, model.ops
+    assert plan.monthly_usd[0] == pytest.approx(
+        float(monthly_cost_usd(model.options["replicate_sdxl"], w, ops)), rel=1e-12)
+    for gpus in (1, 7, 40):
+        one = Hybrid("h", model.options["rtx4090_owned"], model.options["replicate_sdxl"],
+                     gpus, profile=year)
+        assert plan.monthly_usd[gpus] == pytest.approx(float(monthly_cost_usd(one, w, ops)),
+                                                       rel=1e-12)
+    assert plan.best_gpus == int(np.argmin(plan.monthly_usd))
+    assert plan.best_monthly_usd == plan.monthly_usd.min()
+    assert plan.best_hybrid_gpus == 1 + int(np.argmin(plan.monthly_usd[1:]))
+    assert plan.local_only_usd == pytest.approx(
+        float(monthly_cost_usd(model.options["rtx4090_owned"], w, ops)))
+
+
+def test_a_peaky_profile_overflows_more_than_a_steady_one(default_model):
+    # With capacity for the mean hour, a steady month sends nothing to the API; business
+    # hours at 3.36x the mean send the peaks.
+    model = default_model.with_values({"workload.images_per_month": 1e6})
+    steady = cap.optimize_hybrid(model, "a100_reserved", "replicate_sdxl",
+                                 cap.preset_profile("steady"))
+    peaky = cap.optimize_hybrid(model, "a100_reserved", "replicate_sdxl",
+                                cap.preset_profile("business_hours", 3.36))
+    mean_gpus = math.ceil(1e6 / 730 / (900 * 0.7))
+    assert steady.overflow_images_per_month[mean_gpus] == 0
+    assert peaky.overflow_images_per_month[mean_gpus] > 0.2e6
+    # a steady profile reproduces the cost model's steady hybrid (profile None)
+    flat = Hybrid("h", model.options["a100_reserved"], model.options["replicate_sdxl"], 1)
+    assert steady.monthly_usd[1] == pytest.approx(
+        float(monthly_cost_usd(flat, model.workload, model.ops)), rel=1e-12)
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"max_gpus": 0}, "max_gpus: 0"),
+    ({"max_gpus": 2.5}, "max_gpus: 2.5"),
+    ({"local": "a100_on_demand"}, "local: 'a100_on_demand'.*reserved rental or owned"),
+    ({"local": "replicate_sdxl"}, "local: 'replicate_sdxl'"),
+    ({"api": "rtx4090_owned"}, "api: 'rtx4090_owned'.*API option"),
+    ({"api": "nope"}, "option: 'nope'"),
+    ({"profile": np.ones(100)}, "profile: an array of shape"),
+])
+def test_optimize_hybrid_bad_input(default_model, kwargs, match):
+    args = {"local": "rtx4090_owned", "api": "replicate_sdxl", **kwargs}
+    with pytest.raises(InputError, match=match):
+        cap.optimize_hybrid(default_model, **args)

@@ -13,7 +13,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from costlib.catalog import load_catalog
-from costlib.options import HOURS_PER_MONTH, Hybrid, ManagedAPI, Operations, OwnedGPU, RentedGPU, Workload
+from costlib.options import (
+    HOURS_PER_MONTH,
+    Hybrid,
+    ManagedAPI,
+    Operations,
+    OwnedGPU,
+    RentedGPU,
+    Workload,
+)
 from costlib.tco import (
     COST_AREAS,
     DAYS_PER_MONTH,

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from costlib.scenario import load_scenario, preset_path
-from costlib.ui import OperationsForm, PrivacyForm, TotalCostForm, UseCaseForm, VolumeForm
-from costlib.ui import state
+from costlib.ui import OperationsForm, PrivacyForm, TotalCostForm, UseCaseForm, VolumeForm, state
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,717 @@
+"""Uncertainty: Monte Carlo over the input ranges, tornado sensitivity and flip points.
+
+Every range in the catalog and the scenario (``low``..``high``) is read as a 90 % interval:
+``low`` is the 5th and ``high`` the 95th percentile. The distribution is selectable:
+
+- ``"pert"`` (default): a beta-PERT whose mode is the input's value; its support is solved so
+  that its 5th and 95th percentiles are ``low`` and ``high`` (so it reaches a little beyond
+  them).
+- ``"triangular"``: the same with a triangular shape (like @RISK's "Trigen").
+- ``"lognormal"``: ``ln x`` normal with 5th and 95th percentiles at ``low`` and ``high``; its
+  median is ``sqrt(low * high)``, not the value. A range that starts at 0 cannot be
+  lognormal: such inputs are drawn from the PERT (listed in ``MonteCarlo.fallbacks``).
+- ``"uniform"``: flat, stretched so that 90 % of it lies between ``low`` and ``high``; the
+  value is not used.
+
+Inputs whose ``low == high`` are constants and are not sampled. Draws are clipped to each
+input's allowed range (:data:`costlib.scenario.LIMITS`: a utilization stays in (0, 1], a
+price at or above 0), which puts a little mass on the limit where a range touches it; GPU
+counts are rounded to whole GPUs.
+
+Correlation: inputs that come from the same catalog row are one quantity (the A100's
+throughput feeds both the on-demand and the reserved A100; the utilization assumption feeds
+every reserved or owned GPU) and get the same draw. Everything else is drawn independently.
+Each quantity has its own random stream, seeded from the seed and its name, so a draw does not
+change when other inputs are added, and two scenarios compared with one seed share their
+common draws.
+
+The sample flows through the cost model as arrays, with no Python loop over samples: 100,000
+samples of every option take a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from costlib.errors import InputError, check_finite, check_range
+from costlib.tco import monthly_cost_usd
+
+DISTRIBUTIONS = ("pert", "triangular", "lognormal", "uniform")
+_P_LOW, _P_HIGH = 0.05, 0.95
+_Z95 = 1.6448536269514722  # standard normal 95th percentile
+_WHOLE = ("min_gpus", "local_gpus")
+# Bisection halves a bracket per step: 48 steps leave 2**-48 (4e-15) of it.
+_BISECTION_STEPS = 48
+_BREAKEVEN_GRID_POINTS = 241  # 0 and 240 steps of 9 % from 1 to 1e9 images/month
+_FINE_STEPS = 64  # over the two coarse steps around the first change: 0.3 % each
+_CELLS_PER_CHUNK = 500_000
+
+
+# --------------------------------------------------------------------------- factors
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One uncertain quantity: the inputs fed by one catalog row, or one input.
+
+    name : str  The catalog row (``table.name``) or the input path.
+    paths : tuple of str  The model inputs it sets.
+    value, low, high : float  Base value and 90 % interval. [unit]
+    unit, source : str
+    """
+
+    name: str
+    paths: tuple[str, ...]
+    value: float
+    low: float
+    high: float
+    unit: str
+    source: str
+
+
+def _option_of(path: str) -> str | None:
+    return path.split(".")[1] if path.startswith("options.") else None
+
+
+def _used_by(model, names: Sequence[str]) -> set[str]:
+    """The option names whose inputs can change the cost of ``names`` (hybrids use two)."""
+    used = set(names)
+    for name in names:
+        spec = next(s for s in model.scenario.options if s.name == name)
+        if spec.kind == "hybrid":
+            used |= {spec.local, spec.api}
+    return used
+
+
+def _option_names(model, options: Sequence[str] | None) -> tuple[str, ...]:
+    if options is None:
+        return tuple(model.options)
+    names = tuple(options)
+    if not names:
+        raise InputError("options: an empty list is not allowed; name at least one option")
+    for name in names:
+        model.option(name)
+    return names
+
+
+def factors(model, options: Sequence[str] | None = None) -> list[Factor]:
+    """The uncertain quantities of a model: inputs with ``low < high``, grouped by catalog row.
+
+    An input whose value was changed with ``Model.with_values`` (a what-if with no range) is
+    a constant at its new value; give a new range with ``Model.with_inputs``.
+
+    Parameters
+    ----------
+    model : costlib.scenario.Model
+    options : sequence of str, optional  Keep only quantities that can change the cost of
+        these options (workload, operations and their own inputs). Default: every option.
+
+    Returns
+    -------
+    list of Factor  In the order of the model's inputs.
+    """
+    names = _option_names(model, options)
+    used = _used_by(model, names)
+    groups: dict[str, list] = {}
+    for path, inp in model.inputs.items():
+        _check_interval(path, inp.value, inp.low, inp.high)
+        current = model.values[path]
+        if np.ndim(current) != 0:
+            raise InputError(f"{path}: an array of shape {np.shape(current)} is not allowed; "
+                             "sample a model whose values are single numbers")
+        option = _option_of(path)
+        if (inp.low == inp.high or float(current) != inp.value
+                or (option is not None and option not in used)):
+            continue
+        groups.setdefault(inp.row or path, []).append(inp)
+    return [Factor(key, tuple(i.path for i in group), group[0].value, group[0].low,
+                   group[0].high, group[0].unit, group[0].source)
+            for key, group in groups.items()]
+
+
+def _check_interval(path: str, value: float, low: float, high: float) -> None:
+    for label, v in (("", value), (" (low)", low), (" (high)", high)):
+        check_finite(f"{path}{label}", v)
+    if low > high:
+        raise InputError(f"{path}: low {low!r} is above high {high!r}; the range must have "
+                         "low <= value <= high")
+    if not low <= value <= high:
+        raise InputError(f"{path}: {value!r} is not allowed; must lie within its low..high "
+                         f"({low:g}..{high:g})")
+
+
+# --------------------------------------------------------------------------- distributions
+
+
+def _check_distribution(distribution: str) -> None:
+    if distribution not in DISTRIBUTIONS:
+        raise InputError(f"distribution: {distribution!r} is not allowed; must be one of "
+                         f"{', '.join(DISTRIBUTIONS)}")
+
+
+def _unit_quantile(kind: str, mode, p):
+    """Quantile ``p`` of the PERT or triangular distribution on [0, 1] with this mode."""
+    if kind == "pert":
+        from scipy.special import betaincinv
+
+        return betaincinv(1.0 + 4.0 * mode, 5.0 - 4.0 * mode, p)
+    with np.errstate(invalid="ignore"):
+        return np.where(p <= mode, np.sqrt(p * mode), 1.0 - np.sqrt((1.0 - p) * (1.0 - mode)))
+
+
+def _fit_bounded(kind: str, low: np.ndarray, value: np.ndarray, high: np.ndarray):
+    """Support ``(a, width)`` and mode position ``t`` of a PERT or triangular distribution
+    with mode ``value`` and 5th and 95th percentiles ``low`` and ``high``.
+
+    On [0, 1] with mode t the mode sits at ``g(t) = (t - q5) / (q95 - q5)`` of the way from
+    the 5th to the 95th percentile; g rises from below 0 to above 1, so bisection finds the t
+    with ``g(t) = (value - low) / (high - low)``, all factors at once.
+    """
+    target = (value - low) / (high - low)
+    lo, hi = np.zeros_like(target), np.ones_like(target)
+    for _ in range(_BISECTION_STEPS):
+        t = 0.5 * (lo + hi)
+        q_low, q_high = _unit_quantile(kind, t, _P_LOW), _unit_quantile(kind, t, _P_HIGH)
+        below = (t - q_low) / (q_high - q_low) < target
+        lo, hi = np.where(below, t, lo), np.where(below, hi, t)
+    t = 0.5 * (lo + hi)
+    q_low, q_high = _unit_quantile(kind, t, _P_LOW), _unit_quantile(kind, t, _P_HIGH)
+    width = (high - low) / (q_high - q_low)
+    return low - width * q_low, width, t
+
+
+def _draw(kind: str, factor: Factor, samples: int, seed: int, fitted) -> np.ndarray:
+    """``samples`` draws of one factor from its own stream."""
+    rng = np.random.default_rng([seed, zlib.crc32(factor.name.encode())])
+    if kind == "uniform":
+        width = (factor.high - factor.low) / (_P_HIGH - _P_LOW)
+        return factor.low - _P_LOW * width + width * rng.random(samples)
+    if kind == "lognormal":
+        log_low, log_high = math.log(factor.low), math.log(factor.high)
+        sigma = (log_high - log_low) / (2 * _Z95)
+        return np.exp(0.5 * (log_low + log_high) + sigma * rng.standard_normal(samples))
+    start, width, mode = fitted
+    if kind == "pert":
+        unit = rng.beta(1.0 + 4.0 * mode, 5.0 - 4.0 * mode, samples)
+    else:
+        unit = _unit_quantile("triangular", mode, rng.random(samples))
+    return start + width * unit
+
+
+def _clip(path: str, x: np.ndarray) -> np.ndarray:
+    from costlib.scenario import input_limits
+
+    low, high, open_low = input_limits(path)
+    x = np.clip(x, np.nextafter(low, np.inf) if open_low else low, high)
+    return np.round(x) if path.rsplit(".", 1)[-1] in _WHOLE else x
+
+
+def check_settings(samples: int, distribution: str, seed: int) -> None:
+    """Raise InputError unless ``samples >= 1`` and ``seed >= 0`` are whole numbers and the
+    distribution is one of ``DISTRIBUTIONS``."""
+    for field, value, low in (("samples", samples, 1), ("seed", seed, 0)):
+        if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < low:
+            raise InputError(f"{field}: {value!r} is not allowed; must be a whole number "
+                             f">= {low}")
+    _check_distribution(distribution)
+
+
+def _kinds(found: list[Factor], distribution: str) -> list[str]:
+    """The distribution of each factor: a lognormal cannot start at 0, the PERT stands in."""
+    return [("pert" if distribution == "lognormal" and f.low <= 0 else distribution)
+            for f in found]
+
+
+def sample_inputs(model, samples: int = 10_000, distribution: str = "pert", seed: int = 0,
+                  options: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    """Draw every uncertain input of a model.
+
+    Parameters
+    ----------
+    model : costlib.scenario.Model
+    samples : int  Draws per input. [samples]
+    distribution : str  One of ``DISTRIBUTIONS`` (see the module notes).
+    seed : int  Seed of the random streams, >= 0; the same seed gives the same draws.
+    options : sequence of str, optional  Draw only what can change these options' costs.
+
+    Returns
+    -------
+    dict  ``{path: ndarray of shape (samples,)}`` for every sampled input; inputs of one
+        catalog row get equal arrays. [unit of each input]
+    """
+    check_settings(samples, distribution, seed)
+    found = factors(model, options)
+    kinds = _kinds(found, distribution)
+    fitted: dict[str, tuple] = {}
+    for kind in ("pert", "triangular"):
+        mine = [f for f, k in zip(found, kinds, strict=True) if k == kind]
+        if mine:
+            arrays = (np.array([getattr(f, a) for f in mine]) for a in ("low", "value", "high"))
+            start, width, mode = _fit_bounded(kind, *arrays)
+            fitted.update({f.name: (start[i], width[i], mode[i]) for i, f in enumerate(mine)})
+    draws: dict[str, np.ndarray] = {}
+    for factor, kind in zip(found, kinds, strict=True):
+        x = _draw(kind, factor, samples, seed, fitted.get(factor.name))
+        for path in factor.paths:
+            draws[path] = _clip(path, x)
+    return draws
+
+
+# --------------------------------------------------------------------------- Monte Carlo
+
+
+def _costs(model, names: Sequence[str], shape) -> np.ndarray:
+    """Monthly cost of each named option, shape ``(len(names),) + shape``. [USD/month]"""
+    return np.stack([np.broadcast_to(monthly_cost_usd(model.options[n], model.workload,
+                                                      model.ops), shape) for n in names])
+
+
+@dataclass(frozen=True)
+class MonteCarlo:
+    """The result of :func:`monte_carlo`: per option, arrays of one value per sample.
+
+    samples, seed, distribution : the settings used.
+    options : tuple of str  The options compared.
+    draws : dict  Sampled inputs ``{path: ndarray}``. [unit of each input]
+    monthly_usd : dict  ``{option: ndarray}``. [USD/month]
+    usd_per_approved : dict  ``{option: ndarray}``. [USD/asset]
+    p_cheapest : dict  ``{option: probability}`` that it has the lowest monthly cost; ties
+        go to the option listed first. Sums to 1. [0-1]
+    breakeven_options : tuple of str or None  The pair whose break-even volume was sampled.
+    breakeven_images_per_month : ndarray or None  Per sample, the first volume at which the
+        cheaper of the pair changes; ``inf`` where it never does. [images/month]
+    fallbacks : tuple of str  Factors drawn from the PERT instead of a lognormal.
+    """
+
+    samples: int
+    seed: int
+    distribution: str
+    options: tuple[str, ...]
+    draws: dict[str, np.ndarray]
+    monthly_usd: dict[str, np.ndarray]
+    usd_per_approved: dict[str, np.ndarray]
+    p_cheapest: dict[str, float]
+    breakeven_options: tuple[str, str] | None = None
+    breakeven_images_per_month: np.ndarray | None = None
+    fallbacks: tuple[str, ...] = ()
+
+    def percentiles(self, metric: str = "monthly_usd",
+                    q: Sequence[float] = (5, 50, 95)) -> dict[str, tuple[float, ...]]:
+        """Percentiles ``q`` of ``monthly_usd`` or ``usd_per_approved`` for every option."""
+        if metric not in ("monthly_usd", "usd_per_approved"):
+            raise InputError(f"metric: {metric!r} is not allowed; must be one of "
+                             "monthly_usd, usd_per_approved")
+        values = getattr(self, metric)
+        return {n: tuple(float(x) for x in np.percentile(values[n], q)) for n in self.options}
+
+    def summary(self) -> dict:
+        """JSON-ready: per option P5, P50, P95 of both metrics, mean monthly cost and the
+        probability of being cheapest; break-even percentiles and the share that break even."""
+        monthly, approved = self.percentiles(), self.percentiles("usd_per_approved")
+        result = {
+            "samples": self.samples, "seed": self.seed, "distribution": self.distribution,
+            "sampled_inputs": sorted(self.draws), "fallbacks": list(self.fallbacks),
+            "options": {n: {"monthly_usd": dict(zip(("p5", "p50", "p95"), monthly[n],
+                                                    strict=True)),
+                            "mean_monthly_usd": float(np.mean(self.monthly_usd[n])),
+                            "usd_per_approved": dict(zip(("p5", "p50", "p95"), approved[n],
+                                                         strict=True)),
+                            "p_cheapest": self.p_cheapest[n]} for n in self.options},
+        }
+        if self.breakeven_options is not None:
+            volumes = self.breakeven_images_per_month
+            result["breakeven"] = {
+                "options": list(self.breakeven_options),
+                "p_breaks_even": float(np.mean(np.isfinite(volumes))),
+                "images_per_month": dict(zip(("p5", "p50", "p95"),
+                                             breakeven_percentiles(volumes), strict=True)),
+            }
+        return result
+
+
+def monte_carlo(model, samples: int = 10_000, *, distribution: str = "pert", seed: int = 0,
+                options: Sequence[str] | None = None,
+                breakeven: tuple[str, str] | None = None) -> MonteCarlo:
+    """Monthly cost and cost per approved asset of every option over sampled inputs.
+
+    Parameters
+    ----------
+    model : costlib.scenario.Model
+    samples : int  Number of samples. [samples]
+    distribution : str  One of ``DISTRIBUTIONS`` (see the module notes).
+    seed : int  Seed, >= 0: the same seed gives the same result.
+    options : sequence of str, optional  Options to compare (default: all); the probability
+        of being cheapest is among these.
+    breakeven : (str, str), optional  Two options whose break-even volume to sample too
+        (see :func:`breakeven_samples`).
+
+    Returns
+    -------
+    MonteCarlo
+    """
+    names = _option_names(model, options)
+    if breakeven is not None:
+        names_for_draws = tuple(dict.fromkeys((*names, *breakeven)))
+    else:
+        names_for_draws = names
+    draws = sample_inputs(model, samples, distribution, seed, names_for_draws)
+    found = factors(model, names_for_draws)
+    fallbacks = tuple(f.name for f, k in zip(found, _kinds(found, distribution), strict=True)
+                      if k != distribution)
+    m = model.with_values(draws)
+    monthly = _costs(m, names, (samples,))
+    images = np.asarray(m.workload.images_per_month, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        approved = monthly / images * np.asarray(m.workload.outputs_per_approved)
+    counts = np.bincount(np.argmin(monthly, axis=0), minlength=len(names))
+    volumes = None
+    if breakeven is not None:
+        volumes = np.broadcast_to(breakeven_samples(model, breakeven[0], breakeven[1], draws),
+                                  (samples,)).copy()
+    return MonteCarlo(samples, seed, distribution, names, draws,
+                      dict(zip(names, monthly, strict=True)),
+                      dict(zip(names, np.broadcast_to(approved, monthly.shape), strict=True)),
+                      {n: float(c / samples) for n, c in zip(names, counts, strict=True)},
+                      None if breakeven is None else tuple(breakeven), volumes, fallbacks)
+
+
+def breakeven_percentiles(volumes: np.ndarray, q: Sequence[float] = (5, 50, 95)):
+    """Percentiles of sampled break-even volumes, ``inf`` included (samples that never break
+    even): each is a sampled value (the inverted CDF), never an interpolation. [images/month]
+    """
+    return tuple(float(v) for v in np.percentile(volumes, q, method="inverted_cdf"))
+
+
+def _first_sign_change(diff: np.ndarray):
+    """Per row, the first i where the sign of ``diff`` differs between columns i and i + 1
+    (exact ties carry the previous sign, so a touch is not a change); -1 where none."""
+    sign = np.sign(diff)
+    columns = np.arange(sign.shape[-1])
+    idx = np.where(sign != 0, columns, 0)
+    np.maximum.accumulate(idx, axis=-1, out=idx)
+    filled = np.take_along_axis(sign, idx, axis=-1)
+    change = filled[..., 1:] * filled[..., :-1] < 0
+    first = np.argmax(change, axis=-1)
+    found = change.any(axis=-1)
+    side = np.take_along_axis(filled, first[..., None], axis=-1)[..., 0]
+    return np.where(found, first, -1), side
+
+
+def _scan(model, a: str, b: str, draws: dict[str, np.ndarray], volumes: np.ndarray, n: int):
+    """The first sign change of cost(a) - cost(b) along each row of ``volumes`` (one row per
+    sample, or one row for all), in chunks of samples so memory stays bounded."""
+    columns = volumes.shape[1]
+    first, side = np.empty(n, dtype=int), np.empty(n)
+    chunk = max(1, _CELLS_PER_CHUNK // columns)
+    for start in range(0, n, chunk):  # each chunk is one vectorized call
+        rows = slice(start, start + chunk)
+        size = len(range(n)[rows])
+        m = model.with_values({**{p: v[rows, None] for p, v in draws.items()},
+                               "workload.images_per_month": volumes[rows]
+                               if volumes.shape[0] > 1 else volumes})
+        diff = _costs(m, (a, b), (size, columns))
+        first[rows], side[rows] = _first_sign_change(diff[0] - diff[1])
+    return first, side
+
+
+def breakeven_samples(model, a: str, b: str, draws: dict[str, np.ndarray],
+                      max_images_per_month: float = 1e9) -> np.ndarray:
+    """The break-even volume of two options for every sample of the other inputs.
+
+    Per sample, the first monthly volume in ``(0, max]`` at which the cheaper of ``a`` and
+    ``b`` changes, as :func:`costlib.breakeven.breakeven_images_per_month` finds it for one
+    set of inputs. Vectorized in three passes over all samples at once: the cost difference
+    on a volume grid per sample (0, then 240 geometric steps of 9 % from 1 to ``max``); a
+    finer grid of 64 steps (0.3 %) over the two coarse steps around each sample's first
+    change, which catches the short dips that whole-GPU steps make just before it; then
+    bisection of the first fine step, on the real cost functions (GPU steps and discount
+    tiers included). A change that starts and ends between two grid values is missed, as in
+    the one-at-a-time solver: where whole-GPU steps make the costs cross back and forth over
+    a wide range of volumes, the two searches can land on different crossings of that
+    sawtooth, a few percent apart. The sampled volume itself is replaced by the grid.
+
+    Parameters
+    ----------
+    model : costlib.scenario.Model
+    a, b : str  Option names.
+    draws : dict  ``{path: ndarray}`` of equal length, e.g. :func:`sample_inputs`.
+    max_images_per_month : float  Upper end of the search. [images/month]
+
+    Returns
+    -------
+    ndarray  One volume per sample; ``inf`` where the cheaper option never changes.
+        [images/month]
+    """
+    model.option(a), model.option(b)
+    check_range("max_images_per_month", max_images_per_month, 1)
+    draws = {p: np.asarray(v, dtype=float) for p, v in draws.items()
+             if p != "workload.images_per_month"}
+    lengths = {v.shape for v in draws.values()}
+    if len(lengths) > 1 or any(len(s) != 1 for s in lengths):
+        raise InputError("draws: arrays of shapes "
+                         f"{sorted(lengths)} are not allowed; give one 1-d length for all")
+    n = next(iter(lengths))[0] if lengths else 1
+    grid = np.concatenate(([0.0], np.geomspace(1.0, max_images_per_month,
+                                               _BREAKEVEN_GRID_POINTS - 1)))
+    first, _ = _scan(model, a, b, draws, grid[None, :], n)
+    found = np.nonzero(first >= 0)[0]
+    chosen = {p: v[found] for p, v in draws.items()}
+    start, stop = grid[np.maximum(first[found] - 1, 0)], grid[first[found] + 1]
+    fine = start[:, None] + (stop - start)[:, None] * np.linspace(0.0, 1.0, _FINE_STEPS + 1)
+    fine_first, side = _scan(model, a, b, chosen, fine, found.size)
+    rows = np.arange(found.size)
+    low, high = fine[rows, fine_first], fine[rows, fine_first + 1]
+    for _ in range(_BISECTION_STEPS):
+        mid = 0.5 * (low + high)
+        m = model.with_values({**chosen, "workload.images_per_month": mid})
+        diff = _costs(m, (a, b), mid.shape)
+        same = np.sign(diff[0] - diff[1]) == side
+        low, high = np.where(same, mid, low), np.where(same, high, mid)
+    volumes = np.full(n, np.inf)
+    volumes[found] = high
+    return volumes
+
+
+# --------------------------------------------------------------------------- sensitivity
+
+
+def _batched(model, found: list[Factor], values: np.ndarray) -> dict[str, np.ndarray]:
+    """Changes that set factor f to ``values[f, j]`` in cell ``f * C + j`` (C columns) and
+    every other factor to its base value: one with_values call evaluates them all."""
+    count, columns = values.shape
+    changes = {}
+    for f, factor in enumerate(found):
+        for path in factor.paths:
+            arr = np.full(count * columns, model.values[path], dtype=float)
+            arr[f * columns:(f + 1) * columns] = values[f]
+            changes[path] = arr
+    return changes
+
+
+def _ranked(model, names: Sequence[str]) -> list[str]:
+    """Option names by base monthly cost, cheapest first (ties keep the given order)."""
+    costs = _costs(model, names, ())
+    return [names[i] for i in np.argsort(costs, kind="stable")]
+
+
+@dataclass(frozen=True)
+class TornadoBar:
+    """One bar: the output with one factor at its low and at its high, the rest at base.
+
+    output_at_low, output_at_high : float  [USD/month]
+    swing : float  ``abs(output_at_high - output_at_low)``, >= 0. [USD/month]
+    """
+
+    factor: Factor
+    output_at_low: float
+    output_at_high: float
+    swing: float
+
+
+@dataclass(frozen=True)
+class Tornado:
+    """A tornado: bars sorted by swing, largest first.
+
+    output : str  What was measured, in words.
+    options : tuple of str  ``(a,)`` for a's monthly cost, ``(a, b)`` for a's minus b's.
+    base_usd : float  The output at base values. [USD/month]
+    """
+
+    output: str
+    options: tuple[str, ...]
+    base_usd: float
+    bars: tuple[TornadoBar, ...]
+
+
+def _resolve_output(model, output, options) -> tuple[str, ...]:
+    if output is None:
+        ranked = _ranked(model, _option_names(model, options))
+        return tuple(ranked[:2])
+    pair = (output,) if isinstance(output, str) else tuple(output)
+    if len(pair) not in (1, 2):
+        raise InputError(f"output: {output!r} is not allowed; must be an option name or a "
+                         "pair of option names")
+    for name in pair:
+        model.option(name)
+    return pair
+
+
+def _output(model, pair: tuple[str, ...], shape) -> np.ndarray:
+    costs = _costs(model, pair, shape)
+    return costs[0] - costs[1] if len(pair) == 2 else costs[0]
+
+
+def _only(model, found: list[Factor], only: Sequence[str] | None) -> list[Factor]:
+    """The factors of ``found`` named in ``only``; a name that is no factor of the model is an
+    error, one that cannot change these options is left out."""
+    if only is None:
+        return found
+    known = {f.name for f in factors(model)}
+    unknown = [n for n in only if n not in known]
+    if unknown:
+        raise InputError(f"only: {unknown[0]!r} is not allowed; must be one of "
+                         f"{', '.join(sorted(known))}")
+    return [f for f in found if f.name in set(only)]
+
+
+def tornado(model, output: str | tuple[str, str] | None = None,
+            options: Sequence[str] | None = None, only: Sequence[str] | None = None) -> Tornado:
+    """Each uncertain quantity at its low and its high with the others at base.
+
+    Parameters
+    ----------
+    model : costlib.scenario.Model
+    output : str or (str, str), optional  An option (its monthly cost) or a pair (the first's
+        monthly cost minus the second's). Default: the cheapest of ``options`` at base values
+        minus the runner-up (negative: how much the winner saves).
+    options : sequence of str, optional  Without ``output``: the options to rank (default:
+        all). The quantities varied are those that can change the output's options.
+    only : sequence of str, optional  Factor names to keep (default: every factor that can
+        change the output).
+
+    Returns
+    -------
+    Tornado  Every factor's low and high evaluated in one batched call.
+    """
+    pair = _resolve_output(model, output, options)
+    found = _only(model, factors(model, pair), only)
+    base = float(_output(model, pair, ()))
+    if not found:
+        return Tornado(_describe(pair), pair, base, ())
+    values = np.array([[f.low, f.high] for f in found])
+    out = _output(model.with_values(_batched(model, found, values)), pair,
+                  (values.size,)).reshape(values.shape)
+    bars = [TornadoBar(f, float(lo), float(hi), float(abs(hi - lo)))
+            for f, (lo, hi) in zip(found, out, strict=True)]
+    bars.sort(key=lambda bar: -bar.swing)
+    return Tornado(_describe(pair), pair, base, tuple(bars))
+
+
+def _describe(pair: tuple[str, ...]) -> str:
+    if len(pair) == 1:
+        return f"monthly cost of {pair[0]}"
+    return f"monthly cost of {pair[0]} minus {pair[1]}"
+
+
+@dataclass(frozen=True)
+class FlipPoint:
+    """Where one factor, moved from its base value, changes the cheapest option.
+
+    recommended : str  The cheapest option at base values.
+    below, above : float or None  The nearest value under (over) the base at which another
+        option becomes cheapest; None: no flip within the factor's range. [unit of the factor]
+    below_to, above_to : str or None  The option that is cheapest beyond that value.
+    """
+
+    factor: Factor
+    recommended: str
+    below: float | None
+    below_to: str | None
+    above: float | None
+    above_to: str | None
+
+    def sentence(self) -> str:
+        """The flip point in words."""
+        f = self.factor
+        parts = [f"{word} {value:.4g} {f.unit}, {to} becomes cheapest"
+                 for word, value, to in (("falls to", self.below, self.below_to),
+                                         ("rises to", self.above, self.above_to))
+                 if value is not None]
+        if not parts:
+            return (f"No flip within the range of {f.name} ({f.low:.4g}-{f.high:.4g} "
+                    f"{f.unit}): {self.recommended} stays cheapest.")
+        return (f"If {f.name} (base {f.value:.4g} {f.unit}) " + "; if it ".join(parts)
+                + ".")
+
+
+def flip_points(model, options: Sequence[str] | None = None, grid_points: int = 64,
+                only: Sequence[str] | None = None) -> list[FlipPoint]:
+    """For each uncertain quantity, the value at which the cheapest option changes.
+
+    Each factor is moved from its base value down to its low and up to its high with the
+    others at base, on ``grid_points`` values each way: every factor and direction in one
+    batched call. The first grid step where another option is cheapest is then bisected, all
+    of them together, to the exact value (the cost functions' steps included). A flip that
+    starts and ends between two grid values is missed.
+
+    Parameters
+    ----------
+    model : costlib.scenario.Model
+    options : sequence of str, optional  The options that compete (default: all).
+    grid_points : int  Values per direction, >= 2.
+    only : sequence of str, optional  Factor names to keep (default: every factor that can
+        change these options' costs).
+
+    Returns
+    -------
+    list of FlipPoint  One per factor, in the order of :func:`factors`.
+    """
+    names = _option_names(model, options)
+    if not isinstance(grid_points, int) or grid_points < 2:
+        raise InputError(f"grid_points: {grid_points!r} is not allowed; must be a whole "
+                         "number >= 2")
+    found = _only(model, factors(model, names), only)
+    recommended = _ranked(model, names)[0]
+    if not found:
+        return []
+    rec = names.index(recommended)
+    steps = np.linspace(0.0, 1.0, grid_points)
+    ends = np.array([[f.low, f.high] for f in found])
+    base = np.array([f.value for f in found])
+    # values[f, d, j]: factor f moved from its base towards its low (d=0) or high (d=1)
+    values = base[:, None, None] + (ends - base[:, None])[:, :, None] * steps
+    shape = (len(found), 2 * grid_points)
+    m = model.with_values(_batched(model, found, values.reshape(shape)))
+    winner = np.argmin(_costs(m, names, (values.size,)), axis=0).reshape(values.shape)
+    other = winner != rec
+    other[..., 0] = False  # the base value itself: the recommendation by definition
+    first = np.argmax(other, axis=-1)  # first grid value where another option wins
+    hit = np.nonzero(other.any(axis=-1))
+    inside = values[hit + (first[hit] - 1,)]
+    outside = values[hit + (first[hit],)]
+    factor_of = hit[0]
+    if factor_of.size == 0:
+        return [FlipPoint(f, recommended, None, None, None, None) for f in found]
+    for _ in range(_BISECTION_STEPS):
+        mid = 0.5 * (inside + outside)
+        changes = {}
+        for f, factor in enumerate(found):
+            for path in factor.paths:
+                changes[path] = np.where(factor_of == f, mid, model.values[path])
+        costs = _costs(model.with_values(changes), names, mid.shape)
+        still = np.argmin(costs, axis=0) == rec
+        inside, outside = np.where(still, mid, inside), np.where(still, outside, mid)
+    changes = {p: np.where(factor_of == f, outside, model.values[p])
+               for f, factor in enumerate(found) for p in factor.paths}
+    taker = np.argmin(_costs(model.with_values(changes), names, outside.shape), axis=0)
+    flips: dict[tuple[int, int], tuple[float, str]] = {
+        (int(f), int(d)): (float(x), names[int(t)])
+        for f, d, x, t in zip(hit[0], hit[1], outside, taker, strict=True)}
+    result = []
+    for f, factor in enumerate(found):
+        below, below_to = flips.get((f, 0), (None, None))
+        above, above_to = flips.get((f, 1), (None, None))
+        result.append(FlipPoint(factor, recommended, below, below_to, above, above_to))
+    return result
+
+
+def to_json(obj):
+    """A result of this module (or a structure holding them) as JSON-ready data: arrays to
+    lists, dataclasses to dicts; ``inf`` stays a float (write JSON with ``allow_nan``)."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_json(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, dict):
+        return {str(k): to_json(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [to_json(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj

@@ -1,0 +1,358 @@
+"""The decision engine on the framework article's four scenarios and its hard constraints.
+
+Sources named in the tests:
+- FW: "Cloud vs Local Image Generation: Which is Right for You?" (the seven-step framework and
+  its four scenarios: prototype, marketing batch, ecommerce catalog, internal product feature).
+- AD: "Image Generation API vs Self-Hosted: The Architecture Decision", 2026-05-19 ("start
+  managed, stay managed until the economics force the conversation"; data residency and DPAs).
+- IB: ImageBench, "Cost, Speed, and Infrastructure Tradeoffs" learn guide, 2026 (real time
+  at 3 s or less: "only turbo models or pre-warmed dedicated instances suffice"; levers).
+
+The scenarios are built from the default scenario (a marketing batch) with other volumes and
+constraints; the volumes are ours, the prices and throughputs the catalog's.
+"""
+
+import copy
+import json
+
+import numpy as np
+import pytest
+import yaml
+
+from costlib.decision import ARCHITECTURES, decide, option_latency
+from costlib.errors import InputError
+from costlib.scenario import parse_scenario, preset_path, resolve
+from costlib.tco import api_fees_usd, monthly_cost_by_area, monthly_cost_usd
+
+BASE = yaml.safe_load(preset_path("default").read_text())
+SAMPLES = 3000  # enough for the confidence; decide's default is 10,000
+SELF_HOSTED = {"a100_on_demand", "a100_reserved", "rtx4090_owned"}
+
+
+def scenario(volume=None, variability=None, options=None, workload=None, **constraints):
+    data = copy.deepcopy(BASE)
+    if volume is not None:
+        data["workload"]["images_per_month"] = volume
+    if variability is not None:
+        data["workload"]["variability"] = variability
+    data["workload"].update(workload or {})
+    data["constraints"] = {**data.get("constraints", {}), **constraints}
+    if options is not None:
+        data["options"] = options(data["options"])
+    return resolve(parse_scenario(data))
+
+
+# FW's four scenarios and the three hard constraints, each with the factor that decides it:
+# (case, scenario, recommendation (a name or a set of names), architecture, deciding factor,
+#  words the first reason must contain)
+CASES = [
+    # FW "Prototype workload: small number of images, inconsistent usage, low operational
+    # maturity": 2,000 images/month, spiky, no operations team.
+    ("prototype", lambda: scenario(2_000, "spiky", has_ops_team=False),
+     "replicate_sdxl", "cloud", "cost", ["Cost decides", "2,000 images/month"]),
+    # FW "Marketing batch workload: recurring campaign assets, moderate volume, defined
+    # review process": the default scenario, 100,000 images/month.
+    ("marketing batch", lambda: scenario(),
+     "replicate_sdxl", "cloud", "cost", ["Cost decides", "100,000 images/month"]),
+    # FW "Ecommerce catalog workload: large number of product images, structured inputs,
+    # consistent demand": 5M images/month (say 50,000 products a month at IB's 8-12 variants,
+    # ten refreshes), steady.
+    ("ecommerce catalog",
+     lambda: scenario({"value": 5_000_000, "low": 4_000_000, "high": 6_000_000}, "steady"),
+     "rtx4090_owned", "local", "cost", ["Cost decides", "5,000,000 images/month"]),
+    # FW "Internal product feature: image generation embedded into an application, variable
+    # user-driven usage": users wait, so a 3 s target (IB's real-time bound).
+    ("internal product feature",
+     lambda: scenario({"value": 300_000, "low": 100_000, "high": 600_000}, "spiky",
+                      max_latency_s=3),
+     "fal_flux_schnell", "cloud", "latency", ["Latency decides", "3 s latency target"]),
+    # Privacy: confidential prompts and no DPA exclude every API and hybrid (AD).
+    ("privacy", lambda: scenario(privacy="confidential", dpa_available=False),
+     SELF_HOSTED, "local", "privacy", ["Privacy decides", "no data-processing agreement"]),
+    # Operations: at 5M images/month self-hosting wins with an operations team, but without
+    # one it carries hiring a full-time ML infrastructure engineer and the API wins.
+    ("operations",
+     lambda: scenario({"value": 5_000_000, "low": 4_000_000, "high": 6_000_000}, "steady",
+                      has_ops_team=False),
+     "replicate_sdxl", "cloud", "operations",
+     ["Operations capacity decides", "ML infrastructure engineer"]),
+]
+
+
+@pytest.fixture(scope="module")
+def decisions():
+    return {case: decide(build(), samples=SAMPLES) for case, build, *_ in CASES}
+
+
+@pytest.mark.parametrize(("case", "build", "expected", "architecture", "factor", "words"),
+                         CASES, ids=[c[0] for c in CASES])
+def test_framework_scenarios(decisions, case, build, expected, architecture, factor, words):
+    d = decisions[case]
+    assert d.feasible
+    if isinstance(expected, set):
+        assert d.recommendation in expected
+    else:
+        assert d.recommendation == expected
+    assert d.architecture == architecture == ARCHITECTURES[d.option(d.recommendation).kind]
+    assert d.deciding_factor == factor
+    for word in words:
+        assert word in d.reasons[0], (word, d.reasons[0])
+    assert 0 < d.confidence <= 1
+    assert d.confidence == d.option(d.recommendation).p_cheapest
+    assert d.option(d.recommendation).monthly_usd <= min(
+        o.monthly_usd for o in d.options if o.allowed)
+
+
+def test_the_framework_advice_applies_where_it_should(decisions):
+    # AD: start managed, revisit at measured volume
+    for case in ("prototype", "marketing batch", "operations"):
+        advice = decisions[case].advice[0]
+        assert advice.startswith("Start managed and stay managed")
+        assert "Revisit at measured volume" in advice
+    marketing = decisions["marketing batch"]
+    assert marketing.breakeven.options[0] == "replicate_sdxl"
+    assert marketing.breakeven.options[1] in SELF_HOSTED
+    assert 500_000 < marketing.breakeven.images_per_month < 1e8
+    assert f"{marketing.breakeven.images_per_month:,.0f}" in marketing.advice[0]
+    # a self-hosted answer still says to prototype first and when the saving holds
+    ecommerce = decisions["ecommerce catalog"]
+    assert any(a.startswith("Prototype before committing") and "saving holds above" in a
+               for a in ecommerce.advice)
+    assert ecommerce.breakeven.images_per_month < 5_000_000
+    # without a DPA, the way back to APIs is named
+    assert any("data-processing agreement" in a for a in decisions["privacy"].advice)
+
+
+def test_exclusions_are_visible_with_their_reasons(decisions):
+    privacy = decisions["privacy"]
+    assert [o.name for o in privacy.options] == [s["name"] for s in BASE["options"]]
+    for o in privacy.options:
+        if o.kind in ("api", "hybrid"):
+            assert not o.allowed and o.excluded_by == ("privacy",)
+            assert o.p_cheapest is None and o.monthly_usd_p50 is None
+            assert "excluded" in o.reasons[0] and "data-processing agreement" in o.reasons[0]
+        else:
+            assert o.allowed and o.p_cheapest is not None
+    assert any("3 of 6 options are excluded" in r for r in privacy.reasons)
+    # the price of the constraint stays visible: the excluded API's cost is still shown
+    assert privacy.option("replicate_sdxl").monthly_usd < privacy.option(
+        privacy.recommendation).monthly_usd
+
+
+def test_real_time_leaves_turbo_models_and_warm_dedicated_gpus(decisions):
+    d = decisions["internal product feature"]
+    kept = {o.name for o in d.options if o.allowed}
+    assert kept == {"fal_flux_schnell"}  # Flux schnell warm 2-3 s (IB)
+    assert "2-4 s" in d.option("replicate_sdxl").reasons[0]  # SDXL APIs warm 2-4 s (IB)
+    assert "not kept warm" in d.option("a100_on_demand").reasons[0]
+    assert "exceeds the 3 s target" in d.option("rtx4090_owned").reasons[0]  # 8-12 s/image
+    assert any("cold starts (5-15 s)" in n for n in d.option("fal_flux_schnell").notes)
+    # a warm dedicated H100 (1.5-2.5 s per SDXL image, IB) meets the target
+    h100 = scenario(workload={"images_per_month": 300_000}, max_latency_s=3,
+                    options=lambda opts: opts + [{"name": "h100_reserved", "kind": "rented",
+                                                  "offer": "h100_monthly",
+                                                  "throughput": "sdxl_h100"}])
+    verdict = decide(h100, samples=SAMPLES).option("h100_reserved")
+    assert verdict.allowed and verdict.latency.warm_dedicated
+    assert verdict.latency.warm_seconds == pytest.approx((1.5, 2.0, 2.5))
+
+
+def test_option_latency_sources():
+    model = scenario(options=lambda opts: opts + [
+        {"name": "turbo", "kind": "api", "offer": "sdxl_turbo_api"},
+        {"name": "dalle", "kind": "api", "offer": "openai_dalle3"},
+        {"name": "custom", "kind": "api", "offer": "ideogram_standard"},
+        {"name": "lcm_4090", "kind": "owned", "gpu": "rtx4090", "throughput": "sdxl_rtx4090",
+         "latency": ["lcm"]}])
+    assert option_latency(model, "turbo").warm_seconds == (1, 1.5, 2)
+    assert option_latency(model, "dalle").warm_seconds == (10, 15, 20)  # "typical"
+    assert option_latency(model, "replicate_sdxl").cold_start_seconds == (30, 75, 120)
+    assert option_latency(model, "custom") is None  # no source gives Ideogram's latency
+    lcm = option_latency(model, "lcm_4090")
+    assert lcm.warm_seconds == (0.8, 1.15, 1.5) and lcm.cold_start_seconds is None
+    assert option_latency(model, "rtx4090_owned").warm_seconds == pytest.approx((8, 10, 12))
+    hybrid = option_latency(model, "hybrid_4090_replicate")
+    assert hybrid.warm_seconds == pytest.approx((8, 10, 12))
+    d = decide(scenario(max_latency_s=20, options=lambda opts: opts + [
+        {"name": "custom", "kind": "api", "offer": "ideogram_standard"}]), samples=SAMPLES)
+    assert not d.option("custom").allowed
+    assert "no latency figure" in d.option("custom").reasons[0]
+
+
+def test_a_dpa_reopens_apis_with_legal_review():
+    d = decide(scenario(privacy="regulated", dpa_available=True), samples=SAMPLES)
+    api = d.option("replicate_sdxl")
+    assert api.allowed and "legal review" in api.reasons[0]
+    assert d.recommendation == "replicate_sdxl" and d.deciding_factor == "cost"
+
+
+def test_no_operations_team_costs_self_hosting_a_full_engineer(decisions):
+    # The default's 0.25 FTE becomes 1 FTE for every self-hosted option; APIs are unchanged.
+    with_team = scenario(2_000, "spiky")
+    without = decisions["prototype"]
+    salary = with_team.values["ops.ml_engineer_usd_per_month"]
+    extra = (1 - with_team.values["ops.ml_engineer_fte"]) * salary
+    w, ops = with_team.workload, with_team.ops
+    for name in ("a100_reserved", "rtx4090_owned"):
+        base = float(monthly_cost_usd(with_team.options[name], w, ops))
+        assert without.option(name).monthly_usd == pytest.approx(base + extra)
+        assert any("hiring one ML infrastructure engineer" in n
+                   for n in without.option(name).notes)
+    assert without.option("replicate_sdxl").monthly_usd == pytest.approx(
+        float(monthly_cost_usd(with_team.options["replicate_sdxl"], w, ops)))
+
+
+def test_hybrid_is_priced_at_its_cheapest_local_gpu_count(decisions):
+    d = decisions["ecommerce catalog"]
+    hybrid = d.option("hybrid_4090_replicate")
+    assert d.hybrid is not None and d.hybrid.local == "rtx4090_owned"
+    assert hybrid.gpus == d.hybrid.best_hybrid_gpus > 1
+    assert any("cheapest local GPU count" in n for n in hybrid.notes)
+    assert hybrid.monthly_usd == pytest.approx(d.hybrid.monthly_usd[d.hybrid.best_hybrid_gpus])
+
+
+# --------------------------------------------------------------------------- infeasible
+
+
+def test_every_option_excluded_is_infeasible_never_a_number():
+    # Regulated data without a DPA leaves the GPUs; a 1 s target excludes them (8-12 s per
+    # SDXL image on an RTX 4090, 3-5 s on an A100, IB).
+    d = decide(scenario(privacy="regulated", dpa_available=False, max_latency_s=1),
+               samples=SAMPLES)
+    assert not d.feasible
+    assert d.recommendation is None and d.architecture is None and d.confidence is None
+    assert d.monte_carlo is None and d.tornado is None and d.breakeven is None
+    assert d.reasons[0].startswith("Infeasible")
+    assert "privacy" in d.reasons[0] and "latency" in d.reasons[0]
+    assert all(not o.allowed and o.excluded_by for o in d.options)
+    assert d.steps[-1].findings[0].startswith("Infeasible")
+    data = json.loads(json.dumps(d.to_dict(), allow_nan=True))
+    assert data["feasible"] is False and data["recommendation"] is None
+    assert data["confidence"] is None
+
+
+def test_an_impossible_deadline_is_infeasible_or_an_error():
+    # A latency target no option can meet: infeasible, naming latency.
+    d = decide(scenario(max_latency_s=0.1), samples=SAMPLES)
+    assert not d.feasible and d.deciding_factor == "latency"
+    assert any("Relax the latency target" in a for a in d.advice)
+    # A target of 0 s is not a target: the scenario is rejected naming the field.
+    with pytest.raises(InputError, match=r"constraints.max_latency_s: 0"):
+        scenario(max_latency_s=0)
+    # A burst window shorter than one image: no number of GPUs can absorb it.
+    burst = decide(scenario(workload={"burst_images": 5000, "burst_hours": 0.001}),
+                   samples=SAMPLES)
+    assert any("No number of its GPUs can absorb a burst" in n
+               for n in burst.option("rtx4090_owned").notes)
+    # IB's burst of 5,000 images in an hour needs more RTX 4090s than the volume does.
+    hour = decide(scenario(workload={"burst_images": 5000, "burst_hours": 1}),
+                  samples=SAMPLES)
+    assert any("cannot absorb a burst of 5,000 images in 1 h (that needs 14)" in n
+               for n in hour.option("rtx4090_owned").notes)
+
+
+@pytest.mark.parametrize(("change", "match"), [
+    ({"workload": {"preview_share": -0.1}}, "workload.preview_share: -0.1"),
+    ({"workload": {"preview_share": 1.0}}, "workload.preview_share: 1.0"),
+    ({"workload": {"preview_cost_ratio": 1.5}}, "workload.preview_cost_ratio: 1.5"),
+    ({"workload": {"prompt_tokens_per_image": -3}}, "workload.prompt_tokens_per_image: -3"),
+    ({"workload": {"images_per_month": {"value": 5, "low": 9, "high": 4}}},
+     "workload.images_per_month: low 9 is above high 4"),
+    ({"option": {"latency": ["warp_drive"]}},
+     "options.replicate_sdxl.latency: 'warp_drive' is not allowed; must be a family"),
+    ({"option": {"set": {"usd_per_prompt_token": -1}}},
+     "options.replicate_sdxl.usd_per_prompt_token: -1"),
+])
+def test_bad_scenario_input_names_the_field(change, match):
+    data = copy.deepcopy(BASE)
+    data["workload"].update(change.get("workload", {}))
+    data["options"][0].update(change.get("option", {}))
+    with pytest.raises(InputError, match=match):
+        resolve(parse_scenario(data))
+
+
+def test_bad_decide_arguments(decisions):
+    model = scenario()
+    with pytest.raises(InputError, match="samples: 0"):
+        decide(model, samples=0)
+    with pytest.raises(InputError, match="max_gpus: 0"):
+        decide(model, samples=10, max_gpus=0)
+    with pytest.raises(InputError, match="option: 'nope'"):
+        decisions["marketing batch"].option("nope")
+
+
+# --------------------------------------------------------------------------- levers
+
+
+def test_levers_change_the_cost_as_the_guide_says():
+    model = scenario()
+    api = model.options["replicate_sdxl"]
+    w, ops = model.workload, model.ops
+    fees = float(monthly_cost_by_area(api, w, ops)["api_fees"])
+    # cascading previews: 40 % previews at 15 % of a final cut generation by 34 %
+    previews = scenario(workload={"preview_share": 0.4})
+    with_previews = float(monthly_cost_by_area(previews.options["replicate_sdxl"],
+                                               previews.workload, previews.ops)["api_fees"])
+    assert with_previews == pytest.approx(fees * (1 - 0.4 * (1 - 0.15)))
+    # previews take GPU time at the same ratio: fewer GPUs for the same requests
+    big = scenario(2_000_000, "steady")
+    big_previews = scenario(2_000_000, "steady", workload={"preview_share": 0.8})
+    gpus = [float(monthly_cost_by_area(m.options["rtx4090_owned"], m.workload, m.ops)["gpu"])
+            for m in (big, big_previews)]
+    assert gpus[1] < 0.5 * gpus[0]
+    # prompt optimization matters where an API bills prompt tokens (IB: 45 -> 12 tokens)
+    tokens = scenario(workload={"prompt_tokens_per_image": 45}, options=lambda opts: [
+        {**opts[0], "set": {"usd_per_prompt_token": 1e-5}}, *opts[1:]])
+    billed = float(api_fees_usd(tokens.options["replicate_sdxl"], 100_000,
+                                prompt_tokens_per_image=45))
+    assert billed == pytest.approx(100_000 * (0.0023 + 45 * 1e-5))
+    d = decide(tokens, samples=SAMPLES)
+    prompt = next(lever for lever in d.levers if lever.name == "prompt")
+    assert prompt.saving_usd_per_month == pytest.approx(100_000 * 33 * 1e-5)
+    assert "12 instead of 45 tokens" in prompt.sentence
+
+
+def test_levers_on_the_recommendation(decisions):
+    d = decisions["marketing batch"]
+    levers = {lever.name: lever for lever in d.levers}
+    assert set(levers) == {"cache", "previews", "prompt"}
+    # IB: semantic caching 15-30 % (22.5 % in the catalog) cuts API fees and the storage of
+    # generated images proportionally ("reducing costs proportionally")
+    w = scenario().workload
+    fees = 100_000 * 0.0023
+    stored = 100_000 * w.stored_mb_per_image / 1000 * w.storage_usd_per_gb_month
+    assert levers["cache"].saving_usd_per_month == pytest.approx((fees + stored) * 0.225,
+                                                                 rel=1e-6)
+    # IB: cascading previews cut generation cost 40-60 %: 50 % at 15 % per preview
+    assert levers["previews"].saving_usd_per_month == pytest.approx(fees * 0.5, rel=1e-6)
+    assert levers["prompt"].saving_usd_per_month == 0
+    assert "per image, not per prompt token" in levers["prompt"].sentence
+    cached = decide(scenario(workload={"cache_hit_rate": 0.3}), samples=SAMPLES)
+    cache = next(lever for lever in cached.levers if lever.name == "cache")
+    assert cache.saving_usd_per_month == pytest.approx((fees + stored) * 0.3, rel=1e-6)
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def test_decision_renders_as_json_and_seven_steps(decisions):
+    d = decisions["ecommerce catalog"]
+    assert [s.number for s in d.steps] == list(range(1, 8))
+    assert d.steps[6].findings[0].startswith("Choose local")
+    data = json.loads(json.dumps(d.to_dict(), allow_nan=True))
+    assert data["recommendation"] == d.recommendation
+    assert data["monte_carlo"]["options"][d.recommendation]["p_cheapest"] == d.confidence
+    assert len(data["options"]) == 6 and data["tornado"]["bars"]
+    assert {"factor", "recommended", "below", "above"} <= set(data["flip_points"][0])
+    assert len(data["hybrid"]["monthly_usd"]) == 65
+
+
+def test_decide_is_reproducible(decisions):
+    again = decide(scenario(privacy="confidential", dpa_available=False), samples=SAMPLES)
+    first = decisions["privacy"]
+    assert again.confidence == first.confidence and again.reasons == first.reasons
+    other = decide(scenario(privacy="confidential", dpa_available=False), samples=SAMPLES,
+                   seed=1)
+    assert other.recommendation == first.recommendation
+    assert not np.array_equal(other.monte_carlo.monthly_usd[first.recommendation],
+                              first.monte_carlo.monthly_usd[first.recommendation])

@@ -20,6 +20,7 @@ from costlib.tco import (
     monthly_cost_by_area,
     option_gpus,
 )
+from costlib.uncertainty import fmt
 
 OPTION_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
                  "#e377c2", "#7f7f7f", "#bcbd22")
@@ -191,4 +192,70 @@ def demand_figure(model) -> go.Figure:
                             "APIs scale with demand and are not drawn</sup>",
                       xaxis_title="Hour of the week (Monday 00:00 = 0)",
                       yaxis_title="Images per hour [images/h]", legend=_LEGEND_BELOW, **_LAYOUT)
+    return fig
+
+
+def distribution_figure(model, mc, metric: str = "monthly_usd") -> go.Figure:
+    """Monte Carlo distribution of each option's cost (box with P5-P95 whiskers and the
+    probability of being cheapest in the legend). [USD/month or USD/asset]"""
+    colors, labels = option_colors(model), option_labels(model)
+    unit = "USD/month" if metric == "monthly_usd" else "USD/asset"
+    fig = go.Figure()
+    values = getattr(mc, metric)
+    for name in mc.options:
+        p5, p25, p50, p75, p95 = np.percentile(values[name], [5, 25, 50, 75, 95])
+        label = f"{labels[name]}<br>cheapest in {mc.p_cheapest[name]:.0%}"
+        fig.add_box(name=label, y=[label], q1=[p25], median=[p50], q3=[p75], lowerfence=[p5],
+                    upperfence=[p95], orientation="h", marker_color=colors[name],
+                    hovertemplate=f"{labels[name]}<br>P5 {p5:,.0f} / P50 {p50:,.0f} / "
+                                  f"P95 {p95:,.0f} {unit}<extra></extra>")
+    fig.update_layout(title=f"How sure: cost distribution over {mc.samples:,} samples"
+                            f"<br><sup>box: P25-P75, line: median, whiskers: P5-P95 "
+                            f"({mc.distribution} distributions)</sup>",
+                      xaxis_title=f"Cost [{unit}]", xaxis_tickformat="$,.0f", showlegend=False,
+                      **_LAYOUT)
+    return fig
+
+
+def tornado_figure(model, tornado, bars: int = 10) -> go.Figure:
+    """Tornado: the output with each input at its low and its high, largest swing on top.
+    [USD/month]"""
+    shown = list(tornado.bars[:bars])[::-1]
+    names = [f"{b.factor.name} ({fmt(b.factor.low)}-{fmt(b.factor.high)} {b.factor.unit})"
+             for b in shown]
+    base = tornado.base_usd
+    fig = go.Figure()
+    for label, key, color in (("input at its low", "output_at_low", "#4c78a8"),
+                              ("input at its high", "output_at_high", "#f58518")):
+        fig.add_bar(y=names, x=[getattr(b, key) - base for b in shown], base=base,
+                    orientation="h", name=label, marker_color=color,
+                    customdata=[getattr(b, key) for b in shown],
+                    hovertemplate="%{y}<br>%{customdata:$,.0f}/month<extra>" + label
+                                  + "</extra>")
+    fig.add_vline(x=base, line_color="black")
+    fig.update_layout(title=f"What it hinges on<br><sup>{tornado.output}; base "
+                            f"{base:,.0f} USD/month</sup>", barmode="overlay",
+                      xaxis_title="Output [USD/month]", xaxis_tickformat="$,.0f",
+                      legend=_LEGEND_BELOW, **_LAYOUT)
+    fig.update_layout(height=max(360, 60 + 38 * len(shown)), margin=dict(l=40))
+    return fig
+
+
+def hybrid_figure(model, plan) -> go.Figure:
+    """Monthly cost against the number of local GPUs, overflow to the API. [USD/month]"""
+    labels = option_labels(model)
+    fig = go.Figure(go.Scatter(
+        x=plan.gpus, y=plan.monthly_usd, mode="lines+markers", name="hybrid",
+        line=dict(color=option_colors(model)[plan.local], width=2.5),
+        customdata=plan.overflow_images_per_month,
+        hovertemplate="%{x} local GPUs: %{y:$,.0f}/month<br>%{customdata:,.0f} images/month "
+                      "to the API<extra></extra>"))
+    fig.add_scatter(x=[plan.best_gpus], y=[plan.best_monthly_usd], mode="markers",
+                    name="cheapest", marker=dict(symbol="star", size=16, color="black"),
+                    hovertemplate="cheapest: %{x} GPUs, %{y:$,.0f}/month<extra></extra>")
+    fig.update_layout(title=f"Hybrid split: {labels[plan.local]} for the base load, "
+                            f"{labels[plan.api]} for the overflow<br><sup>0 GPUs = the API "
+                            f"alone; cheapest at {plan.best_gpus} GPUs</sup>",
+                      xaxis_title="Local GPUs [GPUs]", yaxis_title="Cost [USD/month]",
+                      yaxis_tickformat="$,.0f", legend=_LEGEND_BELOW, **_LAYOUT)
     return fig

@@ -69,6 +69,7 @@ from costlib.uncertainty import (
     breakeven_percentiles,
     check_settings,
     flip_points,
+    fmt,
     monte_carlo,
     to_json,
     tornado,
@@ -721,7 +722,7 @@ def _reasons(model, a, rec, runner, factor, free_winner, unhired_winner, mc, sen
     if sens.bars and _matters(sens.bars[0].swing, sens.base_usd) and runner is not None:
         top = sens.bars[0]
         reasons.append(f"The margin over {a[runner].label} is most sensitive to "
-                       f"{top.factor.name} ({top.factor.low:.4g}-{top.factor.high:.4g} "
+                       f"{top.factor.name} ({fmt(top.factor.low)}-{fmt(top.factor.high)} "
                        f"{top.factor.unit}), which moves it by {_usd(top.swing)}/month.")
     flipping = sorted((f for f in flips if f.below is not None or f.above is not None),
                       key=lambda f: _distance(f))

@@ -56,6 +56,14 @@ _CELLS_PER_CHUNK = 500_000
 # --------------------------------------------------------------------------- factors
 
 
+
+def fmt(x: float) -> str:
+    """A number for people: thousands separated, three significant digits below 1,000."""
+    x = float(x)
+    if not np.isfinite(x):
+        return str(x)
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
+
 @dataclass(frozen=True)
 class Factor:
     """One uncertain quantity: the inputs fed by one catalog row, or one input.
@@ -619,14 +627,14 @@ class FlipPoint:
     def sentence(self) -> str:
         """The flip point in words."""
         f = self.factor
-        parts = [f"{word} {value:.4g} {f.unit}, {to} becomes cheapest"
+        parts = [f"{word} {fmt(value)} {f.unit}, {to} becomes cheapest"
                  for word, value, to in (("falls to", self.below, self.below_to),
                                          ("rises to", self.above, self.above_to))
                  if value is not None]
         if not parts:
-            return (f"No flip within the range of {f.name} ({f.low:.4g}-{f.high:.4g} "
+            return (f"No flip within the range of {f.name} ({fmt(f.low)}-{fmt(f.high)} "
                     f"{f.unit}): {self.recommended} stays cheapest.")
-        return (f"If {f.name} (base {f.value:.4g} {f.unit}) " + "; if it ".join(parts)
+        return (f"If {f.name} (base {fmt(f.value)} {f.unit}) " + "; if it ".join(parts)
                 + ".")
 
 

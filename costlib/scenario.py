@@ -207,11 +207,10 @@ def load_scenario(path: str | Path) -> Scenario:
     return scenario
 
 
-def save_scenario(scenario: Scenario, path: str | Path) -> Path:
-    """Write a scenario as YAML atomically (never a half-written file). Returns the path."""
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write a text file atomically: a temporary file beside it, synced, then renamed over
+    it, so a crash never leaves a half-written file. Returns the path."""
     path = Path(path)
-    text = yaml.safe_dump(scenario.model_dump(mode="json", exclude_defaults=True),
-                          sort_keys=False, allow_unicode=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -224,6 +223,13 @@ def save_scenario(scenario: Scenario, path: str | Path) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def save_scenario(scenario: Scenario, path: str | Path) -> Path:
+    """Write a scenario as YAML atomically (never a half-written file). Returns the path."""
+    return write_text_atomic(path, yaml.safe_dump(
+        scenario.model_dump(mode="json", exclude_defaults=True), sort_keys=False,
+        allow_unicode=True))
 
 
 def preset_names() -> list[str]:
@@ -315,6 +321,11 @@ _OPS_DEFAULTS = {
 }
 # Latency families (api_latency) of the shipped API offers: the model's warm times, then the
 # provider's cold starts where a source gives them. A scenario's ``latency`` replaces these.
+def latency_families(spec: OptionSpec) -> tuple[str, ...]:
+    """The api_latency families an API option reads: its own, else its offer's defaults."""
+    return spec.latency or _API_LATENCY_DEFAULTS.get(spec.offer, ())
+
+
 _API_LATENCY_DEFAULTS = {
     "replicate_sdxl": ("sdxl_api", "replicate"),
     "fal_flux_schnell": ("flux_schnell", "fal"),
@@ -517,7 +528,7 @@ def _resolve_option(spec: OptionSpec, catalog: Catalog, take, structure: dict) -
         take(f"{p}.usd_per_prompt_token", s("usd_per_prompt_token"), unit="USD/token",
              fallback=0.0)
         _resolve_latency(spec, catalog, structure,
-                         spec.latency or _API_LATENCY_DEFAULTS.get(spec.offer, ()))
+                         latency_families(spec))
         return
     _resolve_latency(spec, catalog, structure, spec.latency)
     if spec.throughput is not None:

@@ -1,10 +1,22 @@
 """Widget forms driven without a browser: a value change reaches the model and the charts."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from costlib.scenario import load_scenario, preset_path
-from costlib.ui import OperationsForm, PrivacyForm, TotalCostForm, UseCaseForm, VolumeForm, state
+from costlib.ui import (
+    ChooseForm,
+    OperationsForm,
+    OverviewForm,
+    PrivacyForm,
+    PrototypeForm,
+    TotalCostForm,
+    UseCaseForm,
+    VolumeForm,
+    state,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -85,3 +97,69 @@ def test_answers_survive_a_new_form(workspace):
     VolumeForm().fields["workload.images_per_month"].value = 250_000
     assert OperationsForm().model.values["workload.images_per_month"] == pytest.approx(250_000)
     assert (workspace / "current.yaml").is_file()
+
+
+def test_privacy_constraint_excludes_the_apis():
+    form = PrivacyForm()
+    form.fields["constraints.dpa_available"].value = False
+    form.fields["constraints.privacy"].value = "regulated"
+    assert "excluded: privacy" in form.allowed.value
+    assert form.decision.architecture == "local"
+    assert "recommended" in form.status.value
+
+
+def test_total_cost_shows_uncertainty_and_tornado():
+    form = TotalCostForm()
+    box = form.figures[4]
+    assert len(box.data) == len(form.decision.monte_carlo.options)
+    before = [list(t.x) for t in form.figures[5].data]
+    form.fields["workload.images_per_month"].value = 2_000_000
+    assert [list(t.x) for t in form.figures[5].data] != before
+
+
+def test_prototype_uses_measured_numbers(tmp_path):
+    from costlib.probe.result import read_result
+
+    form = PrototypeForm()
+    form.acceptance.value = 0.25
+    assert form.model.values["workload.outputs_per_approved"] == pytest.approx(4.0)
+    probe = Path(__file__).parent / "data" / "probe_result.json"
+    before = ys(form, 0)
+    form.load_probe(str(probe), "rtx4090_owned")
+    measured = form.model.inputs["options.rtx4090_owned.images_per_hour"]
+    assert measured.value == read_result(probe).best_images_per_hour
+    assert "probe result probe_result.json" in measured.source
+    assert changed(before, ys(form, 0))
+    form.record_provider("replicate_sdxl", 6.5, 45.0)
+    latency = form.model.structure["options.replicate_sdxl.latency"]
+    assert latency["warm"].value == 6.5 and latency["cold_start"].value == 45.0
+    assert OperationsForm().scenario.quotes  # the next step reads the measured rows too
+    form.consistent.value = False
+    assert "not be reproducible" in form.status.value
+
+
+def test_prototype_errors_are_shown():
+    form = PrototypeForm()
+    form.load_probe("/nonexistent.json", "rtx4090_owned")
+    assert "&#9888;" in form.status.value
+    form.load_probe(str(Path(__file__).parent / "data" / "probe_result.json"), "replicate_sdxl")
+    assert "applies to a rented or owned option" in form.status.value
+
+
+def test_choose_recommends_and_saves(workspace):
+    form = ChooseForm()
+    assert "Recommended:" in form.answer.value
+    form.save("acme-2026")
+    assert (workspace / "acme-2026.yaml").is_file()
+    assert "saved/acme-2026" in form.picker.options
+    form.save("bad name!")
+    assert "name: 'bad name!' is not allowed" in form.status.value
+
+
+def test_overview_updates_the_decision():
+    form = OverviewForm()
+    assert form.decision.architecture == "cloud"  # default: a DPA is available
+    form.fields["workload.images_per_month"].value = 5e7
+    assert form.model.values["workload.images_per_month"] == pytest.approx(5e7)
+    assert "50,000,000 images/month" in form.status.value
+    assert "Recommended" in form.answer.value

@@ -52,6 +52,7 @@ class StepForm:
 
     title = ""
     resets: dict[str, tuple[str, ...]] = {}  # a change of the key unsets these fields
+    samples = 0  # > 0: every change also runs the decision engine on this many samples
 
     def __init__(self, scenario=None, autosave: bool = True):
         self.autosave = autosave
@@ -59,6 +60,7 @@ class StepForm:
         self.catalog = load_catalog(self.scenario.quotes,
                                     stale_after_days=self.scenario.stale_after_days)
         self.model = resolve(self.scenario, self.catalog)
+        self.decision = self._decide(self.model)
         self.status = widgets.HTML()
         self.picker = widgets.Dropdown(options=state.choices(), value=state.CURRENT,
                                        description="Scenario", style=_STYLE, layout=_WIDE)
@@ -68,23 +70,31 @@ class StepForm:
             widget.observe(lambda change, path=path: self._on_field(path, change.new),
                            names="value")
         self.extras = self.make_extra()
-        self.figures = [go.FigureWidget(f) for f in self.make_figures(self.model)]
-        self.on_model(self.model)
+        self.figures = [go.FigureWidget(f)
+                        for f in self.make_figures(self.model, self.decision)]
+        self.on_model(self.model, self.decision)
         self._show_status()
 
     # -- to override ------------------------------------------------------------------
     def make_fields(self) -> dict[str, widgets.Widget]:
         return {}
 
-    def make_figures(self, model) -> list[go.Figure]:
+    def make_figures(self, model, decision) -> list[go.Figure]:
         return []
 
     def make_extra(self) -> list[widgets.Widget]:
         """Widgets shown between the fields and the charts (tables, texts)."""
         return []
 
-    def on_model(self, model) -> None:
+    def on_model(self, model, decision) -> None:
         """Called after every successful change (for the extra widgets)."""
+
+    def _decide(self, model):
+        if not self.samples:
+            return None
+        from costlib.decision import decide
+
+        return decide(model, samples=self.samples, catalog=self.catalog)
 
     # -- wiring -----------------------------------------------------------------------
     def _on_pick(self, change) -> None:
@@ -128,28 +138,34 @@ class StepForm:
     def apply(self, scenario) -> None:
         """Resolve a new scenario, update the charts in place, save it."""
         model = resolve(scenario, self.catalog)
-        for target, source in zip(self.figures, self.make_figures(model), strict=True):
+        decision = self._decide(model)
+        for target, source in zip(self.figures, self.make_figures(model, decision),
+                                  strict=True):
             refresh_figure(target, source)
-        self.scenario, self.model = scenario, model
+        self.scenario, self.model, self.decision = scenario, model, decision
         self._sync_fields()
-        self.on_model(model)
+        self.on_model(model, decision)
         if self.autosave:
             state.save_current(scenario)
         self._show_status()
 
     def _error(self, error: Exception) -> None:
-        self.status.value = (f"<span style='color:#b00020'>&#9888; {html.escape(str(error))}"
-                             "</span>")
+        message = html.escape(str(error), quote=False)
+        self.status.value = f"<span style='color:#b00020'>&#9888; {message}</span>"
 
     def _show_status(self) -> None:
         result = evaluate(self.model)
         cheapest = next(o["label"] for o in result["options"] if o["name"] == result["cheapest"])
+        answer = f"cheapest per month: <b>{html.escape(cheapest)}</b>"
+        if self.decision is not None:
+            answer = (f"recommended: <b>{html.escape(self.decision.label)}</b> "
+                      f"({self.decision.confidence:.0%} sure it is cheapest)"
+                      if self.decision.feasible else "<b>no option meets the constraints</b>")
         stale = len(result["stale_inputs"])
         note = f"; {stale} input(s) older than {self.scenario.stale_after_days} days" \
             if stale else ""
         self.status.value = (f"<b>{html.escape(self.scenario.name)}</b>: "
-                             f"{result['images_per_month']:,.0f} images/month; cheapest per "
-                             f"month: <b>{html.escape(cheapest)}</b>{note}")
+                             f"{result['images_per_month']:,.0f} images/month; {answer}{note}")
 
     def widget(self) -> widgets.VBox:
         """The whole form, ready to display."""
@@ -160,6 +176,43 @@ class StepForm:
         from IPython.display import display
 
         display(self.widget())
+
+
+def message_figure(title: str, text: str) -> go.Figure:
+    """A chart slot with a message instead of data (so a form keeps its chart count)."""
+    fig = go.Figure()
+    fig.add_annotation(text=html.escape(text), showarrow=False, x=0.5, y=0.5,
+                       xref="paper", yref="paper", font=dict(size=15))
+    fig.update_layout(title=title, xaxis_visible=False, yaxis_visible=False, template=None,
+                      plot_bgcolor="white", height=300)
+    return fig
+
+
+def uncertainty_figure(model, decision) -> go.Figure:
+    """The Monte Carlo distribution of the options kept, or why there is none."""
+    if decision is None or decision.monte_carlo is None:
+        return message_figure("How sure", "No option meets the constraints: nothing to sample.")
+    return charts.distribution_figure(model, decision.monte_carlo)
+
+
+def hinge_figure(model, decision) -> go.Figure:
+    """The tornado of the recommendation's margin, or why there is none."""
+    if decision is None or decision.tornado is None or not decision.tornado.bars:
+        return message_figure("What it hinges on", "Only one option is kept, or no input "
+                              "is uncertain: there is no margin to test.")
+    return charts.tornado_figure(model, decision.tornado)
+
+
+def options_table(decision) -> str:
+    """HTML table: every option, kept or excluded by a constraint, and why."""
+    rows = "".join(
+        f"<tr><td>{html.escape(a.label)}</td>"
+        f"<td style='color:{'#1a7f37' if a.allowed else '#b00020'}'>"
+        f"{'kept' if a.allowed else 'excluded: ' + html.escape(', '.join(a.excluded_by))}</td>"
+        f"<td>{html.escape(' '.join(a.reasons) or '-')}</td></tr>" for a in decision.options)
+    return ("<table style='border-collapse:collapse' cellpadding='4'><tr><th align='left'>"
+            "Option</th><th align='left'>Constraints</th><th align='left'>Why</th></tr>"
+            f"{rows}</table>")
 
 
 def _slider(cls, description, value, **kw):
@@ -192,10 +245,10 @@ class UseCaseForm(StepForm):
         self.description = widgets.HTML()
         return [self.description]
 
-    def on_model(self, model):
+    def on_model(self, model, decision):
         self.description.value = f"<i>{html.escape(model.scenario.description)}</i>"
 
-    def make_figures(self, model):
+    def make_figures(self, model, decision):
         return [charts.cost_per_approved_figure(model)]
 
 
@@ -220,7 +273,7 @@ class VolumeForm(StepForm):
                 float(self.model.workload.peak_factor), min=1, max=4.2, step=0.05),
         }
 
-    def make_figures(self, model):
+    def make_figures(self, model, decision):
         return [charts.demand_figure(model), charts.cost_vs_volume_figure(model)]
 
 
@@ -229,6 +282,7 @@ class PrivacyForm(StepForm):
     data-processing agreement with the provider is available."""
 
     title = "Step 3: set privacy requirements"
+    samples = 500
 
     QUESTIONS = ("What data is sent to the provider?",
                  "How is it stored, and for how long is it retained?",
@@ -253,9 +307,13 @@ class PrivacyForm(StepForm):
                           "on it)")]
             + [widgets.Checkbox(description=q, value=False, indent=False,
                                 layout=widgets.Layout(width="640px")) for q in self.QUESTIONS])
-        return [self.checklist]
+        self.allowed = widgets.HTML()
+        return [self.allowed, self.checklist]
 
-    def make_figures(self, model):
+    def on_model(self, model, decision):
+        self.allowed.value = options_table(decision)
+
+    def make_figures(self, model, decision):
         return [charts.cost_by_area_figure(model)]
 
 
@@ -284,7 +342,7 @@ class OperationsForm(StepForm):
                 min=0, max=16, step=0.5),
         }
 
-    def make_figures(self, model):
+    def make_figures(self, model, decision):
         return [charts.cost_by_area_figure(model)]
 
 
@@ -292,6 +350,7 @@ class TotalCostForm(StepForm):
     """Step 5: total cost: by area, against volume, over the horizon, per approved asset."""
 
     title = "Step 5: model total cost"
+    samples = 500
 
     def make_fields(self):
         return {
@@ -307,6 +366,204 @@ class TotalCostForm(StepForm):
                 max=0.9, step=0.01),
         }
 
-    def make_figures(self, model):
+    def make_figures(self, model, decision):
         return [charts.cost_by_area_figure(model), charts.cost_vs_volume_figure(model),
-                charts.cumulative_cost_figure(model), charts.cost_per_approved_figure(model)]
+                charts.cumulative_cost_figure(model), charts.cost_per_approved_figure(model),
+                uncertainty_figure(model, decision), hinge_figure(model, decision)]
+
+
+def decision_html(decision) -> str:
+    """The recommendation, its confidence, reasons, advice and flip points, as HTML."""
+    def items(lines):
+        return "".join(f"<li>{html.escape(x)}</li>" for x in lines)
+
+    if not decision.feasible:
+        return (f"<h4 style='color:#b00020'>No option meets the constraints</h4>"
+                f"<ul>{items(decision.reasons)}</ul>")
+    flips = [f.sentence() for f in decision.flip_points
+             if f.below is not None or f.above is not None][:5]
+    return (f"<h4>Recommended: {html.escape(decision.label)} ({decision.architecture}), "
+            f"{decision.confidence:.0%} sure it is the cheapest option kept</h4>"
+            f"<b>Why</b><ul>{items(decision.reasons)}</ul>"
+            f"<b>Advice</b><ul>{items(decision.advice)}</ul>"
+            f"<b>What would change the answer</b>"
+            f"<ul>{items(flips or ['No single input flips it within its range.'])}</ul>")
+
+
+class PrototypeForm(StepForm):
+    """Step 6: prototype: load a probe result (or run the probe on a GPU), enter the accepted
+    share of outputs and the provider tests, and see the model use the measured numbers."""
+
+    title = "Step 6: prototype before committing"
+
+    def make_fields(self):
+        return {}
+
+    def make_extra(self):
+        m = self.model
+        local = [n for n, o in m.options.items() if o.kind in ("rented", "owned")]
+        apis = [n for n, o in m.options.items() if o.kind == "api"]
+        self.acceptance = _slider(widgets.FloatSlider, "Accepted share of outputs [0-1]",
+                                  1 / float(m.workload.outputs_per_approved), min=0.02, max=1,
+                                  step=0.01)
+        self.acceptance.observe(lambda c: None if getattr(self, "_syncing", False) else
+                                self._on_field("workload.outputs_per_approved", 1 / c.new),
+                                names="value")
+        self.probe_path = widgets.Text(description="Probe result [JSON path]", style=_STYLE,
+                                       layout=_WIDE, placeholder="/path/to/result.json")
+        self.probe_option = widgets.Dropdown(options=local, description="Applies to option",
+                                             style=_STYLE, layout=_WIDE)
+        load = widgets.Button(description="Use measured throughput", icon="upload")
+        load.on_click(lambda _: self.load_probe())
+        run = widgets.Button(description="Run the probe on this GPU", icon="play")
+        run.on_click(lambda _: self.run_probe())
+        self.api_option = widgets.Dropdown(options=apis, description="API tested",
+                                           style=_STYLE, layout=_WIDE)
+        self.warm_p95 = widgets.BoundedFloatText(value=3.0, min=0.01, max=600,
+                                                 description="p95 of 50 warm requests [s]",
+                                                 style=_STYLE, layout=_WIDE)
+        self.cold_start = widgets.BoundedFloatText(value=10.0, min=0, max=600,
+                                                   description="Cold start [s]", style=_STYLE,
+                                                   layout=_WIDE)
+        self.consistent = widgets.Checkbox(value=True, description="Same prompt and seed "
+                                           "gave the same image 10 times", style=_STYLE,
+                                           layout=_WIDE)
+        self.consistent.observe(lambda c: self._show_status(), names="value")
+        record = widgets.Button(description="Record provider test", icon="check")
+        record.on_click(lambda _: self.record_provider())
+        return [widgets.HTML("<b>Acceptance</b>"), self.acceptance,
+                widgets.HTML("<b>Your GPU</b> (costlib probe)"), self.probe_path,
+                self.probe_option, widgets.HBox([load, run]),
+                widgets.HTML("<b>Provider tests</b>"), self.api_option, self.warm_p95,
+                self.cold_start, self.consistent, record]
+
+    def _sync_fields(self):
+        self._syncing = True
+        try:
+            self.acceptance.value = 1 / float(self.model.workload.outputs_per_approved)
+        finally:
+            self._syncing = False
+
+    def _show_status(self):
+        super()._show_status()
+        if hasattr(self, "consistent") and not self.consistent.value:
+            self.status.value += ("<br>&#9888; Outputs differ for the same seed: A/B tests "
+                                  "and batch re-runs will not be reproducible on this provider.")
+
+    def load_probe(self, path: str | None = None, option: str | None = None) -> None:
+        """Apply a probe result file to a local option (the button's handler)."""
+        try:
+            self.apply(state.apply_probe(self.scenario, path or self.probe_path.value,
+                                         option or self.probe_option.value))
+        except InputError as e:
+            self._error(e)
+
+    def run_probe(self) -> None:
+        """Measure this machine's GPU with the probe and apply the result."""
+        import importlib.util
+
+        if importlib.util.find_spec("torch") is None:
+            return self._error(InputError("probe: torch is not installed here; install "
+                                          "costlib[probe] on the GPU server"))
+        import torch
+
+        if not torch.cuda.is_available():
+            return self._error(InputError("probe: no GPU here; run `costlib probe` on the "
+                                          "GPU server and load its result"))
+        from costlib.probe import run_probe
+
+        out = state.workspace_dir() / "probe-result.json"
+        run_probe(self.scenario.workload.model, device="cuda", out_path=out)
+        self.load_probe(str(out))
+
+    def record_provider(self, option: str | None = None, warm_p95_s: float | None = None,
+                        cold_start_s: float | None = None) -> None:
+        """Record a provider test (the button's handler)."""
+        try:
+            scenario = state.record_latency(
+                self.scenario, option or self.api_option.value,
+                warm_p95_s if warm_p95_s is not None else self.warm_p95.value,
+                cold_start_s if cold_start_s is not None else self.cold_start.value)
+            self.load(scenario)
+        except InputError as e:
+            self._error(e)
+
+    def make_figures(self, model, decision):
+        return [charts.cost_per_approved_figure(model), charts.cost_by_area_figure(model)]
+
+
+class ChooseForm(StepForm):
+    """Step 7: choose: the recommendation with its reasons, confidence and flip points, the
+    hybrid split; save the scenario and produce the client report."""
+
+    title = "Step 7: choose cloud, local or hybrid"
+    samples = 500
+
+    def make_extra(self):
+        self.answer = widgets.HTML()
+        self.table = widgets.HTML()
+        self.save_name = widgets.Text(description="Save scenario as", style=_STYLE,
+                                      layout=_WIDE, placeholder="client-name")
+        save = widgets.Button(description="Save", icon="save")
+        save.on_click(lambda _: self.save())
+        self.saved = widgets.HTML()
+        return [self.answer, self.table, widgets.HBox([self.save_name, save]), self.saved]
+
+    def on_model(self, model, decision):
+        self.answer.value = decision_html(decision)
+        self.table.value = options_table(decision)
+
+    def save(self, name: str | None = None) -> None:
+        """Save the scenario in the workspace under a name (the button's handler)."""
+        try:
+            path = state.save_as(self.scenario, name or self.save_name.value)
+            self.saved.value = f"Saved to <code>{html.escape(str(path))}</code>"
+            self.picker.options = state.choices()
+        except InputError as e:
+            self._error(e)
+
+    def make_figures(self, model, decision):
+        hybrid = (charts.hybrid_figure(model, decision.hybrid) if decision.hybrid is not None
+                  else message_figure("Hybrid split", "No rented-reserved or owned option and "
+                                      "API pair is kept: no hybrid to size."))
+        return [hybrid, uncertainty_figure(model, decision), hinge_figure(model, decision)]
+
+
+STEP_NOTEBOOKS = (("01_use_case", "Define the use case"),
+                  ("02_volume", "Estimate volume and variability"),
+                  ("03_privacy", "Set privacy requirements"),
+                  ("04_operations", "Measure operational capacity"),
+                  ("05_total_cost", "Model total cost"),
+                  ("06_prototype", "Prototype before committing"),
+                  ("07_choose", "Choose cloud, local or hybrid"))
+
+
+class OverviewForm(StepForm):
+    """The whole decision on one screen for the working scenario, with links to the steps."""
+
+    title = "The decision on one screen"
+    samples = 500
+
+    def make_fields(self):
+        return {
+            "workload.images_per_month": _slider(
+                widgets.FloatLogSlider, "Images per month",
+                float(self.model.workload.images_per_month), base=10, min=1, max=8, step=0.05,
+                readout_format=",.0f"),
+            "constraints.privacy": widgets.Dropdown(
+                options=PRIVACY, value=self.scenario.constraints.privacy,
+                description="Data sensitivity", style=_STYLE, layout=_WIDE),
+        }
+
+    def make_extra(self):
+        links = " &middot; ".join(f"<a href='{n}.ipynb'>{i + 1}. {html.escape(t)}</a>"
+                                  for i, (n, t) in enumerate(STEP_NOTEBOOKS))
+        self.answer = widgets.HTML()
+        return [widgets.HTML(f"<p>{links}</p>"), self.answer]
+
+    def on_model(self, model, decision):
+        self.answer.value = decision_html(decision)
+
+    def make_figures(self, model, decision):
+        return [charts.cost_by_area_figure(model), charts.cost_vs_volume_figure(model),
+                uncertainty_figure(model, decision)]

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from pathlib import Path
 
+from costlib.errors import InputError
 from costlib.scenario import (
     LIMITS,
     Scenario,
@@ -19,6 +21,7 @@ from costlib.scenario import (
     preset_names,
     preset_path,
     save_scenario,
+    write_text_atomic,
 )
 
 CURRENT = "current"
@@ -47,14 +50,31 @@ def save_current(scenario: Scenario) -> Path:
     return save_scenario(scenario, current_path())
 
 
+SAVED = "saved/"
+
+
 def choices() -> list[str]:
-    """Names a scenario picker offers: the working scenario, then the presets."""
-    return [CURRENT, *preset_names()]
+    """Names a scenario picker offers: the working scenario, the scenarios saved in the
+    workspace (``saved/NAME``), then the presets."""
+    saved = sorted(p.stem for p in workspace_dir().glob("*.yaml") if p.stem != CURRENT)
+    return [CURRENT, *(SAVED + n for n in saved), *preset_names()]
 
 
 def load_choice(name: str) -> Scenario:
     """The scenario a picker name stands for."""
-    return load_current() if name == CURRENT else load_scenario(preset_path(name))
+    if name == CURRENT:
+        return load_current()
+    if name.startswith(SAVED):
+        return load_scenario(workspace_dir() / f"{name.removeprefix(SAVED)}.yaml")
+    return load_scenario(preset_path(name))
+
+
+def save_as(scenario: Scenario, name: str) -> Path:
+    """Save a copy of the scenario in the workspace under ``name`` (a picker then offers it)."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_\-]*", name or "") or name == CURRENT:
+        raise InputError(f"name: {name!r} is not allowed; use letters, digits, '_' or '-' "
+                         f"(not {CURRENT!r})")
+    return save_scenario(scenario, workspace_dir() / f"{name}.yaml")
 
 
 def set_field(scenario: Scenario, path: str, value) -> Scenario:
@@ -87,3 +107,75 @@ def set_field(scenario: Scenario, path: str, value) -> Scenario:
     else:
         node[last] = value
     return parse_scenario(data, "scenario")
+
+
+def _option_index(scenario: Scenario, name: str) -> int:
+    names = [o.name for o in scenario.options]
+    if name not in names:
+        raise InputError(f"option: {name!r} is not allowed; must be one of {', '.join(names)}")
+    return names.index(name)
+
+
+def apply_probe(scenario: Scenario, result_path: str | Path, option: str) -> Scenario:
+    """Use a probe result's measured images/hour (and board power, where measured) for a
+    rented or owned option, with the result file as the source."""
+    from costlib.probe.result import read_result
+
+    i = _option_index(scenario, option)
+    if scenario.options[i].kind not in ("rented", "owned"):
+        raise InputError(f"option: {option!r} is not allowed; a probe result applies to a "
+                         "rented or owned option")
+    result = read_result(result_path)
+    source = f"probe result {Path(result_path).name} ({result.gpu_name}, {result.preset}, " \
+             f"{result.measured_at[:10]})"
+    measured = {"images_per_hour": result.best_images_per_hour}
+    if result.avg_watts is not None and scenario.options[i].kind == "owned":
+        measured["board_watts"] = result.avg_watts
+    values = scenario.model_dump(mode="json")["options"][i]["set"]
+    values.update({k: {"value": v, "source": source} for k, v in measured.items()})
+    return set_field(scenario, f"options.{i}.set", values)
+
+
+def record_latency(scenario: Scenario, option: str, warm_p95_s: float,
+                   cold_start_s: float | None) -> Scenario:
+    """Record a provider test of an API option (p95 of warm requests, cold start) as rows of
+    the workspace quotes file, and make the option read them after its catalog figures."""
+    import csv
+    import datetime as dt
+    import io
+
+    from costlib.catalog import load_catalog
+    from costlib.scenario import latency_families
+
+    i = _option_index(scenario, option)
+    spec = scenario.options[i]
+    if spec.kind != "api":
+        raise InputError(f"option: {option!r} is not allowed; provider tests apply to an "
+                         "API option")
+    family = f"measured_{option}"
+    today = dt.date.today().isoformat()
+    new = {f"{family}_{metric}": (metric, seconds)
+           for metric, seconds in (("warm", warm_p95_s), ("cold_start", cold_start_s))
+           if seconds is not None}
+    columns = ["table", "name", "value", "low", "high", "unit", "source", "as_of", "family",
+               "metric", "note"]
+    rows = []
+    if scenario.quotes:
+        rows = [r for r in csv.DictReader(io.StringIO(Path(scenario.quotes).read_text()))
+                if r.get("name") not in new]
+        columns += [c for c in rows[0] if c not in columns] if rows else []
+    rows += [{"table": "api_latency", "name": name, "value": seconds, "unit": "s",
+              "source": "Provider test in the prototype step", "as_of": today,
+              "family": family, "metric": metric,
+              "note": "p95 of warm requests" if metric == "warm" else "after an idle period"}
+             for name, (metric, seconds) in new.items()]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path = workspace_dir() / "quotes.csv"
+    write_text_atomic(path, out.getvalue())
+    load_catalog(path)  # validate before the scenario points at it
+    families = tuple(f for f in latency_families(spec) if f != family) + (family,)
+    scenario = set_field(scenario, "quotes", str(path))
+    return set_field(scenario, f"options.{i}.latency", list(families))

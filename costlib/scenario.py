@@ -14,8 +14,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -25,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from costlib.catalog import Catalog, Entry, data_dir, load_catalog
 from costlib.errors import InputError
+from costlib.files import write_text_atomic
 from costlib.options import (
     HOURS_PER_MONTH,
     PREVIEW_COST_RATIO,
@@ -205,24 +204,6 @@ def load_scenario(path: str | Path) -> Scenario:
         scenario = scenario.model_copy(
             update={"quotes": str((path.parent / scenario.quotes).resolve())})
     return scenario
-
-
-def write_text_atomic(path: str | Path, text: str) -> Path:
-    """Write a text file atomically: a temporary file beside it, synced, then renamed over
-    it, so a crash never leaves a half-written file. Returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def save_scenario(scenario: Scenario, path: str | Path) -> Path:

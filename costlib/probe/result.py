@@ -63,8 +63,6 @@ import csv
 import io
 import json
 import math
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -72,6 +70,7 @@ from pathlib import Path
 from typing import Any
 
 from costlib.errors import InputError
+from costlib.files import write_text_atomic
 from costlib.probe.presets import PRESETS
 
 SCHEMA_VERSION = 1
@@ -172,20 +171,6 @@ def _finite_or_none(value):
     return value
 
 
-def _replace_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def csv_rows(payload: Mapping) -> list[dict]:
     """One CSV summary row per device and batch size of a result."""
     rows = []
@@ -223,12 +208,12 @@ def write_result_atomic(path, payload: Mapping) -> Path:
     path = Path(path)
     data = _finite_or_none(dict(payload))
     data["updated_at"] = utc_now()
-    _replace_atomic(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
+    write_text_atomic(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(csv_rows(data))
-    _replace_atomic(path.with_suffix(".csv"), buf.getvalue())
+    write_text_atomic(path.with_suffix(".csv"), buf.getvalue())
     return path
 
 

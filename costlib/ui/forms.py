@@ -24,6 +24,7 @@ from costlib.tco import evaluate
 from costlib.ui import state
 
 _WIDE = widgets.Layout(width="520px")
+_BUTTON = widgets.Layout(width="auto")
 _STYLE = {"description_width": "230px"}
 
 
@@ -220,6 +221,13 @@ def _slider(cls, description, value, **kw):
                continuous_update=False, **kw)
 
 
+def _volume_slider(model):
+    """Images per month on a log scale, 10 to 100 million."""
+    return _slider(widgets.FloatLogSlider, "Images per month",
+                   float(model.workload.images_per_month), base=10, min=1, max=8, step=0.05,
+                   readout_format=",.0f")
+
+
 class UseCaseForm(StepForm):
     """Step 1: the use case: a preset or your own, the model, the resolution and how many
     outputs are generated per approved asset."""
@@ -261,10 +269,7 @@ class VolumeForm(StepForm):
     def make_fields(self):
         w = self.scenario.workload
         return {
-            "workload.images_per_month": _slider(
-                widgets.FloatLogSlider, "Images per month",
-                float(self.model.workload.images_per_month),
-                base=10, min=1, max=8, step=0.05, readout_format=",.0f"),
+            "workload.images_per_month": _volume_slider(self.model),
             "workload.variability": widgets.Dropdown(
                 options=VARIABILITY, value=w.variability, description="Demand profile",
                 style=_STYLE, layout=_WIDE),
@@ -354,10 +359,7 @@ class TotalCostForm(StepForm):
 
     def make_fields(self):
         return {
-            "workload.images_per_month": _slider(
-                widgets.FloatLogSlider, "Images per month",
-                float(self.model.workload.images_per_month),
-                base=10, min=1, max=8, step=0.05, readout_format=",.0f"),
+            "workload.images_per_month": _volume_slider(self.model),
             "horizon_months": _slider(widgets.IntSlider, "Horizon [months]",
                                       self.scenario.horizon_months, min=1, max=120),
             "workload.cache_hit_rate": _slider(
@@ -413,9 +415,9 @@ class PrototypeForm(StepForm):
                                        layout=_WIDE, placeholder="/path/to/result.json")
         self.probe_option = widgets.Dropdown(options=local, description="Applies to option",
                                              style=_STYLE, layout=_WIDE)
-        load = widgets.Button(description="Use measured throughput", icon="upload")
+        load = widgets.Button(description="Use measured throughput", icon="upload", layout=_BUTTON)
         load.on_click(lambda _: self.load_probe())
-        run = widgets.Button(description="Run the probe on this GPU", icon="play")
+        run = widgets.Button(description="Run the probe on this GPU", icon="play", layout=_BUTTON)
         run.on_click(lambda _: self.run_probe())
         self.api_option = widgets.Dropdown(options=apis, description="API tested",
                                            style=_STYLE, layout=_WIDE)
@@ -427,9 +429,9 @@ class PrototypeForm(StepForm):
                                                    layout=_WIDE)
         self.consistent = widgets.Checkbox(value=True, description="Same prompt and seed "
                                            "gave the same image 10 times", style=_STYLE,
-                                           layout=_WIDE)
+                                           layout=widgets.Layout(width="720px"))
         self.consistent.observe(lambda c: self._show_status(), names="value")
-        record = widgets.Button(description="Record provider test", icon="check")
+        record = widgets.Button(description="Record provider test", icon="check", layout=_BUTTON)
         record.on_click(lambda _: self.record_provider())
         return [widgets.HTML("<b>Acceptance</b>"), self.acceptance,
                 widgets.HTML("<b>Your GPU</b> (costlib probe)"), self.probe_path,
@@ -504,7 +506,7 @@ class ChooseForm(StepForm):
         self.table = widgets.HTML()
         self.save_name = widgets.Text(description="Save scenario as", style=_STYLE,
                                       layout=_WIDE, placeholder="client-name")
-        save = widgets.Button(description="Save", icon="save")
+        save = widgets.Button(description="Save", icon="save", layout=_BUTTON)
         save.on_click(lambda _: self.save())
         self.saved = widgets.HTML()
         return [self.answer, self.table, widgets.HBox([self.save_name, save]), self.saved]
@@ -546,10 +548,7 @@ class OverviewForm(StepForm):
 
     def make_fields(self):
         return {
-            "workload.images_per_month": _slider(
-                widgets.FloatLogSlider, "Images per month",
-                float(self.model.workload.images_per_month), base=10, min=1, max=8, step=0.05,
-                readout_format=",.0f"),
+            "workload.images_per_month": _volume_slider(self.model),
             "constraints.privacy": widgets.Dropdown(
                 options=PRIVACY, value=self.scenario.constraints.privacy,
                 description="Data sensitivity", style=_STYLE, layout=_WIDE),

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from costlib.errors import InputError
+from costlib.files import write_text_atomic
 from costlib.scenario import (
     LIMITS,
     Scenario,
@@ -21,7 +22,6 @@ from costlib.scenario import (
     preset_names,
     preset_path,
     save_scenario,
-    write_text_atomic,
 )
 
 CURRENT = "current"

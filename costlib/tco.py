@@ -286,12 +286,19 @@ def monthly_cost_by_area(option: Option, workload: Workload, ops: Operations) ->
     dict  ``{area: ndarray}`` over every key of ``COST_AREAS`` (zeros where an area does not
     apply). [USD/month]
     """
+    areas = _areas(option, workload, ops)
+    zero = _zero(sum(areas.values()))
+    return {area: zero + areas.get(area, 0.0) for area in COST_AREAS}
+
+
+def _areas(option: Option, workload: Workload, ops: Operations) -> dict:
+    """The cost areas that apply to ``option``, unbroadcast (see monthly_cost_by_area)."""
     requested = np.asarray(workload.images_per_month, dtype=float)
     generated = requested * (1.0 - np.asarray(workload.cache_hit_rate))
     approved = requested / workload.outputs_per_approved
     stored_usd = (generated * np.multiply(workload.stored_mb_per_image,
-                                             workload.retention_months)
-                     / 1000.0 * workload.storage_usd_per_gb_month)
+                                          workload.retention_months)
+                  / 1000.0 * workload.storage_usd_per_gb_month)
     egress_usd = (approved * np.multiply(workload.views_per_approved,
                                          workload.delivered_mb_per_image)
                   / 1000.0 * workload.egress_usd_per_gb)
@@ -300,15 +307,13 @@ def monthly_cost_by_area(option: Option, workload: Workload, ops: Operations) ->
         "review": approved * np.multiply(workload.review_minutes_per_asset,
                                          workload.reviewer_hourly_usd) / 60.0,
     }
-    areas = _add(_serving(option, serving_images_per_month(workload), workload, ops, stored_usd),
-                 shared)
-    zero = _zero(sum(areas.values()))
-    return {area: zero + areas.get(area, 0.0) for area in COST_AREAS}
+    return _add(_serving(option, serving_images_per_month(workload), workload, ops, stored_usd),
+                shared)
 
 
 def monthly_cost_usd(option: Option, workload: Workload, ops: Operations):
     """Total monthly cost, all areas. [USD/month]"""
-    return sum(monthly_cost_by_area(option, workload, ops).values())
+    return np.asarray(sum(_areas(option, workload, ops).values()), dtype=float)
 
 
 def cost_per_image_usd(option: Option, workload: Workload, ops: Operations):

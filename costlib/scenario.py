@@ -26,7 +26,6 @@ from costlib.errors import InputError
 from costlib.files import write_text_atomic
 from costlib.options import (
     HOURS_PER_MONTH,
-    PREVIEW_COST_RATIO,
     Hybrid,
     ManagedAPI,
     Operations,
@@ -450,8 +449,8 @@ def resolve(scenario: Scenario, catalog: Catalog | None = None) -> Model:
     take("workload.retention_months", w.retention_months, unit="months")
     take("workload.cache_hit_rate", w.cache_hit_rate, unit="fraction")
     take("workload.preview_share", w.preview_share, unit="fraction")
-    take("workload.preview_cost_ratio", w.preview_cost_ratio, unit="ratio",
-         fallback=PREVIEW_COST_RATIO)
+    take("workload.preview_cost_ratio", w.preview_cost_ratio,
+         ("assumptions", "preview_cost_ratio"))
     take("workload.prompt_tokens_per_image", w.prompt_tokens_per_image, unit="tokens/image")
     for field, row in _WORKLOAD_DEFAULTS.items():
         take(f"workload.{field}", getattr(w, field, None), row)

@@ -7,8 +7,10 @@ STAMP  := $(VENV)/.installed
 # `pip install torch` (or TORCH_SPEC=torch) takes the CUDA build the probe wants.
 TORCH_SPEC ?= torch==2.13.0
 SCENARIO ?= data/scenarios/default.yaml
+# `make report`: where the client report goes (build/ is not committed)
+REPORT ?= build/reports/$(basename $(notdir $(SCENARIO)))
 
-.PHONY: help venv test lint lab app bench clean
+.PHONY: help venv test lint lab app report bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -32,6 +34,10 @@ lab: $(STAMP)  ## create the environment and open JupyterLab on the overview not
 
 app: $(STAMP)  ## serve the notebooks as an app with Voila, code hidden
 	JUPYTER_PATH=$(CURDIR)/notebooks $(BIN)/voila --template=costlib notebooks/
+
+report: $(STAMP)  ## client report: make report SCENARIO=file-or-preset [CLIENT=..] [TITLE=..]; writes build/reports/NAME.html and .pdf
+	$(BIN)/costlib report $(SCENARIO) -o $(REPORT).html --pdf $(REPORT).pdf \
+		$(if $(CLIENT),--client "$(CLIENT)") $(if $(TITLE),--title "$(TITLE)")
 
 bench: $(STAMP)  ## run the speed benchmarks (they print figures)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done

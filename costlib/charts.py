@@ -7,6 +7,7 @@ scenario), and a cost area keeps its color in every stacked bar.
 from __future__ import annotations
 
 import dataclasses
+import html
 
 import numpy as np
 import plotly.graph_objects as go
@@ -56,8 +57,9 @@ def option_colors(model) -> dict[str, str]:
 
 
 def option_labels(model) -> dict[str, str]:
-    """Display labels by option name (the scenario's label, else the name)."""
-    return {s.name: s.label or s.name for s in model.scenario.options}
+    """Display labels by option name (the scenario's label, else the name), HTML-escaped:
+    plotly reads a subset of HTML in text, so a label such as ``<b>`` stays text."""
+    return {s.name: html.escape(s.label or s.name) for s in model.scenario.options}
 
 
 def cost_by_area_figure(model, include_review: bool = False) -> go.Figure:
@@ -113,8 +115,10 @@ def cost_vs_volume_figure(model, max_images_per_month: float | None = None,
     fig.add_scatter(x=xs, y=ys, mode="markers", name="break-even",
                     marker=dict(symbol="diamond", size=11, color="black"), text=texts,
                     hovertemplate="%{text}<br>%{x:,.0f} images/month<extra>break-even</extra>")
-    fig.add_vline(x=current, line_dash="dot", line_color="gray",
-                  annotation_text="this scenario", annotation_position="top left")
+    fig.add_vline(x=current, line_dash="dot", line_color="gray")
+    # on a log axis an annotation's x is log10 of the value (add_vline's would not be)
+    fig.add_annotation(x=np.log10(max(current, 1e-9)), xref="x", y=1, yref="paper",
+                       text="this scenario", showarrow=False, xanchor="right", yanchor="top")
     note = "" if include_review else _shared_note(model)
     fig.update_layout(title="Monthly cost against volume"
                       + (f"<br><sup>{note.split(':')[0]}</sup>" if note else ""),
@@ -220,7 +224,9 @@ def distribution_figure(model, mc, metric: str = "monthly_usd") -> go.Figure:
 def tornado_figure(model, tornado, bars: int = 10) -> go.Figure:
     """Tornado: the output with each input at its low and its high, largest swing on top.
     [USD/month]"""
-    shown = list(tornado.bars[:bars])[::-1]
+    # inputs that cannot move the output are left out
+    moving = [b for b in tornado.bars if b.swing > max(0.01, 1e-6 * abs(tornado.base_usd))]
+    shown = moving[:bars][::-1]
     names = [f"{b.factor.name} ({fmt(b.factor.low)}-{fmt(b.factor.high)} {b.factor.unit})"
              for b in shown]
     base = tornado.base_usd

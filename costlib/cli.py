@@ -1,4 +1,4 @@
-"""The ``costlib`` command: evaluate, breakeven, catalog and probe.
+"""The ``costlib`` command: evaluate, breakeven, catalog, report and probe.
 
 Every bad input ends in one line on stderr, ``costlib: error: ...``, and exit code 2.
 """
@@ -210,6 +210,20 @@ def cmd_catalog(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from costlib.report import render  # papermill, nbconvert and plotly load only here
+
+    result = render(args.scenario, args.out, pdf=args.pdf, client=args.client,
+                    title=args.title, samples=args.samples, seed=args.seed,
+                    notebook=args.notebook)
+    size = result.html.stat().st_size / 1e6
+    print(f"wrote {result.html} ({size:.1f} MB, {result.charts} charts) in "
+          f"{result.html_seconds:.1f} s")
+    if result.pdf is not None:
+        print(f"wrote {result.pdf} in {result.pdf_seconds:.1f} s")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from costlib import __version__
 
@@ -255,6 +269,25 @@ def build_parser() -> argparse.ArgumentParser:
     ca.add_argument("--stale-after", type=int, default=365, metavar="DAYS")
     ca.add_argument("--format", choices=FORMATS, default="table")
     ca.set_defaults(func=cmd_catalog)
+
+    re_ = sub.add_parser("report", help="a client report: HTML with interactive charts, and PDF",
+                         description="Run the report template notebook on the scenario "
+                                     "(papermill) and write HTML without code, with "
+                                     "interactive charts that work offline; --pdf prints it "
+                                     "with headless Chromium.")
+    re_.add_argument("scenario", metavar="SCENARIO")
+    re_.add_argument("-o", "--out", required=True, metavar="OUT.html", help="the HTML to write")
+    re_.add_argument("--pdf", metavar="OUT.pdf", help="also print it to this PDF (Chromium)")
+    re_.add_argument("--client", metavar="NAME", help="client name in the header (default: "
+                                                      "the scenario's client)")
+    re_.add_argument("--title", metavar="TEXT", help="report title (default: from the "
+                                                     "scenario's name)")
+    re_.add_argument("--samples", type=int, default=10_000, metavar="N",
+                     help="Monte Carlo samples (default 10,000)")
+    re_.add_argument("--seed", type=int, default=0, metavar="N",
+                     help="Monte Carlo seed, printed in the report (default 0)")
+    re_.add_argument("--notebook", metavar="OUT.ipynb", help="keep the executed notebook")
+    re_.set_defaults(func=cmd_report)
 
     from costlib.probe.cli import register
 

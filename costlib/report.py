@@ -35,6 +35,7 @@ from pathlib import Path
 
 from costlib import __version__
 from costlib.errors import InputError
+from costlib.files import write_atomic
 
 # Monte Carlo samples: at 10,000 the P5 and P95 of a cost move by under 1 % from seed to
 # seed (2 % at 2,000), and decide() takes 1-2 s.
@@ -933,21 +934,6 @@ def find_chromium() -> str | None:
     return None
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # as an ordinary file, not mkstemp's 0600
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def execute_template(scenario, executed: Path, *, client: str = "", title: str = "",
                      samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED,
                      template: Path | None = None) -> None:
@@ -1010,7 +996,7 @@ def print_pdf(html_path: Path, pdf_path: Path, timeout: float = 120.0) -> None:
         if not tmp_pdf.is_file() or tmp_pdf.stat().st_size == 0:
             last = (out.stderr.strip().splitlines() or ["no output"])[-1]
             raise InputError(f"--pdf: Chromium wrote no PDF (exit {out.returncode}): {last}")
-        _write_atomic(pdf_path, tmp_pdf.read_bytes())
+        write_atomic(pdf_path, tmp_pdf.read_bytes())
 
 
 def render(scenario, out_html, *, pdf=None, client: str | None = None,
@@ -1052,8 +1038,8 @@ def render(scenario, out_html, *, pdf=None, client: str | None = None,
                          samples=samples, seed=seed)
         body = to_html(executed, name)
         if notebook:
-            _write_atomic(Path(notebook), executed.read_bytes())
-    _write_atomic(out_html, body.encode("utf-8"))
+            write_atomic(Path(notebook), executed.read_bytes())
+    write_atomic(out_html, body.encode("utf-8"))
     html_seconds = time.perf_counter() - start
     pdf_seconds = 0.0
     if pdf:

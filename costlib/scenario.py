@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from costlib.catalog import Catalog, Entry, data_dir, load_catalog
 from costlib.errors import InputError
-from costlib.files import write_text_atomic
+from costlib.files import write_atomic
 from costlib.options import (
     HOURS_PER_MONTH,
     Hybrid,
@@ -207,7 +207,7 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def save_scenario(scenario: Scenario, path: str | Path) -> Path:
     """Write a scenario as YAML atomically (never a half-written file). Returns the path."""
-    return write_text_atomic(path, yaml.safe_dump(
+    return write_atomic(path, yaml.safe_dump(
         scenario.model_dump(mode="json", exclude_defaults=True), sort_keys=False,
         allow_unicode=True))
 

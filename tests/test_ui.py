@@ -163,3 +163,12 @@ def test_overview_updates_the_decision():
     assert form.model.values["workload.images_per_month"] == pytest.approx(5e7)
     assert "50,000,000 images/month" in form.status.value
     assert "Recommended" in form.answer.value
+
+
+def test_choose_produces_the_client_report(workspace):
+    form = ChooseForm()
+    form.save_name.value = "acme"
+    form.report(pdf=False)
+    html_path = workspace / "reports" / "acme.html"
+    assert html_path.is_file() and html_path.stat().st_size > 1_000_000
+    assert "Report written" in form.saved.value

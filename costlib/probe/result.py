@@ -70,7 +70,7 @@ from pathlib import Path
 from typing import Any
 
 from costlib.errors import InputError
-from costlib.files import write_text_atomic
+from costlib.files import write_atomic
 from costlib.probe.presets import PRESETS
 
 SCHEMA_VERSION = 1
@@ -208,12 +208,12 @@ def write_result_atomic(path, payload: Mapping) -> Path:
     path = Path(path)
     data = _finite_or_none(dict(payload))
     data["updated_at"] = utc_now()
-    write_text_atomic(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
+    write_atomic(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(csv_rows(data))
-    write_text_atomic(path.with_suffix(".csv"), buf.getvalue())
+    write_atomic(path.with_suffix(".csv"), buf.getvalue())
     return path
 
 

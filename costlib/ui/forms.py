@@ -12,6 +12,7 @@ handler a browser change runs.
 from __future__ import annotations
 
 import html
+import re
 
 import ipywidgets as widgets
 import plotly.graph_objects as go
@@ -509,7 +510,11 @@ class ChooseForm(StepForm):
         save = widgets.Button(description="Save", icon="save", layout=_BUTTON)
         save.on_click(lambda _: self.save())
         self.saved = widgets.HTML()
-        return [self.answer, self.table, widgets.HBox([self.save_name, save]), self.saved]
+        report = widgets.Button(description="Produce the client report", icon="file",
+                                layout=_BUTTON)
+        report.on_click(lambda _: self.report())
+        return [self.answer, self.table, widgets.HBox([self.save_name, save]),
+                widgets.HBox([report]), self.saved]
 
     def on_model(self, model, decision):
         self.answer.value = decision_html(decision)
@@ -523,6 +528,23 @@ class ChooseForm(StepForm):
             self.picker.options = state.choices()
         except InputError as e:
             self._error(e)
+
+    def report(self, pdf: bool = True) -> None:
+        """Write the client report of the working scenario into the workspace (HTML, and a
+        PDF where Chromium is installed); the button's handler."""
+        from costlib.report import find_chromium, render
+
+        name = re.sub(r"[^A-Za-z0-9_-]+", "-", self.save_name.value or self.scenario.name)
+        out = state.workspace_dir() / "reports" / f"{name.strip('-') or 'report'}.html"
+        self.saved.value = "Writing the report (about 10 s)..."
+        try:
+            result = render(state.save_current(self.scenario), out,
+                            pdf=out.with_suffix(".pdf") if pdf and find_chromium() else None)
+        except InputError as e:
+            return self._error(e)
+        written = [result.html] + ([result.pdf] if result.pdf else [])
+        self.saved.value = "Report written: " + ", ".join(
+            f"<code>{html.escape(str(p))}</code>" for p in written)
 
     def make_figures(self, model, decision):
         hybrid = (charts.hybrid_figure(model, decision.hybrid) if decision.hybrid is not None

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from costlib.errors import InputError
-from costlib.files import write_text_atomic
+from costlib.files import write_atomic
 from costlib.scenario import (
     LIMITS,
     Scenario,
@@ -174,7 +174,7 @@ def record_latency(scenario: Scenario, option: str, warm_p95_s: float,
     writer.writeheader()
     writer.writerows(rows)
     path = workspace_dir() / "quotes.csv"
-    write_text_atomic(path, out.getvalue())
+    write_atomic(path, out.getvalue())
     load_catalog(path)  # validate before the scenario points at it
     families = tuple(f for f in latency_families(spec) if f != family) + (family,)
     scenario = set_field(scenario, "quotes", str(path))

@@ -11,7 +11,6 @@ import dataclasses
 import io
 import json
 import math
-import re
 import sys
 from pathlib import Path
 
@@ -33,56 +32,37 @@ def _scenario_path(text: str) -> Path:
 def _model(args):
     from costlib.scenario import load_scenario, resolve
 
-    model = resolve(load_scenario(_scenario_path(args.scenario)))
+    scenario = load_scenario(_scenario_path(args.scenario))
+    model = resolve(scenario)
     if getattr(args, "throughput", None):
-        model = apply_probe_result(model, args.throughput, args.apply_to)
+        model = resolve(with_probe_result(model, args.throughput, args.apply_to))
     return model
 
 
-def _gpu_key(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
-
-
-def apply_probe_result(model, path: str, apply_to: list[str] | None = None):
-    """Replace the throughput of local options with a probe's measurement.
+def with_probe_result(model, path: str, apply_to: list[str] | None = None):
+    """The model's scenario with a probe's measured throughput on its local options.
 
     By default it applies to every rented or owned option whose GPU matches the GPU the
-    probe ran on (``rtx4090`` matches ``NVIDIA GeForce RTX 4090``); ``apply_to`` names
-    options explicitly.
+    probe ran on; ``apply_to`` names options explicitly. Warns where the probe measured
+    another model than the scenario generates.
     """
-    from costlib.probe.result import read_result
-    from costlib.scenario import Input
+    from costlib.probe.result import apply_to_scenario, matching_options, read_result
 
     result = read_result(path)
-    measured = _gpu_key(result.gpu_name)
     local = [n for n, o in model.options.items() if o.kind in ("rented", "owned")]
-    if apply_to:
-        for name in apply_to:
-            if name not in local:
-                raise InputError(f"--apply-to: {name!r} is not allowed; must be a rented or "
-                                 f"owned option of the scenario ({', '.join(local)})")
-        targets = apply_to
-    else:
-        targets = [n for n in local
-                   if all(part in measured for part in
-                          re.findall(r"[a-z]+\d+|\d+gb", model.structure[f"options.{n}.gpu"]))]
-        if not targets:
-            raise InputError(f"--throughput: no option of this scenario runs on "
-                             f"{result.gpu_name!r}; name one with --apply-to "
-                             f"({', '.join(local)})")
-    if result.model.removesuffix("-tiny") != model.scenario.workload.model \
-            or result.model.endswith("-tiny"):
+    for name in apply_to or ():
+        if name not in local:
+            raise InputError(f"--apply-to: {name!r} is not allowed; must be a rented or "
+                             f"owned option of the scenario ({', '.join(local)})")
+    targets = apply_to or matching_options(model, result)
+    if not targets:
+        raise InputError(f"--throughput: no option of this scenario runs on "
+                         f"{result.gpu_name!r}; name one with --apply-to ({', '.join(local)})")
+    generates = model.scenario.workload.model
+    if result.model != generates:
         print(f"costlib: warning: the probe measured {result.model!r} but the scenario "
-              f"generates {model.scenario.workload.model!r}", file=sys.stderr)
-    source = f"probe result {Path(path).name} ({result.gpu_name}, {result.preset})"
-    measured = [(f"options.{n}.images_per_hour", result.best_images_per_hour, "images/h")
-                for n in targets]
-    if result.avg_watts is not None:  # measured board power replaces the datasheet's
-        measured += [(f"options.{n}.board_watts", result.avg_watts, "W") for n in targets
-                     if f"options.{n}.board_watts" in model.inputs]
-    return model.with_inputs([Input(path, value, value, value, unit, source,
-                                    result.measured_at[:10], overridden=True)
-                              for path, value, unit in measured])
+              f"generates {generates!r}", file=sys.stderr)
+    return apply_to_scenario(model.scenario, path, targets)
 
 
 def _fmt_usd(x: float) -> str:

@@ -184,6 +184,39 @@ def parse_scenario(data: dict, where: str = "scenario") -> Scenario:
         raise _one_line(e, where) from None
 
 
+def set_field(scenario: Scenario, path: str, value) -> Scenario:
+    """A copy of ``scenario`` with the field at dotted ``path`` set to ``value``.
+
+    Where the field holds a range (``{value, low, high}``) and ``value`` is a number, the
+    range moves with it (low and high scaled by the same factor), so a slider keeps the
+    uncertainty the scenario gave. Validation errors name the field.
+    """
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    keys = path.split(".")
+    node = data
+    for key in keys[:-1]:
+        node = node[int(key)] if key.isdigit() else node.setdefault(key, {})
+    last = keys[-1]
+    old = node.get(last) if isinstance(node, dict) else None
+    if isinstance(old, dict) and "value" in old and isinstance(value, int | float):
+        ratio = value / old["value"] if old["value"] else None
+        floor, ceiling, _ = LIMITS.get(last, (0.0, math.inf, False))
+        new = {**old, "value": value}
+        for bound in ("low", "high"):
+            if bound in old:
+                moved = old[bound] * ratio if ratio is not None else value
+                new[bound] = min(max(moved, floor), ceiling)
+        new["low"] = min(new.get("low", value), value)
+        new["high"] = max(new.get("high", value), value)
+        value = new
+    if value is None:
+        node.pop(last, None)
+    else:
+        node[last] = value
+    return parse_scenario(data, "scenario")
+
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a YAML scenario file; a relative ``quotes`` path is made absolute."""
     path = Path(path)

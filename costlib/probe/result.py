@@ -63,6 +63,7 @@ import csv
 import io
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -442,3 +443,43 @@ def merge_files(paths, out_path) -> Path:
     loaded = [_load(p) for p in paths]
     merged = combine([data for _, data in loaded], [source for source, _ in loaded])
     return write_result_atomic(out_path, merged)
+
+
+def _gpu_key(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def matching_options(model, result: ProbeResult) -> list[str]:
+    """Rented or owned options of a resolved scenario on the GPU the probe ran on
+    (catalog GPU ``rtx4090`` matches ``NVIDIA GeForce RTX 4090``, ``a100_80gb`` needs
+    both ``a100`` and ``80gb``)."""
+    measured = _gpu_key(result.gpu_name)
+    return [n for n, o in model.options.items() if o.kind in ("rented", "owned")
+            and all(part in measured for part in
+                    re.findall(r"[a-z]+\d+|\d+gb", model.structure[f"options.{n}.gpu"]))]
+
+
+def apply_to_scenario(scenario, path: str | Path, options: list[str]):
+    """The scenario with a probe result's measured images/hour (and, for owned GPUs, its
+    measured board power) set on the named rented or owned options, the result file and
+    its GPU as the source. Returns a new scenario (``costlib.scenario.Scenario``)."""
+    from costlib.scenario import set_field
+
+    result = read_result(path)
+    names = [o.name for o in scenario.options]
+    source = (f"probe result {Path(path).name} ({result.gpu_name}, {result.preset}, "
+              f"{result.measured_at[:10]})")
+    data = scenario.model_dump(mode="json")["options"]
+    for name in options:
+        if name not in names or data[names.index(name)]["kind"] not in ("rented", "owned"):
+            local = [o["name"] for o in data if o["kind"] in ("rented", "owned")]
+            raise InputError(f"option: {name!r} is not allowed; a probe result applies to a "
+                             f"rented or owned option ({', '.join(local)})")
+        i = names.index(name)
+        measured = {"images_per_hour": result.best_images_per_hour}
+        if result.avg_watts is not None and data[i]["kind"] == "owned":
+            measured["board_watts"] = result.avg_watts
+        values = {**data[i]["set"], **{k: {"value": v, "source": source}
+                                       for k, v in measured.items()}}
+        scenario = set_field(scenario, f"options.{i}.set", values)
+    return scenario

@@ -456,8 +456,10 @@ class PrototypeForm(StepForm):
     def load_probe(self, path: str | None = None, option: str | None = None) -> None:
         """Apply a probe result file to a local option (the button's handler)."""
         try:
-            self.apply(state.apply_probe(self.scenario, path or self.probe_path.value,
-                                         option or self.probe_option.value))
+            from costlib.probe.result import apply_to_scenario
+
+            self.apply(apply_to_scenario(self.scenario, path or self.probe_path.value,
+                                         [option or self.probe_option.value]))
         except InputError as e:
             self._error(e)
 

@@ -7,7 +7,6 @@ never relative to the working directory (notebook runners change it).
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from pathlib import Path
@@ -15,13 +14,12 @@ from pathlib import Path
 from costlib.errors import InputError
 from costlib.files import write_atomic
 from costlib.scenario import (
-    LIMITS,
     Scenario,
     load_scenario,
-    parse_scenario,
     preset_names,
     preset_path,
     save_scenario,
+    set_field,
 )
 
 CURRENT = "current"
@@ -77,63 +75,11 @@ def save_as(scenario: Scenario, name: str) -> Path:
     return save_scenario(scenario, workspace_dir() / f"{name}.yaml")
 
 
-def set_field(scenario: Scenario, path: str, value) -> Scenario:
-    """A copy of ``scenario`` with the field at dotted ``path`` set to ``value``.
-
-    Where the field holds a range (``{value, low, high}``) and ``value`` is a number, the
-    range moves with it (low and high scaled by the same factor), so a slider keeps the
-    uncertainty the scenario gave. Validation errors name the field.
-    """
-    data = scenario.model_dump(mode="json", exclude_none=True)
-    keys = path.split(".")
-    node = data
-    for key in keys[:-1]:
-        node = node[int(key)] if key.isdigit() else node.setdefault(key, {})
-    last = keys[-1]
-    old = node.get(last) if isinstance(node, dict) else None
-    if isinstance(old, dict) and "value" in old and isinstance(value, int | float):
-        ratio = value / old["value"] if old["value"] else None
-        floor, ceiling, _ = LIMITS.get(last, (0.0, math.inf, False))
-        new = {**old, "value": value}
-        for bound in ("low", "high"):
-            if bound in old:
-                moved = old[bound] * ratio if ratio is not None else value
-                new[bound] = min(max(moved, floor), ceiling)
-        new["low"] = min(new.get("low", value), value)
-        new["high"] = max(new.get("high", value), value)
-        value = new
-    if value is None:
-        node.pop(last, None)
-    else:
-        node[last] = value
-    return parse_scenario(data, "scenario")
-
-
 def _option_index(scenario: Scenario, name: str) -> int:
     names = [o.name for o in scenario.options]
     if name not in names:
         raise InputError(f"option: {name!r} is not allowed; must be one of {', '.join(names)}")
     return names.index(name)
-
-
-def apply_probe(scenario: Scenario, result_path: str | Path, option: str) -> Scenario:
-    """Use a probe result's measured images/hour (and board power, where measured) for a
-    rented or owned option, with the result file as the source."""
-    from costlib.probe.result import read_result
-
-    i = _option_index(scenario, option)
-    if scenario.options[i].kind not in ("rented", "owned"):
-        raise InputError(f"option: {option!r} is not allowed; a probe result applies to a "
-                         "rented or owned option")
-    result = read_result(result_path)
-    source = f"probe result {Path(result_path).name} ({result.gpu_name}, {result.preset}, " \
-             f"{result.measured_at[:10]})"
-    measured = {"images_per_hour": result.best_images_per_hour}
-    if result.avg_watts is not None and scenario.options[i].kind == "owned":
-        measured["board_watts"] = result.avg_watts
-    values = scenario.model_dump(mode="json")["options"][i]["set"]
-    values.update({k: {"value": v, "source": source} for k, v in measured.items()})
-    return set_field(scenario, f"options.{i}.set", values)
 
 
 def record_latency(scenario: Scenario, option: str, warm_p95_s: float,

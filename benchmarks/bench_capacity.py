@@ -5,23 +5,10 @@ Run: .venv/bin/python benchmarks/bench_capacity.py
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import numpy as np
+from timing import best_seconds
 
 from costlib import capacity as cap
-
-
-def best_seconds(call: Callable[[], object], repeats: int = 5) -> float:
-    """Fastest of ``repeats`` runs, after one warm-up run."""
-    call()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def report(label: str, seconds: float, cells: int) -> None:

@@ -7,26 +7,14 @@ Run: .venv/bin/python benchmarks/bench_decision.py
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable
 
 import numpy as np
+from timing import best_seconds
 
 from costlib import capacity as cap
 from costlib import uncertainty as unc
 from costlib.decision import decide
 from costlib.scenario import load_scenario, preset_path, resolve
-
-
-def best_seconds(call: Callable[[], object], repeats: int = 5) -> float:
-    """Fastest of ``repeats`` runs, after one warm-up run."""
-    call()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def report(label: str, seconds: float, target: float | None = None) -> None:

@@ -15,6 +15,7 @@ import html
 import re
 
 import ipywidgets as widgets
+import numpy as np
 import plotly.graph_objects as go
 
 from costlib import charts
@@ -29,21 +30,39 @@ _BUTTON = widgets.Layout(width="auto")
 _STYLE = {"description_width": "230px"}
 
 
+def _differs(a, b) -> bool:
+    """Whether two plotly property values differ (arrays compared by value)."""
+    if isinstance(a, np.ndarray | list | tuple) or isinstance(b, np.ndarray | list | tuple):
+        try:
+            return not np.array_equal(np.asarray(a, dtype=object), np.asarray(b, dtype=object))
+        except ValueError:
+            return True
+    return a != b
+
+
 def refresh_figure(target: go.FigureWidget, source: go.Figure) -> None:
-    """Make ``target`` show ``source``, in place: trace data and layout are updated inside
-    one ``batch_update``; traces are only re-created when their number or kind changed."""
+    """Make ``target`` show ``source``, in place, inside one ``batch_update``: only the trace
+    properties and layout keys that changed are sent; traces are re-created only when their
+    number or kind changed."""
     same = (len(target.data) == len(source.data)
             and all(a.type == b.type for a, b in zip(target.data, source.data, strict=True)))
-    if not same:
-        with target.batch_update():
+    with target.batch_update():
+        if not same:
             target.data = ()
             target.add_traces(source.data)
             target.layout = source.layout
-        return
-    with target.batch_update():
+            return
         for old, new in zip(target.data, source.data, strict=True):
-            old.update(new.to_plotly_json(), overwrite=True)
-        target.layout.update(source.layout.to_plotly_json(), overwrite=False)
+            have = old.to_plotly_json()
+            changed = {k: v for k, v in new.to_plotly_json().items()
+                       if k not in have or _differs(have[k], v)}
+            if changed:
+                old.update(changed, overwrite=True)
+        have = target.layout.to_plotly_json()
+        changed = {k: v for k, v in source.layout.to_plotly_json().items()
+                   if k not in have or _differs(have[k], v)}
+        if changed:
+            target.layout.update(changed, overwrite=True)
 
 
 class StepForm:

@@ -7,6 +7,10 @@ STAMP  := $(VENV)/.installed
 # `pip install torch` (or TORCH_SPEC=torch) takes the CUDA build the probe wants.
 TORCH_SPEC ?= torch==2.13.0
 SCENARIO ?= data/scenarios/default.yaml
+# nothing reaches the network: no extension manager lookups, no news, no update checks;
+# --allow-root because these machines (and many containers) run as root
+LAB_OFFLINE := --allow-root --LabApp.extension_manager=readonly --LabApp.news_url= \
+	--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
 # `make report`: where the client report goes (build/ is not committed)
 REPORT ?= build/reports/$(basename $(notdir $(SCENARIO)))
 
@@ -30,7 +34,7 @@ test: $(STAMP) lint  ## create the environment and run the whole suite
 	$(BIN)/python -m pytest
 
 lab: $(STAMP)  ## create the environment and open JupyterLab on the overview notebook
-	$(BIN)/jupyter lab notebooks/00_overview.ipynb
+	$(BIN)/jupyter lab $(LAB_OFFLINE) notebooks/00_overview.ipynb
 
 app: $(STAMP)  ## serve the notebooks as an app with Voila, code hidden
 	JUPYTER_PATH=$(CURDIR)/notebooks $(BIN)/voila --template=costlib notebooks/

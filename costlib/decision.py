@@ -426,7 +426,7 @@ def _self_hosting_notes(model, name: str, target: float | None) -> list[str]:
 
 
 def decide(model, *, samples: int = 10_000, distribution: str = "pert", seed: int = 0,
-           max_gpus: int = 64, catalog=None) -> Decision:
+           max_gpus: int = 64, catalog=None, sample_breakeven: bool = True) -> Decision:
     """The seven steps for a resolved scenario: constraints, costs with their uncertainty, and
     a recommendation with reasons (see the module notes).
 
@@ -439,6 +439,9 @@ def decide(model, *, samples: int = 10_000, distribution: str = "pert", seed: in
     max_gpus : int  Largest local GPU count the hybrid optimizer considers. [GPUs]
     catalog : costlib.catalog.Catalog, optional  For the levers' typical figures; loaded
         with the scenario's quotes if not given.
+    sample_breakeven : bool  False skips the break-even volume of every sample (two thirds
+        of the time at a few hundred samples, for interactive views): the break-even's
+        percentiles and share are then nan.
 
     Returns
     -------
@@ -510,13 +513,15 @@ def decide(model, *, samples: int = 10_000, distribution: str = "pert", seed: in
     rec = ranked[0]
     runner = ranked[1] if len(ranked) > 1 else None
     alternative, volume = _alternative(costed, rec, ranked)
+    sampled = alternative is not None and sample_breakeven
     mc = monte_carlo(costed, samples, distribution=distribution, seed=seed, options=ranked,
-                     breakeven=None if alternative is None else (rec, alternative))
+                     breakeven=(rec, alternative) if sampled else None)
     sens = tornado(costed, (rec, runner) if runner else rec, options=ranked)
     flips = tuple(flip_points(costed, options=ranked))
     breakeven = None if alternative is None else Breakeven(
-        (rec, alternative), volume, *breakeven_percentiles(mc.breakeven_images_per_month),
-        float(np.mean(np.isfinite(mc.breakeven_images_per_month))))
+        (rec, alternative), volume,
+        *(breakeven_percentiles(mc.breakeven_images_per_month) if sampled else (math.nan,) * 3),
+        float(np.mean(np.isfinite(mc.breakeven_images_per_month))) if sampled else math.nan)
     hybrid_plan = min(plans.values(), key=lambda p: p.monthly_usd[p.best_hybrid_gpus]) \
         if plans else _suggested_hybrid(costed, ranked, specs, profile, max_gpus)
     levers = _levers(costed, rec, catalog)
@@ -733,9 +738,10 @@ def _reasons(model, a, rec, runner, factor, free_winner, unhired_winner, mc, sen
     if breakeven is not None and math.isfinite(breakeven.images_per_month):
         alt = a[breakeven.options[1]].label
         direction = "above" if r.kind == "api" else "below"
+        sampled = ("" if math.isnan(breakeven.p5) else
+                   f" (sampled: {_count(breakeven.p5)} to {_count(breakeven.p95)}, P5-P95)")
         reasons.append(f"{alt} becomes cheaper {direction} about "
-                       f"{_count(breakeven.images_per_month)} images/month (sampled: "
-                       f"{_count(breakeven.p5)} to {_count(breakeven.p95)}, P5-P95).")
+                       f"{_count(breakeven.images_per_month)} images/month{sampled}.")
     excluded = [x for x in a.values() if not x.allowed]
     if excluded:
         reasons.append(f"{len(excluded)} of {len(a)} options are excluded: "

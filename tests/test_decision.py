@@ -14,6 +14,7 @@ constraints; the volumes are ours, the prices and throughputs the catalog's.
 
 import copy
 import json
+import math
 
 import numpy as np
 import pytest
@@ -356,3 +357,12 @@ def test_decide_is_reproducible(decisions):
     assert other.recommendation == first.recommendation
     assert not np.array_equal(other.monte_carlo.monthly_usd[first.recommendation],
                               first.monte_carlo.monthly_usd[first.recommendation])
+
+
+def test_interactive_decide_skips_only_the_sampled_breakeven(default_model):
+    full = decide(default_model, samples=500, seed=3)
+    quick = decide(default_model, samples=500, seed=3, sample_breakeven=False)
+    assert (quick.recommendation, quick.confidence) == (full.recommendation, full.confidence)
+    assert quick.breakeven.images_per_month == full.breakeven.images_per_month
+    assert math.isnan(quick.breakeven.p5) and not math.isnan(full.breakeven.p5)
+    assert not any("sampled:" in r for r in quick.reasons)

@@ -115,7 +115,8 @@ class StepForm:
             return None
         from costlib.decision import decide
 
-        return decide(model, samples=self.samples, catalog=self.catalog)
+        return decide(model, samples=self.samples, catalog=self.catalog,
+                      sample_breakeven=False)
 
     # -- wiring -----------------------------------------------------------------------
     def _on_pick(self, change) -> None:

@@ -419,9 +419,6 @@ class PrototypeForm(StepForm):
 
     title = "Step 6: prototype before committing"
 
-    def make_fields(self):
-        return {}
-
     def make_extra(self):
         m = self.model
         local = [n for n, o in m.options.items() if o.kind in ("rented", "owned")]

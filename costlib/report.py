@@ -793,7 +793,9 @@ given as an answer.</p></div>
         return _section("appendix", lead + method + table)
 
     def figure(self, name: str):
-        """The plotly figure of one chart, or None where it does not apply."""
+        """The plotly figure (``go.Figure``) of one chart, or None where it does not apply."""
+        import plotly.graph_objects as go
+
         from costlib import charts
 
         if name not in CHARTS:
@@ -820,8 +822,12 @@ given as an answer.</p></div>
                 fig = charts.tornado_figure(m, d.tornado)
         elif d.hybrid is not None:
             fig = charts.hybrid_figure(m, d.hybrid)
+        if fig is None:
+            return None
+        fig = go.Figure(fig)
+        if name == "hybrid":
             self._hybrid_range(fig, d.hybrid)
-        return None if fig is None else polish(fig, name)
+        return polish(fig, name)
 
     def _crossings(self) -> dict[str, list[float]]:
         """Volumes at which each option and the cheapest (as given) swap. [images/month]"""

@@ -32,6 +32,7 @@ samples of every option take a fraction of a second.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import zlib
 from collections.abc import Sequence
@@ -173,15 +174,16 @@ def _unit_quantile(kind: str, mode, p):
         return np.where(p <= mode, np.sqrt(p * mode), 1.0 - np.sqrt((1.0 - p) * (1.0 - mode)))
 
 
-def _fit_bounded(kind: str, low: np.ndarray, value: np.ndarray, high: np.ndarray):
-    """Support ``(a, width)`` and mode position ``t`` of a PERT or triangular distribution
-    with mode ``value`` and 5th and 95th percentiles ``low`` and ``high``.
+@functools.lru_cache(maxsize=64)
+def _fit_unit(kind: str, targets: tuple[float, ...]):
+    """Mode position ``t`` and 5th and 95th percentiles of the PERT or triangular distribution
+    on [0, 1] whose mode sits at ``target`` of the way from its 5th to its 95th percentile,
+    one per target. Cached: an interactive session fits the same shapes on every change.
 
-    On [0, 1] with mode t the mode sits at ``g(t) = (t - q5) / (q95 - q5)`` of the way from
-    the 5th to the 95th percentile; g rises from below 0 to above 1, so bisection finds the t
-    with ``g(t) = (value - low) / (high - low)``, all factors at once.
+    With mode t the mode sits at ``g(t) = (t - q5) / (q95 - q5)`` of the way; g rises from
+    below 0 to above 1, so bisection finds the t with ``g(t) = target``, all at once.
     """
-    target = (value - low) / (high - low)
+    target = np.array(targets)
     lo, hi = np.zeros_like(target), np.ones_like(target)
     for _ in range(_BISECTION_STEPS):
         t = 0.5 * (lo + hi)
@@ -189,7 +191,15 @@ def _fit_bounded(kind: str, low: np.ndarray, value: np.ndarray, high: np.ndarray
         below = (t - q_low) / (q_high - q_low) < target
         lo, hi = np.where(below, t, lo), np.where(below, hi, t)
     t = 0.5 * (lo + hi)
-    q_low, q_high = _unit_quantile(kind, t, _P_LOW), _unit_quantile(kind, t, _P_HIGH)
+    return t, _unit_quantile(kind, t, _P_LOW), _unit_quantile(kind, t, _P_HIGH)
+
+
+def _fit_bounded(kind: str, low: np.ndarray, value: np.ndarray, high: np.ndarray):
+    """Support ``(a, width)`` and mode position ``t`` of a PERT or triangular distribution
+    with mode ``value`` and 5th and 95th percentiles ``low`` and ``high``, one per factor.
+    The shape depends only on where the mode sits in the range (rounded to 1e-12, so a
+    range scaled with its value keeps its cached shape)."""
+    t, q_low, q_high = _fit_unit(kind, tuple(np.round((value - low) / (high - low), 12)))
     width = (high - low) / (q_high - q_low)
     return low - width * q_low, width, t
 

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 
 from costlib.scenario import load_scenario, preset_path
@@ -172,3 +173,31 @@ def test_choose_produces_the_client_report(workspace):
     html_path = workspace / "reports" / "acme.html"
     assert html_path.is_file() and html_path.stat().st_size > 1_000_000
     assert "Report written" in form.saved.value
+
+
+def test_refresh_sends_only_what_changed_and_the_widget_shows_the_new_figure():
+    from costlib.ui.forms import message_figure, refresh_figure
+
+    def spec(ys, title, **extra):
+        return {"data": [{"type": "scatter", "x": [0, 1], "y": y, "name": f"t{i}", **extra}
+                         for i, y in enumerate(ys)],
+                "layout": {"title": {"text": title}, "xaxis": {"title": {"text": "x [s]"}}}}
+
+    shown = spec([[1.0, 2.0], [3.0, 4.0]], "before", line={"color": "red"})
+    widget = go.FigureWidget(shown)
+    sent = []
+    original = widget._send_update_msg
+    widget._send_update_msg = lambda restyle_data, relayout_data, **kw: (
+        sent.append((restyle_data, relayout_data)),
+        original(restyle_data, relayout_data, **kw))
+    new = spec([[1.0, 2.0], [3.0, 5.0]], "after")  # line color gone, one y changed
+    refresh_figure(widget, shown, new)
+    assert [list(t.y) for t in widget.data] == [[1.0, 2.0], [3.0, 5.0]]
+    assert widget.layout.title.text == "after" and widget.layout.xaxis.title.text == "x [s]"
+    assert all(t.line.color is None for t in widget.data)
+    [(restyle, relayout)] = sent  # one message per figure
+    assert set(restyle) == {"y", "line"} and set(relayout) == {"title"}
+    refresh_figure(widget, new, new)
+    assert len(sent) == 1  # nothing changed, nothing sent
+    refresh_figure(widget, new, message_figure("Hybrid split", "no hybrid"))
+    assert len(widget.data) == 0 and widget.layout.annotations[0].text == "no hybrid"

@@ -31,38 +31,41 @@ _STYLE = {"description_width": "230px"}
 
 
 def _differs(a, b) -> bool:
-    """Whether two plotly property values differ (arrays compared by value)."""
+    """Whether two values of a plotly figure dict differ (arrays compared by value)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() != b.keys() or any(_differs(a[k], b[k]) for k in a)
     if isinstance(a, np.ndarray | list | tuple) or isinstance(b, np.ndarray | list | tuple):
-        try:
-            return not np.array_equal(np.asarray(a, dtype=object), np.asarray(b, dtype=object))
-        except ValueError:
-            return True
-    return a != b
+        if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+            return not np.array_equal(a, b)
+        return len(a) != len(b) or any(_differs(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is not type(b) or a != b
 
 
-def refresh_figure(target: go.FigureWidget, source: go.Figure) -> None:
-    """Make ``target`` show ``source``, in place, inside one ``batch_update``: only the trace
-    properties and layout keys that changed are sent; traces are re-created only when their
+def _changed(old: dict, new: dict) -> dict:
+    """The keys of ``new`` whose values differ from ``old``'s; a key gone from ``new`` maps
+    to None, which unsets it."""
+    return {k: new.get(k) for k in old.keys() | new.keys()
+            if k not in old or k not in new or _differs(old[k], new[k])}
+
+
+def refresh_figure(target: go.FigureWidget, shown: dict, source: dict) -> None:
+    """Make ``target``, which shows the figure dict ``shown``, show the figure dict ``source``
+    instead, in place, in one message: only the trace properties and layout keys that changed
+    are sent, unvalidated (``plotly_update``; validating them costs 0.3 ms a property, and
+    the builders write plotly's own form). Traces are re-created, validated, only when their
     number or kind changed."""
-    same = (len(target.data) == len(source.data)
-            and all(a.type == b.type for a, b in zip(target.data, source.data, strict=True)))
-    with target.batch_update():
-        if not same:
+    old_traces, new_traces = shown["data"], source["data"]
+    if [t["type"] for t in old_traces] != [t["type"] for t in new_traces]:
+        with target.batch_update():
             target.data = ()
-            target.add_traces(source.data)
-            target.layout = source.layout
-            return
-        for old, new in zip(target.data, source.data, strict=True):
-            have = old.to_plotly_json()
-            changed = {k: v for k, v in new.to_plotly_json().items()
-                       if k not in have or _differs(have[k], v)}
-            if changed:
-                old.update(changed, overwrite=True)
-        have = target.layout.to_plotly_json()
-        changed = {k: v for k, v in source.layout.to_plotly_json().items()
-                   if k not in have or _differs(have[k], v)}
-        if changed:
-            target.layout.update(changed, overwrite=True)
+            target.add_traces(new_traces)
+            target.layout = source["layout"]
+        return
+    keys = set().union(*(_changed(a, b) for a, b in zip(old_traces, new_traces, strict=True)))
+    restyle = {k: [t.get(k) for t in new_traces] for k in keys}
+    relayout = _changed(shown["layout"], source["layout"])
+    if restyle or relayout:
+        target.plotly_update(restyle_data=restyle, relayout_data=relayout)
 
 
 class StepForm:
@@ -91,8 +94,8 @@ class StepForm:
             widget.observe(lambda change, path=path: self._on_field(path, change.new),
                            names="value")
         self.extras = self.make_extra()
-        self.figures = [go.FigureWidget(f)
-                        for f in self.make_figures(self.model, self.decision)]
+        self.shown = self.make_figures(self.model, self.decision)  # figure dicts on screen
+        self.figures = [go.FigureWidget(f) for f in self.shown]
         self.on_model(self.model, self.decision)
         self._show_status()
 
@@ -100,7 +103,8 @@ class StepForm:
     def make_fields(self) -> dict[str, widgets.Widget]:
         return {}
 
-    def make_figures(self, model, decision) -> list[go.Figure]:
+    def make_figures(self, model, decision) -> list[dict]:
+        """The step's charts as plotly figure dicts (see :mod:`costlib.charts`)."""
         return []
 
     def make_extra(self) -> list[widgets.Widget]:
@@ -161,9 +165,10 @@ class StepForm:
         """Resolve a new scenario, update the charts in place, save it."""
         model = resolve(scenario, self.catalog)
         decision = self._decide(model)
-        for target, source in zip(self.figures, self.make_figures(model, decision),
-                                  strict=True):
-            refresh_figure(target, source)
+        sources = self.make_figures(model, decision)
+        for target, shown, source in zip(self.figures, self.shown, sources, strict=True):
+            refresh_figure(target, shown, source)
+        self.shown = sources
         self.scenario, self.model, self.decision = scenario, model, decision
         self._sync_fields()
         self.on_model(model, decision)
@@ -200,24 +205,23 @@ class StepForm:
         display(self.widget())
 
 
-def message_figure(title: str, text: str) -> go.Figure:
+def message_figure(title: str, text: str) -> dict:
     """A chart slot with a message instead of data (so a form keeps its chart count)."""
-    fig = go.Figure()
-    fig.add_annotation(text=html.escape(text), showarrow=False, x=0.5, y=0.5,
-                       xref="paper", yref="paper", font=dict(size=15))
-    fig.update_layout(title=title, xaxis_visible=False, yaxis_visible=False, template=None,
-                      plot_bgcolor="white", height=300)
-    return fig
+    return {"data": [], "layout": {
+        "title": {"text": title}, "template": "none", "plot_bgcolor": "white", "height": 300,
+        "xaxis": {"visible": False}, "yaxis": {"visible": False},
+        "annotations": [dict(text=html.escape(text), showarrow=False, x=0.5, y=0.5,
+                             xref="paper", yref="paper", font=dict(size=15))]}}
 
 
-def uncertainty_figure(model, decision) -> go.Figure:
+def uncertainty_figure(model, decision) -> dict:
     """The Monte Carlo distribution of the options kept, or why there is none."""
     if decision is None or decision.monte_carlo is None:
         return message_figure("How sure", "No option meets the constraints: nothing to sample.")
     return charts.distribution_figure(model, decision.monte_carlo)
 
 
-def hinge_figure(model, decision) -> go.Figure:
+def hinge_figure(model, decision) -> dict:
     """The tornado of the recommendation's margin, or why there is none."""
     if decision is None or decision.tornado is None or not decision.tornado.bars:
         return message_figure("What it hinges on", "Only one option is kept, or no input "

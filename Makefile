@@ -11,6 +11,8 @@ SCENARIO ?= data/scenarios/default.yaml
 # --allow-root because these machines (and many containers) run as root
 LAB_OFFLINE := --allow-root --LabApp.extension_manager=readonly --LabApp.news_url= \
 	--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
+LAB_SETTINGS := {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", \
+	"checkForUpdates": false}}
 # `make report`: where the client report goes (build/ is not committed)
 REPORT ?= build/reports/$(basename $(notdir $(SCENARIO)))
 
@@ -23,6 +25,8 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q "$(TORCH_SPEC)"
 	$(BIN)/pip install -q -e ".[probe,lab,dev]"
+	mkdir -p $(VENV)/share/jupyter/lab/settings  # JupyterLab: no news, no update checks, no prompt
+	echo '$(LAB_SETTINGS)' > $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $(STAMP)
 
 venv: $(STAMP)  ## create the environment in .venv

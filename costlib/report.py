@@ -1,7 +1,7 @@
 """Client reports: one scenario in, an HTML report (interactive charts, works offline) and a
 PDF out.
 
-The report is a notebook, ``notebooks/report_template.ipynb`` (shipped as
+The report is a notebook, ``notebooks/report/report_template.ipynb`` (shipped as
 ``costlib.notebooks``): its markdown cells hold the wording, so a consultant rewords the
 report without touching Python, and its code cells only call the section builders of a
 :class:`Report`. :func:`render` executes the template with papermill (the scenario and the
@@ -42,7 +42,7 @@ from costlib.files import write_atomic
 DEFAULT_SAMPLES = 10_000
 DEFAULT_SEED = 0
 DISTRIBUTION = "pert"
-TEMPLATE = "report_template.ipynb"
+TEMPLATE = "report/report_template.ipynb"
 NBCONVERT_TEMPLATE = "costlib_report"
 # A4 less the print stylesheet's margins (2 x 14 mm) at 96 px per inch: charts are drawn
 # this wide in print so nothing is clipped. [px]

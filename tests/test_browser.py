@@ -5,6 +5,7 @@ chromium is not installed; `.ci/run` installs it.
 """
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -28,27 +29,43 @@ def _free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
+def _serve(args, workspace, ready_path=""):
+    """Start a Jupyter server (``args`` after the executable's name) on a free port; yield
+    its URL, stop it afterwards."""
     port = _free_port()
     env = {**os.environ, "JUPYTER_PATH": str(ROOT / "notebooks"),
-           "COSTLIB_WORKSPACE": str(tmp_path_factory.mktemp("workspace"))}
-    voila = Path(sys.executable).parent / "voila"
-    proc = subprocess.Popen([str(voila), "--no-browser", f"--port={port}",
-                             "--Voila.ip=127.0.0.1", "--template=costlib",
-                             str(ROOT / "notebooks")], env=env, stdout=subprocess.DEVNULL,
+           "COSTLIB_WORKSPACE": str(workspace)}
+    proc = subprocess.Popen([str(Path(sys.executable).parent / args[0]), f"--port={port}",
+                             *args[1:]], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
-            urllib.request.urlopen(url, timeout=2)
+            urllib.request.urlopen(url + ready_path, timeout=2)
             break
         except OSError:
             time.sleep(0.5)
     yield url
     proc.terminate()
     proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    """`make app`: Voila on the notebooks."""
+    yield from _serve(["voila", "--no-browser", "--Voila.ip=127.0.0.1", "--template=costlib",
+                       str(ROOT / "notebooks")], tmp_path_factory.mktemp("workspace"))
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """`make lab`: JupyterLab with the Makefile's offline flags, no token."""
+    flags = re.search(r"LAB_OFFLINE := (.*?)\n(?!\t)", (ROOT / "Makefile").read_text(),
+                      re.S).group(1).replace("\\\n\t", " ").split()
+    yield from _serve(["jupyter-lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+                       "--IdentityProvider.token=", *flags],
+                      tmp_path_factory.mktemp("workspace"), "/lab")
 
 
 @pytest.fixture(scope="module")
@@ -115,4 +132,32 @@ def test_step5_slider_updates_every_chart(app, browser):
     page.screenshot(path=str(ARTIFACTS / "05_total_cost_after_slider.png"), full_page=True)
     for i, chart in enumerate(page.locator(".js-plotly-plot").all()):
         chart.screenshot(path=str(ARTIFACTS / f"05_total_cost_after_slider_chart{i}.png"))
+    page.close()
+
+
+def test_lab_runs_the_overview_and_its_slider_updates_the_charts(lab, browser):
+    failed = []
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    page.goto(f"{lab}/lab/tree/notebooks/00_overview.ipynb", timeout=120_000)
+    page.wait_for_selector(".jp-Notebook", timeout=120_000)
+    page.click("text=Run", timeout=120_000)
+    page.click("text=Run All Cells", timeout=120_000)
+    page.wait_for_selector(".js-plotly-plot", timeout=180_000)
+    page.wait_for_timeout(3000)
+    before = _charts(page)
+    assert len(before) == 3
+    page.locator(".noUi-handle").first.focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    deadline = time.time() + 60
+    while any(a == b for a, b in zip(_charts(page), before, strict=True)) \
+            and time.time() < deadline:
+        time.sleep(0.5)
+    assert [a != b for a, b in zip(_charts(page), before, strict=True)] == [True] * 3
+    body = page.inner_text("body")
+    assert "Traceback" not in body and "Jupyter news" not in body  # no news prompt either
+    assert not failed, f"requests failed (offline?): {failed}"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "lab_00_overview.png"))
     page.close()

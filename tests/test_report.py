@@ -418,7 +418,7 @@ def test_the_template_ships_in_the_wheel_and_reports_from_it(tmp_path):
                    capture_output=True, timeout=300)
     wheel = next(wheels.glob("*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
-    for name in ("costlib/notebooks/report_template.ipynb",
+    for name in ("costlib/notebooks/report/report_template.ipynb",
                  "costlib/notebooks/report/templates/costlib_report/index.html.j2",
                  "costlib/notebooks/report/templates/costlib_report/conf.json",
                  "costlib/notebooks/report/templates/costlib_report/static/report.css"):

@@ -191,7 +191,10 @@ def _fit_unit(kind: str, targets: tuple[float, ...]):
         below = (t - q_low) / (q_high - q_low) < target
         lo, hi = np.where(below, t, lo), np.where(below, hi, t)
     t = 0.5 * (lo + hi)
-    return t, _unit_quantile(kind, t, _P_LOW), _unit_quantile(kind, t, _P_HIGH)
+    fitted = (t, _unit_quantile(kind, t, _P_LOW), _unit_quantile(kind, t, _P_HIGH))
+    for array in fitted:  # shared by every caller of the cache
+        array.flags.writeable = False
+    return fitted
 
 
 def _fit_bounded(kind: str, low: np.ndarray, value: np.ndarray, high: np.ndarray):

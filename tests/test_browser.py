@@ -60,11 +60,14 @@ def app(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """`make lab`: JupyterLab with the Makefile's offline flags, no token."""
+    """`make lab`: JupyterLab with the Makefile's offline flags, no token, on a copy of the
+    notebooks (JupyterLab saves the notebooks it runs)."""
+    root = tmp_path_factory.mktemp("lab")
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
     flags = re.search(r"LAB_OFFLINE := (.*?)\n(?!\t)", (ROOT / "Makefile").read_text(),
                       re.S).group(1).replace("\\\n\t", " ").split()
     yield from _serve(["jupyter-lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-                       "--IdentityProvider.token=", *flags],
+                       "--IdentityProvider.token=", f"--ServerApp.root_dir={root}", *flags],
                       tmp_path_factory.mktemp("workspace"), "/lab")
 
 
@@ -141,8 +144,9 @@ def test_lab_runs_the_overview_and_its_slider_updates_the_charts(lab, browser):
     page.on("requestfailed", lambda r: failed.append(r.url))
     page.goto(f"{lab}/lab/tree/notebooks/00_overview.ipynb", timeout=120_000)
     page.wait_for_selector(".jp-Notebook", timeout=120_000)
-    page.click("text=Run", timeout=120_000)
-    page.click("text=Run All Cells", timeout=120_000)
+    page.wait_for_selector("text=| Idle", timeout=120_000)  # the kernel is up
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").click()
+    page.locator(".lm-Menu-itemLabel").get_by_text("Run All Cells", exact=True).click()
     page.wait_for_selector(".js-plotly-plot", timeout=180_000)
     page.wait_for_timeout(3000)
     before = _charts(page)

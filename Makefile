@@ -16,7 +16,7 @@ LAB_SETTINGS := {"@jupyterlab/apputils-extension:notification": {"fetchNews": "f
 # `make report`: where the client report goes (build/ is not committed)
 REPORT ?= build/reports/$(basename $(notdir $(SCENARIO)))
 
-.PHONY: help venv test lint lab app report bench clean
+.PHONY: help venv test quick lint lab app report bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ lint: $(STAMP)  ## ruff
 
 test: $(STAMP) lint  ## create the environment and run the whole suite
 	$(BIN)/python -m pytest
+
+quick: $(STAMP)  ## the fast loop: every test not marked slow
+	$(BIN)/python -m pytest -m "not slow"
 
 lab: $(STAMP)  ## create the environment and open JupyterLab on the overview notebook
 	$(BIN)/jupyter lab $(LAB_OFFLINE) notebooks/00_overview.ipynb

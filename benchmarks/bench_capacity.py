@@ -1,4 +1,4 @@
-"""Speed of costlib.capacity: prints figures, asserts nothing.
+"""Speed of costlib.capacity and costlib.sizing: prints figures, asserts nothing.
 
 Run: .venv/bin/python benchmarks/bench_capacity.py
 """
@@ -9,6 +9,7 @@ import numpy as np
 from timing import best_seconds
 
 from costlib import capacity as cap
+from costlib import sizing
 
 
 def report(label: str, seconds: float, cells: int) -> None:
@@ -22,7 +23,7 @@ def main() -> None:
     traffic = rates * service_seconds
     grid = rates.size * servers.size
 
-    print(f"costlib.capacity benchmarks (numpy {np.__version__})")
+    print(f"costlib.capacity and costlib.sizing benchmarks (numpy {np.__version__})")
     report("erlang_c: 1000 traffic values x c = 1..64",
            best_seconds(lambda: cap.erlang_c(traffic, servers)), grid)
     report("queue_latency (p50/p95 by bisection): 1000 rates x 64 GPUs",
@@ -55,9 +56,9 @@ def main() -> None:
     year = cap.yearly_profile(week, months)
     volumes = np.linspace(1e4, 1e7, 100)
     report("hourly_images: 100 monthly volumes x 8760 h",
-           best_seconds(lambda: cap.hourly_images(volumes, year)), 100 * hours)
+           best_seconds(lambda: sizing.hourly_images(volumes, year)), 100 * hours)
     report("gpus_for_peak: 100 monthly volumes, 8760 h profile",
-           best_seconds(lambda: cap.gpus_for_peak(volumes, year, 900.0, 0.8)), 100)
+           best_seconds(lambda: sizing.gpus_for_peak(volumes, year, 900.0, 0.8)), 100)
 
 
 if __name__ == "__main__":

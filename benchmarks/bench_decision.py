@@ -12,6 +12,7 @@ import numpy as np
 from timing import best_seconds
 
 from costlib import capacity as cap
+from costlib import narrative
 from costlib import uncertainty as unc
 from costlib.decision import decide
 from costlib.scenario import load_scenario, preset_path, resolve
@@ -65,6 +66,11 @@ def main() -> None:
                                                     "replicate_sdxl")))
     report("decide: default scenario, 10,000 samples",
            best_seconds(lambda: decide(model), 3))
+    decision = decide(model, samples=1000)
+    report("  of which the sentences (costlib.narrative)",
+           best_seconds(lambda: (narrative.reasons(decision), narrative.advice(decision),
+                                 narrative.steps(decision),
+                                 [narrative.option_notes(a) for a in decision.options])))
 
 
 if __name__ == "__main__":

@@ -1,44 +1,114 @@
-"""Break-even volume, payback month and flip points, solved on the real cost functions.
+"""Break-even volume, payback month and flip points: one crossing solver for all of them.
 
-The cost functions have steps (whole GPUs, discount tiers), so every solver first scans a
-grid in one vectorized call to bracket each change of the cheaper option, then refines it
-with scipy's ``brentq`` on the same functions. Where the cheaper option never changes, the
-answer is ``inf`` (documented, not an exception).
+The cost functions have steps (whole GPUs, discount tiers), so a crossing cannot be found
+from a formula. :func:`crossings` finds where a difference changes sign along a grid, for
+many rows at once (one row for the base case, one per Monte Carlo sample, one per factor and
+direction of a flip-point search), in three vectorized passes: the difference on a coarse
+grid per row; a fine grid of :data:`FINE_STEPS` steps over each coarse step where the sign
+changes; then bisection of the fine step on the real cost functions. Every answer in the
+package (the CLI, the decision, the charts, the report, the Monte Carlo sample) comes from
+this one solver, so the base case and a sample with every range collapsed agree exactly.
+
+A change that starts and ends between two coarse grid values is missed. Where the cheaper
+option never changes, the answer is ``inf`` (documented, not an exception).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 
 import numpy as np
 
 from costlib.errors import InputError, check_range
 from costlib.options import Operations, Option, Workload
+from costlib.sizing import bisect
 from costlib.tco import cash_usd, monthly_cost_usd
 
-_GRID_POINTS = 2001
+# 0 and 240 geometric steps of 9 % from 1 image/month to the top of the search
+VOLUME_GRID_POINTS = 241
+FINE_STEPS = 64  # over each coarse step where the sign changes: 0.14 % of a 9 % step each
+MAX_IMAGES_PER_MONTH = 1e9
+_CELLS_PER_CHUNK = 500_000  # cost evaluations per vectorized call: bounds the memory
 
 
-def _sign_changes(diff: np.ndarray) -> np.ndarray:
-    """Indices i where the sign of ``diff`` differs between i and i + 1 (zeros carry over)."""
+def _filled_sign(diff: np.ndarray, before=None) -> np.ndarray:
+    """The sign of ``diff`` (rows x columns) with exact ties carrying the sign before them, so
+    a touch is not a crossing; leading ties take ``before`` (per row), else the first
+    non-zero sign of the row."""
     sign = np.sign(diff)
-    # carry the last non-zero sign over exact ties so a touch is not a crossing
-    idx = np.where(sign != 0, np.arange(sign.size), 0)
-    np.maximum.accumulate(idx, out=idx)
-    filled = sign[idx]
-    return np.nonzero(filled[1:] * filled[:-1] < 0)[0]
+    columns = np.arange(sign.shape[-1])
+    idx = np.where(sign != 0, columns, 0)
+    np.maximum.accumulate(idx, axis=-1, out=idx)
+    filled = np.take_along_axis(sign, idx, axis=-1)
+    if before is None:
+        before = np.take_along_axis(sign, np.argmax(sign != 0, axis=-1)[..., None], -1)[..., 0]
+    return np.where(filled == 0, np.asarray(before)[..., None], filled)
 
 
-def _refine(f, lo: float, hi: float) -> float:
-    """The change point of ``f`` in ``[lo, hi]`` to within 1e-12 relative."""
-    from scipy.optimize import brentq  # imported here: scipy.optimize takes ~0.4 s to load
+def _changes(filled: np.ndarray, first_only: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``(row, i)`` of every step i -> i + 1 of a filled sign array where the sign changes,
+    or only the first per row."""
+    change = filled[:, 1:] * filled[:, :-1] < 0
+    if first_only:
+        change &= np.cumsum(change, axis=1) == 1
+    return np.nonzero(change)
 
-    return float(brentq(f, lo, hi, xtol=1e-12 * max(abs(lo), 1.0), rtol=1e-14, maxiter=200))
+
+def _scan(diff: Callable, x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``diff(x, rows)`` over a 2-d ``x`` (one row per entry of ``rows``), in chunks."""
+    out = np.empty(x.shape)
+    chunk = max(1, _CELLS_PER_CHUNK // x.shape[1])
+    for start in range(0, x.shape[0], chunk):
+        part = slice(start, start + chunk)
+        out[part] = np.broadcast_to(diff(x[part], rows[part]), x[part].shape)
+    return out
+
+
+def crossings(diff: Callable, grid, rows: int = 1, *, first_only: bool = False):
+    """Where ``diff`` changes sign along the rows of ``grid``: the one crossing solver.
+
+    Parameters
+    ----------
+    diff : callable  ``diff(x, rows)`` -> array shaped like ``x``: the difference at the
+        values ``x`` (2-d, one row per entry of the index array ``rows``). Only its sign is
+        used. [any]
+    grid : array_like  Values to scan, 1-d (shared by every row) or ``(rows, points)``,
+        ordered (ascending or descending) along each row. [unit of x]
+    rows : int  Number of rows (samples, factors...).
+    first_only : bool  Only the first change along each row.
+
+    Returns
+    -------
+    (row, x, side) : ndarrays  One entry per crossing, in row order and along the grid: the
+        row it belongs to, the first value on the far side of the change (to 1e-14 of the
+        fine step), and the sign of ``diff`` before it. [-, unit of x, -]
+    """
+    grid = np.asarray(grid, dtype=float)
+    grid = np.broadcast_to(grid if grid.ndim == 2 else grid[None, :], (rows, grid.shape[-1]))
+    all_rows = np.arange(rows)
+    coarse = _filled_sign(_scan(diff, grid, all_rows))
+    row, i = _changes(coarse, first_only)
+    start, stop = grid[row, i], grid[row, i + 1]
+    fine = start[:, None] + (stop - start)[:, None] * np.linspace(0.0, 1.0, FINE_STEPS + 1)
+    filled = _filled_sign(_scan(diff, fine, row), before=coarse[row, i])
+    bracket, j = _changes(filled, first_only)
+    row = row[bracket]
+    side = filled[bracket, j]
+    low, high = fine[bracket, j], fine[bracket, j + 1]
+    x = bisect(lambda mid: np.sign(diff(mid[:, None], row)[:, 0]) != side, low, high)
+    return row, x, side
+
+
+def _volume_grid(max_images_per_month: float) -> np.ndarray:
+    return np.concatenate(([0.0], np.geomspace(1.0, max_images_per_month,
+                                               VOLUME_GRID_POINTS - 1)))
 
 
 def crossings_images_per_month(a: Option, b: Option, workload: Workload, ops: Operations,
-                               max_images_per_month: float = 1e9) -> list[float]:
+                               max_images_per_month: float = MAX_IMAGES_PER_MONTH
+                               ) -> list[float]:
     """Every monthly volume in ``(0, max]`` at which the cheaper of ``a`` and ``b`` changes.
 
     Parameters
@@ -52,20 +122,18 @@ def crossings_images_per_month(a: Option, b: Option, workload: Workload, ops: Op
     -------
     list of float  Volumes, ascending. [images/month]
     """
-    check_range("max_images_per_month", max_images_per_month, 1, low_open=False)
-    grid = np.concatenate(([0.0], np.geomspace(1.0, max_images_per_month, _GRID_POINTS)))
+    check_range("max_images_per_month", max_images_per_month, 1)
 
-    def diff(images):
+    def diff(images, _rows):
         w = dataclasses.replace(workload, images_per_month=images)
         return monthly_cost_usd(a, w, ops) - monthly_cost_usd(b, w, ops)
 
-    d = diff(grid)
-    return [_refine(lambda x: float(diff(x)), grid[i], grid[i + 1])
-            for i in _sign_changes(d)]
+    _, volumes, _ = crossings(diff, _volume_grid(max_images_per_month))
+    return [float(v) for v in volumes]
 
 
 def breakeven_images_per_month(a: Option, b: Option, workload: Workload, ops: Operations,
-                               max_images_per_month: float = 1e9) -> float:
+                               max_images_per_month: float = MAX_IMAGES_PER_MONTH) -> float:
     """The first monthly volume at which the cheaper of ``a`` and ``b`` changes.
 
     Returns ``inf`` where one option is cheaper (or they tie) at every volume up to
@@ -74,6 +142,50 @@ def breakeven_images_per_month(a: Option, b: Option, workload: Workload, ops: Op
     """
     found = crossings_images_per_month(a, b, workload, ops, max_images_per_month)
     return found[0] if found else math.inf
+
+
+def breakeven_samples(model, a: str, b: str, draws: dict[str, np.ndarray],
+                      max_images_per_month: float = MAX_IMAGES_PER_MONTH) -> np.ndarray:
+    """The break-even volume of two options for every sample of the other inputs.
+
+    Per sample, the first monthly volume in ``(0, max]`` at which the cheaper of ``a`` and
+    ``b`` changes: :func:`breakeven_images_per_month` for every sample at once, by the same
+    solver on the same grid (a sample whose inputs are the base values gives the base
+    answer). A sampled volume is replaced by the grid.
+
+    Parameters
+    ----------
+    model : costlib.scenario.Model
+    a, b : str  Option names.
+    draws : dict  ``{path: ndarray}`` of equal length, e.g.
+        :func:`costlib.uncertainty.sample_inputs`.
+    max_images_per_month : float  Upper end of the search. [images/month]
+
+    Returns
+    -------
+    ndarray  One volume per sample; ``inf`` where the cheaper option never changes.
+        [images/month]
+    """
+    model.option(a), model.option(b)
+    check_range("max_images_per_month", max_images_per_month, 1)
+    draws = {p: np.asarray(v, dtype=float) for p, v in draws.items()
+             if p != "workload.images_per_month"}
+    lengths = {v.shape for v in draws.values()}
+    if len(lengths) > 1 or any(len(s) != 1 for s in lengths):
+        raise InputError("draws: arrays of shapes "
+                         f"{sorted(lengths)} are not allowed; give one 1-d length for all")
+    n = next(iter(lengths))[0] if lengths else 1
+
+    def diff(images, rows):
+        m = model.with_values({**{p: v[rows, None] for p, v in draws.items()},
+                               "workload.images_per_month": images})
+        return (monthly_cost_usd(m.options[a], m.workload, m.ops)
+                - monthly_cost_usd(m.options[b], m.workload, m.ops))
+
+    row, found, _ = crossings(diff, _volume_grid(max_images_per_month), n, first_only=True)
+    volumes = np.full(n, np.inf)
+    volumes[row] = found
+    return volumes
 
 
 def payback_months(owned: Option, alternative: Option, workload: Workload,
@@ -118,15 +230,12 @@ def flip_value(model, path: str, a: str, b: str, low: float | None = None,
     if not low < high:
         raise InputError(f"{path}: range {low:g}..{high:g} is not allowed; low must be "
                          "below high")
-    grid = np.linspace(low, high, _GRID_POINTS)
 
-    def diff(x):
+    def diff(x, _rows):
         m = model.with_values({path: x})
         return (monthly_cost_usd(m.options[a], m.workload, m.ops)
                 - monthly_cost_usd(m.options[b], m.workload, m.ops))
 
-    changes = _sign_changes(np.broadcast_to(diff(grid), grid.shape))
-    if changes.size == 0:
-        return math.inf
-    i = changes[0]
-    return _refine(lambda x: float(diff(x)), grid[i], grid[i + 1])
+    _, found, _ = crossings(diff, np.linspace(low, high, VOLUME_GRID_POINTS),
+                            first_only=True)
+    return float(found[0]) if found.size else math.inf

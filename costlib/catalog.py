@@ -7,9 +7,14 @@ month or year where the source gives no more (``2026``, ``2026-05``, ``2026-05-1
 
 A user's own quotes (a client's negotiated price) live in a CSV of their own with a
 ``table`` column: a row whose name exists overrides the fields it fills in; a new name
-adds a row. The shipped tables are never edited.
+adds a row; a filled cell in a column its table lacks is an error. The shipped tables are
+never edited.
 
-Rows older than ``stale_after_days`` are flagged (``Entry.stale``), never hidden.
+Each row is validated on load by a pydantic row model (`Row` plus the table's own columns,
+`ROW_MODELS`): a bad cell fails with one line naming the file, row, column, the bad value and
+what is allowed. Rows older than ``stale_after_days`` are flagged (``Entry.stale``), never
+hidden; ages count to the ``today`` given to :func:`load_catalog` (by default the clock's
+date, read there and nowhere else).
 """
 
 from __future__ import annotations
@@ -21,40 +26,80 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Annotated, Literal
 
-from costlib.errors import InputError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+    field_validator,
+)
+
+from costlib.errors import InputError, one_line
 
 REQUIRED_COLUMNS = ("name", "value", "low", "high", "unit", "source", "as_of")
 OPTIONAL_COLUMNS = ("note",)
-# Table-specific columns: None means any non-empty text, a set lists the allowed values,
-# float means an optional non-negative number.
+DEFAULT_STALE_AFTER_DAYS = 365
+_AS_OF = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
+
+
+def _matching(pattern: str, allowed: str):
+    """Text that must match ``pattern``; the error says what is ``allowed``."""
+    compiled = re.compile(pattern)
+
+    def check(text: str) -> str:
+        if not compiled.match(text):
+            raise ValueError(allowed)
+        return text
+
+    return Annotated[str, AfterValidator(check)]
+
+
+def _blank_is_none(text):
+    return None if isinstance(text, str) and text.strip() == "" else text
+
+
+# Column types. Cells are text; pydantic parses them (whitespace stripped first).
+Text = Annotated[str, Field(min_length=1)]
+Amount = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+# a blank cell: no figure (None)
+OptionalAmount = Annotated[Amount | None, BeforeValidator(_blank_is_none), Field(default=None)]
+Name = _matching(r"^[a-z0-9][a-z0-9_\-]*$", "must be lower-case letters, digits, '_' or '-'")
+
+# The columns of each table beyond the common ones, with their types: Text is any non-empty
+# text, a Literal lists the allowed values, OptionalAmount a number >= 0 or blank (NaN in
+# ``Entry.extra``).
 TABLES: dict[str, dict[str, object]] = {
     "api_prices": {
-        "provider": None, "model": None, "resolution": re.compile(r"^\d+x\d+$"),
-        "pricing": {"per_image", "per_megapixel"}, "batch_support": {"yes", "no"},
+        "provider": Text, "model": Text,
+        "resolution": _matching(r"^\d+x\d+$", "must be WIDTHxHEIGHT in pixels, e.g. 1024x1024"),
+        "pricing": Literal["per_image", "per_megapixel"], "batch_support": Literal["yes", "no"],
     },
-    "api_latency": {"family": None, "metric": None},
+    "api_latency": {"family": Text, "metric": Text},
     "api_terms": {
-        "kind": {"discount", "rate_limit", "tier_fee", "overhead", "surcharge", "fee"},
-        "min_images_per_month": float,
+        "kind": Literal["discount", "rate_limit", "tier_fee", "overhead", "surcharge", "fee"],
+        "min_images_per_month": OptionalAmount,
     },
     "gpu_rental": {
-        "gpu": None, "billing": {"hourly", "monthly"}, "market": {"on_demand", "reserved", "spot"},
+        "gpu": Text, "billing": Literal["hourly", "monthly"],
+        "market": Literal["on_demand", "reserved", "spot"],
     },
     "gpu_hardware": {
-        "gpu": None,
-        "quantity": {"purchase_usd", "power_cooling_usd_per_year", "board_watts",
-                     "peak_bf16_tflops"},
+        "gpu": Text,
+        "quantity": Literal["purchase_usd", "power_cooling_usd_per_year", "board_watts",
+                            "peak_bf16_tflops"],
     },
-    "throughput": {"gpu": None, "model": None, "basis": None},
+    "throughput": {"gpu": Text, "model": Text, "basis": Text},
     "labor": {},
     "overheads": {},
     "assumptions": {},
-    "use_cases": {"use_case": None, "quantity": None},
+    "use_cases": {"use_case": Text, "quantity": Text},
 }
-DEFAULT_STALE_AFTER_DAYS = 365
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
-_AS_OF = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 
 
 def data_dir() -> Path:
@@ -97,67 +142,60 @@ def parse_as_of(text: str) -> dt.date:
     return dt.date(year, month, day)
 
 
-def _number(text: str, column: str, where: str, blank: float | None = None) -> float:
-    text = text.strip()
-    if text == "" and blank is not None:
-        return blank
-    try:
-        value = float(text)
-    except ValueError:
-        raise InputError(f"{where}, column '{column}': {text!r} is not allowed; "
-                         "must be a number") from None
-    if not math.isfinite(value) or value < 0:
-        raise InputError(f"{where}, column '{column}': {text!r} is not allowed; "
-                         "must be a finite number >= 0")
-    return value
+def _as_of(text: str, info: ValidationInfo) -> str:
+    """A date, month or year, not after the ``today`` the validation context names."""
+    today = info.context["today"]
+    if parse_as_of(text) > today:
+        raise ValueError(f"must not be after today ({today.isoformat()})")
+    return text
+
+
+class Row(BaseModel):
+    """The columns every table has; each table's row model adds its own (`TABLES`).
+
+    Validated with ``context={"today": date}``. ``low`` and ``high`` come before ``value``
+    so that ``value`` is checked against its range; a blank ``low`` or ``high`` is the value.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    name: Name
+    low: OptionalAmount
+    high: OptionalAmount
+    value: Amount
+    unit: Text
+    source: Text
+    as_of: Annotated[str, AfterValidator(_as_of)]
+    note: str = ""
+
+    @field_validator("value")
+    @classmethod
+    def _within_range(cls, value: float, info: ValidationInfo) -> float:
+        if "low" in info.data and "high" in info.data:
+            low, high = info.data["low"], info.data["high"]
+            low, high = (value if low is None else low), (value if high is None else high)
+            if not low <= value <= high:
+                raise ValueError(f"must lie within low..high ({low:g}..{high:g})")
+        return value
+
+
+ROW_MODELS: dict[str, type[Row]] = {
+    table: create_model(f"{table}_row", __base__=Row, **own) for table, own in TABLES.items()}
 
 
 def _entry(table: str, raw: dict[str, str], where: str, today: dt.date,
            stale_after_days: int, overridden: bool = False) -> Entry:
-    """Validate one raw CSV row into an Entry; errors name the place and the column."""
-    def bad(column: str, allowed: str) -> InputError:
-        return InputError(f"{where}, column '{column}': {raw.get(column)!r} is not allowed; "
-                          f"{allowed}")
-
-    name = (raw.get("name") or "").strip()
-    if not _NAME.match(name):
-        raise bad("name", "must be lower-case letters, digits, '_' or '-'")
-    value = _number(raw.get("value") or "", "value", where)
-    low = _number(raw.get("low") or "", "low", where, blank=value)
-    high = _number(raw.get("high") or "", "high", where, blank=value)
-    if not low <= value <= high:
-        raise bad("value", f"must lie within low..high ({low:g}..{high:g})")
-    for column in ("unit", "source"):
-        if not (raw.get(column) or "").strip():
-            raise bad(column, "must not be empty")
-    as_of = (raw.get("as_of") or "").strip()
+    """Validate one raw CSV row into an Entry; errors name the place, the column, the bad
+    value and what is allowed."""
     try:
-        as_of_date = parse_as_of(as_of)
-    except ValueError as e:
-        raise bad("as_of", str(e)) from None
-    if as_of_date > today:
-        raise bad("as_of", f"must not be after today ({today.isoformat()})")
-    extra: dict[str, object] = {}
-    for column, rule in TABLES[table].items():
-        text = (raw.get(column) or "").strip()
-        if rule is float:
-            extra[column] = _number(text, column, where, blank=math.nan)
-        elif rule is None:
-            if not text:
-                raise bad(column, "must not be empty")
-            extra[column] = text
-        elif isinstance(rule, re.Pattern):
-            if not rule.match(text):
-                raise bad(column, f"must match {rule.pattern}")
-            extra[column] = text
-        else:
-            if text not in rule:
-                raise bad(column, f"must be one of {', '.join(sorted(rule))}")
-            extra[column] = text
-    age = (today - as_of_date).days
-    return Entry(table, name, value, low, high, raw["unit"].strip(), raw["source"].strip(),
-                 as_of, (raw.get("note") or "").strip(), extra, overridden, age,
-                 age > stale_after_days)
+        row = ROW_MODELS[table].model_validate(raw, context={"today": today})
+    except ValidationError as e:
+        raise one_line(e, where) from None
+    extra = {c: math.nan if getattr(row, c) is None else getattr(row, c) for c in TABLES[table]}
+    age = (today - parse_as_of(row.as_of)).days
+    return Entry(table, row.name, row.value, row.value if row.low is None else row.low,
+                 row.value if row.high is None else row.high, row.unit, row.source, row.as_of,
+                 row.note, extra, overridden, age, age > stale_after_days)
 
 
 def _read_csv(path: Path, allowed_columns: set[str], required: tuple[str, ...]):
@@ -184,11 +222,16 @@ def _read_csv(path: Path, allowed_columns: set[str], required: tuple[str, ...]):
 
 
 class Catalog:
-    """All tables, by ``(table, name)``; look rows up with :meth:`get` or :meth:`rows`."""
+    """All tables, by ``(table, name)``; look rows up with :meth:`get` or :meth:`rows`.
 
-    def __init__(self, entries: dict[tuple[str, str], Entry], stale_after_days: int):
+    ``today`` is the date the rows' ages count to.
+    """
+
+    def __init__(self, entries: dict[tuple[str, str], Entry], stale_after_days: int,
+                 today: dt.date):
         self.entries = entries
         self.stale_after_days = stale_after_days
+        self.today = today
 
     def get(self, table: str, name: str, field: str | None = None) -> Entry:
         """The row ``name`` of ``table``; the error names ``field`` (the place that asked
@@ -246,7 +289,7 @@ def load_catalog(quotes: str | Path | None = None, *, directory: str | Path | No
     stale_after_days : int
         Rows older than this are flagged stale. [days]
     today : date, optional
-        The date ages are counted to (today by default).
+        The date ages are counted to, and no row may be dated after (today by default).
     """
     if not isinstance(stale_after_days, int) or stale_after_days < 0:
         raise InputError(f"stale_after_days: {stale_after_days!r} is not allowed; "
@@ -260,12 +303,12 @@ def load_catalog(quotes: str | Path | None = None, *, directory: str | Path | No
         for line, raw in _read_csv(path, allowed, REQUIRED_COLUMNS + tuple(own)):
             e = _entry(table, raw, f"{path.name}: row {line}", today, stale_after_days)
             if (table, e.name) in entries:
-                raise InputError(f"{path.name}: row {line}, column 'name': {e.name!r} is not "
-                                 "allowed; names must be unique within a table")
+                raise InputError(f"{path.name}: row {line}: name: {e.name!r} is not allowed; "
+                                 "names must be unique within a table")
             entries[(table, e.name)] = e
     if quotes is not None:
         _apply_quotes(entries, Path(quotes), today, stale_after_days)
-    return Catalog(entries, stale_after_days)
+    return Catalog(entries, stale_after_days, today)
 
 
 def _apply_quotes(entries: dict, path: Path, today: dt.date, stale_after_days: int) -> None:
@@ -274,11 +317,11 @@ def _apply_quotes(entries: dict, path: Path, today: dt.date, stale_after_days: i
                | {c for own in TABLES.values() for c in own})
     for line, raw in _read_csv(path, allowed, ("table", "name", "value", "source", "as_of")):
         where = f"{path.name}: row {line}"
-        table = raw["table"].strip()
+        table = raw.pop("table").strip()
         if table not in TABLES:
-            raise InputError(f"{where}, column 'table': {table!r} is not allowed; "
+            raise InputError(f"{where}: table: {table!r} is not allowed; "
                              f"must be one of {', '.join(TABLES)}")
-        given = {k: v for k, v in raw.items() if v is not None and v.strip() != ""}
+        given = {k: v for k, v in raw.items() if v.strip() != ""}
         base = entries.get((table, raw["name"].strip()))
         if base is not None:
             # A quoted value without its own range is a point: the shipped range is dropped.

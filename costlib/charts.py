@@ -18,15 +18,17 @@ import html
 import numpy as np
 
 from costlib.breakeven import crossings_images_per_month
+from costlib.fmt import number
 from costlib.options import HOURS_PER_MONTH
 from costlib.tco import (
     COST_AREAS,
     cost_per_approved_usd,
     cumulative_cost_usd,
+    local_capacity_images_per_month,
     monthly_cost_by_area,
     option_gpus,
+    serving_images_per_month,
 )
-from costlib.uncertainty import fmt
 
 OPTION_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
                  "#e377c2", "#7f7f7f", "#bcbd22")
@@ -185,7 +187,8 @@ def demand_figure(model) -> dict:
 
     w = model.scenario.workload
     peak = float(model.workload.peak_factor)
-    mean = float(model.workload.images_per_month) / HOURS_PER_MONTH
+    # GPUs are sized on what they serve: requests less cache hits, previews at their share
+    mean = float(serving_images_per_month(model.workload)) / HOURS_PER_MONTH
     hours = np.arange(168)
     if w.variability in ("business_hours", "spiky"):
         demand = hourly_images(mean * HOURS_PER_MONTH, demand_profile(w.variability, peak))
@@ -203,11 +206,11 @@ def demand_figure(model) -> dict:
                    line=dict(color="black", dash="dot"),
                    hovertemplate="%{y:,.0f} images/h<extra>peak hour</extra>")]
     for name, option in model.options.items():
-        local = option.local if option.kind == "hybrid" else option
-        if option.kind == "api" or (option.kind == "rented" and option.billing == "on_demand"):
+        if not option.holds_dedicated_gpus:
             continue
         gpus = float(option_gpus(option, model.workload))
-        capacity = gpus * float(local.images_per_hour)
+        capacity = float(local_capacity_images_per_month(option.local_part, gpus)) \
+            / HOURS_PER_MONTH
         traces.append(dict(type="scatter", x=[0, 167], y=[capacity] * 2, mode="lines",
                            name=f"{labels[name]}: {gpus:g} GPU", line=dict(color=colors[name]),
                            hovertemplate=f"{labels[name]}<br>%{{y:,.0f}} images/h"
@@ -243,9 +246,11 @@ def tornado_figure(model, tornado, bars: int = 10) -> dict:
     """Tornado: the output with each input at its low and its high, largest swing on top.
     [USD/month]"""
     # inputs that cannot move the output are left out
-    moving = [b for b in tornado.bars if b.swing > max(0.01, 1e-6 * abs(tornado.base_usd))]
+    from costlib.decision import matters
+
+    moving = [b for b in tornado.bars if matters(b.swing, tornado.base_usd)]
     shown = moving[:bars][::-1]
-    names = [f"{b.factor.name} ({fmt(b.factor.low)}-{fmt(b.factor.high)} {b.factor.unit})"
+    names = [f"{b.factor.name} ({number(b.factor.low)}-{number(b.factor.high)} {b.factor.unit})"
              for b in shown]
     base = tornado.base_usd
     traces = [dict(type="bar", y=names, x=[getattr(b, key) - base for b in shown], base=base,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import datetime as dt
 import io
 import json
 import math
@@ -15,6 +16,7 @@ import sys
 from pathlib import Path
 
 from costlib.errors import InputError
+from costlib.fmt import count, json_ready, number, usd
 
 FORMATS = ("table", "json", "csv")
 
@@ -33,10 +35,27 @@ def _model(args):
     from costlib.scenario import load_scenario, resolve
 
     scenario = load_scenario(_scenario_path(args.scenario))
-    model = resolve(scenario)
+    today = _today(args)
+    model = resolve(scenario, today=today)
     if getattr(args, "throughput", None):
-        model = resolve(with_probe_result(model, args.throughput, args.apply_to))
+        model = resolve(with_probe_result(model, args.throughput, args.apply_to), today=today)
     return model
+
+
+def _add_today(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--today", metavar="YYYY-MM-DD",
+                        help="the day the ages of figures count to (default: today)")
+
+
+def _today(args) -> dt.date | None:
+    """The ``--today`` date (None: the library takes today's)."""
+    if args.today is None:
+        return None
+    try:
+        return dt.date.fromisoformat(args.today)
+    except ValueError:
+        raise InputError(f"today: {args.today!r} is not allowed; must be a date "
+                         "YYYY-MM-DD") from None
 
 
 def with_probe_result(model, path: str, apply_to: list[str] | None = None):
@@ -49,7 +68,7 @@ def with_probe_result(model, path: str, apply_to: list[str] | None = None):
     from costlib.probe.result import apply_to_scenario, matching_options, read_result
 
     result = read_result(path)
-    local = [n for n, o in model.options.items() if o.kind in ("rented", "owned")]
+    local = [n for n, o in model.options.items() if o.local_part is o]
     for name in apply_to or ():
         if name not in local:
             raise InputError(f"--apply-to: {name!r} is not allowed; must be a rented or "
@@ -66,11 +85,7 @@ def with_probe_result(model, path: str, apply_to: list[str] | None = None):
 
 
 def _fmt_usd(x: float) -> str:
-    if not math.isfinite(x):
-        return "inf"
-    if x == 0:
-        return "0"
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.4f}" if abs(x) < 1 else f"{x:,.2f}"
+    return usd(x, missing="-", unit="")
 
 
 def _table(rows: list[list[str]]) -> str:
@@ -97,7 +112,7 @@ def cmd_evaluate(args) -> int:
     result = evaluate(model)
     _stale_warning(model)
     if args.format == "json":
-        print(json.dumps(result, indent=2, allow_nan=True))
+        print(json.dumps(json_ready(result), indent=2, allow_nan=False))
     elif args.format == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
@@ -114,18 +129,25 @@ def cmd_evaluate(args) -> int:
         rows = [["option", "kind", "GPUs", "USD/month", "USD/image", "USD/approved",
                  "upfront USD", f"{months}-month USD"]]
         for r in sorted(result["options"], key=lambda r: r["monthly_usd"]):
-            rows.append([r["label"], r["kind"], f"{r['gpus']:g}", _fmt_usd(r["monthly_usd"]),
+            kind = model.options[r["name"]].kind_label
+            rows.append([r["label"], kind, count(r["gpus"]), _fmt_usd(r["monthly_usd"]),
                          _fmt_usd(r["usd_per_image"]), _fmt_usd(r["usd_per_approved"]),
                          _fmt_usd(r["upfront_usd"]), _fmt_usd(r["horizon_usd"])])
-        print(f"{result['scenario']}: {result['images_per_month']:,.0f} images/month, "
-              f"{result['approved_per_month']:,.0f} approved")
+        print(f"{result['scenario']}: {count(result['images_per_month'])} images/month, "
+              f"{count(result['approved_per_month'])} approved")
         print(_table(rows))
-        print(f"cheapest per month: {result['cheapest']}")
+        cheapest = next(r["label"] for r in result["options"] if r["name"] == result["cheapest"])
+        print(f"cheapest per month: {cheapest}")
     return 0
 
 
 def cmd_breakeven(args) -> int:
-    from costlib.breakeven import breakeven_images_per_month, flip_value, payback_months
+    from costlib.breakeven import (
+        MAX_IMAGES_PER_MONTH,
+        breakeven_images_per_month,
+        flip_value,
+        payback_months,
+    )
     from costlib.tco import monthly_cost_usd
 
     model = _model(args)
@@ -137,8 +159,8 @@ def cmd_breakeven(args) -> int:
         result = {"between": args.between, "vary": args.vary,
                   "base_value": model.inputs[args.vary].value, "flip_value": value,
                   "unit": unit}
-        text = (f"{args.vary} = {value:.6g} {unit} flips the cheaper of {args.between[0]} "
-                f"and {args.between[1]} (now {result['base_value']:.6g})"
+        text = (f"{args.vary} = {number(value)} {unit} flips the cheaper of "
+                f"{args.between[0]} and {args.between[1]} (now {number(result['base_value'])})"
                 if math.isfinite(value) else
                 f"no flip of {args.vary} within its search range")
     else:
@@ -150,26 +172,31 @@ def cmd_breakeven(args) -> int:
                                                for o in (a, b)]
                   if math.isfinite(volume) else None}
         for owned, other in ((a, b), (b, a)):
-            if owned.kind in ("owned", "hybrid"):
+            if owned.buys_hardware:
                 result["payback_months"] = float(payback_months(owned, other, model.workload,
                                                                 model.ops))
         text = (f"break-even between {args.between[0]} and {args.between[1]}: "
-                + (f"{volume:,.0f} images/month" if math.isfinite(volume)
-                   else "none (one option is cheaper at every volume up to 1e9/month)"))
+                + (f"{count(volume)} images/month" if math.isfinite(volume)
+                   else f"none (one option is cheaper at every volume up to "
+                        f"{count(MAX_IMAGES_PER_MONTH)} images/month)"))
         if "payback_months" in result:
-            text += f"; hardware pays back in {result['payback_months']:.1f} months"
+            months = result["payback_months"]
+            text += (f"; hardware pays back in {number(months)} months" if math.isfinite(months)
+                     else "; the hardware never pays back")
     _stale_warning(model)
-    print(json.dumps(result, indent=2) if args.format == "json" else text)
+    print(json.dumps(json_ready(result), indent=2, allow_nan=False) if args.format == "json"
+          else text)
     return 0
 
 
 def cmd_catalog(args) -> int:
     from costlib.catalog import TABLES, load_catalog
 
-    catalog = load_catalog(args.quotes, stale_after_days=args.stale_after)
+    catalog = load_catalog(args.quotes, stale_after_days=args.stale_after, today=_today(args))
     entries = catalog.rows(args.table)
     if args.format == "json":
-        print(json.dumps([dataclasses.asdict(e) for e in entries], indent=2, default=str))
+        print(json.dumps(json_ready([dataclasses.asdict(e) for e in entries]), indent=2,
+                         default=str, allow_nan=False))
         return 0
     if args.format == "csv":
         print(catalog.to_frame(args.table).to_csv(index=False), end="")
@@ -224,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--apply-to", action="append", metavar="OPTION",
                     help="option the probe result applies to (repeatable); default: every "
                          "option on the probed GPU")
+    _add_today(ev)
     ev.set_defaults(func=cmd_evaluate)
 
     be = sub.add_parser("breakeven", help="break-even volume, payback, or an input's flip value",
@@ -239,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--format", choices=("text", "json"), default="text")
     be.add_argument("--throughput", metavar="RESULT.json")
     be.add_argument("--apply-to", action="append", metavar="OPTION")
+    _add_today(be)
     be.set_defaults(func=cmd_breakeven)
 
     ca = sub.add_parser("catalog", help="the sourced data tables, with source and age",
@@ -248,6 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     ca.add_argument("--quotes", metavar="QUOTES.csv", help="your own figures overriding rows")
     ca.add_argument("--stale-after", type=int, default=365, metavar="DAYS")
     ca.add_argument("--format", choices=FORMATS, default="table")
+    _add_today(ca)
     ca.set_defaults(func=cmd_catalog)
 
     re_ = sub.add_parser("report", help="a client report: HTML with interactive charts, and PDF",

@@ -1,26 +1,26 @@
-"""The seven-step framework as one function: constraints and costs in, a recommendation with
-reasons out.
+"""The seven-step framework as facts: constraints and costs in, a typed decision out.
 
 :func:`decide` follows the framework article's steps (define the use case; estimate volume and
 variability; set privacy requirements; measure operational capacity; model total cost;
 prototype before committing; choose cloud, local or hybrid):
 
-1. Hard constraints first. Every option is assessed and kept or excluded with a reason:
+1. Hard constraints first. Every option is assessed and kept or excluded, with the facts of
+   each rule in a :class:`Verdict`:
 
    - Privacy: prompts and images rated "confidential" or "regulated" may not go to a third
-     party unless a data-processing agreement is marked available; without one every API and
-     hybrid option is excluded.
+     party unless a data-processing agreement is marked available; without one every option
+     that sends them to a third party (APIs, hybrids) is excluded.
    - Latency: with ``max_latency_s`` set, an option is kept only if its warm latency at the
      high end of its range (the 95th percentile) meets the target. APIs take their figures
      from the catalog's api_latency families (the option's ``latency``, or the defaults of the
      shipped offers); self-hosted GPUs generate one image in ``3600 / images_per_hour`` seconds
-     and, reserved or owned, stay warm (no cold starts); an on-demand rental is started for
-     busy hours, so it is not warm capacity and is excluded; a hybrid needs both parts to
-     qualify. At the ImageBench guide's real-time target of 3 s this leaves turbo-class
-     models and warm dedicated GPUs, as the guide says.
+     and, held as dedicated GPUs (reserved or owned), stay warm (no cold starts); an on-demand
+     rental is started for busy hours, so it is not warm capacity and is excluded; a hybrid is
+     as slow as the slower of its parts. At the ImageBench guide's real-time target of 3 s
+     this leaves turbo-class models and warm dedicated GPUs, as the guide says.
    - Operations: with no operations team (``has_ops_team: false``) self-hosting carries the
-     hiring cost of at least one full-time ML infrastructure engineer, so every rented, owned
-     and hybrid option is costed with ``ml_engineer_fte >= 1``.
+     hiring cost of at least one full-time ML infrastructure engineer, so every self-hosted
+     option is costed with ``ml_engineer_fte >= 1``.
 
 2. Costs with their uncertainty, among the options kept: base monthly costs under the
    scenario's hourly demand profile (hybrids overflow hour by hour, each at its cheapest local
@@ -32,10 +32,15 @@ prototype before committing; choose cloud, local or hybrid):
 3. A recommendation: the option cheapest at base values, its architecture (cloud: a managed
    API; local: GPUs the team runs, rented or owned; hybrid), the probability that it is the
    cheapest as its confidence, the deciding factor (the constraint without which another
-   option would win, or cost), reasons in plain sentences, the framework's advice (start
-   managed and revisit at measured volume; prototype before committing) and the optimization
-   levers' effect on its cost. Where every option is excluded the decision is infeasible: it
-   names the constraints and carries no cost figure as an answer.
+   option would win, or cost), and the optimization levers' effect on its cost. Where every
+   option is excluded the decision is infeasible: it names the constraints and carries no
+   cost figure as an answer.
+
+This module holds the facts and the rules (:data:`CLOSE_CALL`, :func:`matters`); the plain
+sentences that narrate them (a decision's reasons and advice, each option's reasons and notes,
+the levers' sentences, the steps' findings) come from :mod:`costlib.narrative`, which
+:func:`decide` calls to fill the text fields. Every result type is built with keyword
+arguments.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -56,7 +62,7 @@ from costlib.capacity import (
 )
 from costlib.catalog import load_catalog
 from costlib.errors import InputError
-from costlib.options import HOURS_PER_MONTH, Hybrid, ManagedAPI, OwnedGPU, RentedGPU
+from costlib.options import HOURS_PER_MONTH
 from costlib.tco import (
     monthly_cost_usd,
     option_gpus,
@@ -69,13 +75,10 @@ from costlib.uncertainty import (
     breakeven_percentiles,
     check_settings,
     flip_points,
-    fmt,
     monte_carlo,
-    to_json,
     tornado,
 )
 
-ARCHITECTURES = {"api": "cloud", "rented": "local", "owned": "local", "hybrid": "hybrid"}
 # ImageBench guide: "For real-time use cases (<=3 second target), only turbo models or
 # pre-warmed dedicated instances suffice."
 REAL_TIME_SECONDS = 3.0
@@ -85,30 +88,27 @@ REAL_TIME_SECONDS = 3.0
 MANAGED_UNTIL_IMAGES_PER_MONTH = 500_000
 # ImageBench's prompt optimization example: a 45-token prompt rewritten in 12 tokens.
 PROMPT_TOKENS_OPTIMIZED_RATIO = 12 / 45
-CLOSE_CALL = 0.6  # confidence below which the answer is called close
-_AD = "the architecture article (2026-05-19)"
-_IB = "the ImageBench guide (2026)"
+# Confidence (probability of being the cheapest option kept) below which the answer is a
+# close call. [0-1]
+CLOSE_CALL = 0.6
+# Privacy ratings that may not go to a third party without a data-processing agreement.
+SENSITIVE = ("confidential", "regulated")
 
 
-# --------------------------------------------------------------------------- small pieces
+def matters(swing_usd: float, base_usd: float) -> bool:
+    """Whether a swing of a monthly cost is above rounding noise: more than a cent and more
+    than a millionth of the cost at base values (nan never matters).
+
+    swing_usd : float  How far an input moves the output. [USD/month]
+    base_usd : float  The output at base values. [USD/month]
+    """
+    return bool(swing_usd > max(0.01, 1e-6 * abs(base_usd)))
 
 
-def _usd(x: float) -> str:
-    if not math.isfinite(x):
-        return "unbounded"
-    return f"{x:,.0f} USD" if abs(x) >= 100 else f"{x:,.2f} USD" if abs(x) >= 1 \
-        else f"{x:.4f} USD"
+# --------------------------------------------------------------------------- facts
 
 
-def _count(x: float) -> str:
-    return f"{x:,.0f}" if math.isfinite(x) else "unbounded"
-
-
-def _seconds(low: float, high: float) -> str:
-    return f"{low:.3g} s" if low == high else f"{low:.3g}-{high:.3g} s"
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Latency:
     """What a request to an option takes, warm and (where it has them) after a cold start.
 
@@ -129,75 +129,163 @@ def option_latency(model, name: str) -> Latency | None:
 
     An option's ``latency`` families (api_latency rows, the shipped offers have defaults)
     come first: their "warm" figure (or "typical" for managed queues) and "cold_start".
-    Otherwise a reserved or owned GPU takes ``3600 / images_per_hour`` seconds per image
-    with no cold start (the range follows the throughput's range), an on-demand rental the
-    same but is not warm dedicated capacity, and an API has no figure. A hybrid is as slow as
-    the slower of its two parts. [s]
+    Otherwise GPUs the team runs take ``3600 / images_per_hour`` seconds per image (the range
+    follows the throughput's range), with no cold start; only dedicated GPUs (reserved or
+    owned) count as warm dedicated capacity; an API has no figure. A hybrid is as slow as the
+    slower of its two parts. [s]
     """
     option = model.option(name)
-    local = option.local if isinstance(option, Hybrid) else option
-    dedicated = isinstance(local, OwnedGPU) or (isinstance(local, RentedGPU)
-                                                and local.billing == "reserved")
+    dedicated = option.holds_dedicated_gpus
     figures = model.structure.get(f"options.{name}.latency", {})
     warm = figures.get("warm") or figures.get("typical")
     if warm is not None:
         cold = figures.get("cold_start")
-        keeps_cold = cold is not None and not (dedicated and local is option)
-        return Latency((warm.low, warm.value, warm.high),
-                       (cold.low, cold.value, cold.high) if keeps_cold else None,
-                       dedicated, warm.source)
-    if isinstance(option, Hybrid):
-        spec = next(s for s in model.scenario.options if s.name == name)
-        parts = [option_latency(model, spec.local), option_latency(model, spec.api)]
+        # dedicated GPUs with no API behind them are kept warm: no cold start
+        keeps_cold = cold is not None and not (dedicated and option.api_part is None)
+        return Latency(warm_seconds=(warm.low, warm.value, warm.high),
+                       cold_start_seconds=(cold.low, cold.value, cold.high) if keeps_cold
+                       else None,
+                       warm_dedicated=dedicated, source=warm.source)
+    local, api = option.local_part, option.api_part
+    if local is not None and api is not None:
+        parts = [option_latency(model, local.name), option_latency(model, api.name)]
         if any(p is None for p in parts):
             return None
-        warm_seconds = tuple(max(p.warm_seconds[i] for p in parts) for i in range(3))
         colds = [p.cold_start_seconds for p in parts if p.cold_start_seconds]
-        cold_seconds = tuple(max(c[i] for c in colds) for i in range(3)) if colds else None
-        return Latency(warm_seconds, cold_seconds, dedicated,
-                       "; ".join(p.source for p in parts))
-    if isinstance(option, ManagedAPI):
+        return Latency(
+            warm_seconds=tuple(max(p.warm_seconds[i] for p in parts) for i in range(3)),
+            cold_start_seconds=tuple(max(c[i] for c in colds) for i in range(3)) if colds
+            else None,
+            warm_dedicated=dedicated, source="; ".join(p.source for p in parts))
+    if local is None:
         return None
     rate = model.inputs[f"options.{name}.images_per_hour"]
-    warm = (3600.0 / rate.high, 3600.0 / rate.value, 3600.0 / rate.low)
-    return Latency(warm, None, dedicated,
-                   f"3600 s over its throughput of {rate.value:g} images/h ({rate.source})")
+    return Latency(warm_seconds=(3600.0 / rate.high, 3600.0 / rate.value, 3600.0 / rate.low),
+                   cold_start_seconds=None, warm_dedicated=dedicated,
+                   source=f"3600 s over its throughput of {rate.value:g} images/h "
+                          f"({rate.source})")
 
 
-# --------------------------------------------------------------------------- result types
+@dataclass(frozen=True, kw_only=True)
+class Verdict:
+    """What the hard constraints say about one option: the facts, no words.
+
+    excluded_by : tuple of str  The constraints that exclude it ("privacy", "latency").
+    privacy : str  How the scenario rates prompts and images ("public", "internal",
+        "confidential" or "regulated").
+    privacy_rule : str or None  How the privacy constraint applies where the data is
+        confidential or regulated: "stays_local" (GPUs the team runs), "dpa" (a third party,
+        allowed under the data-processing agreement) or "excluded" (a third party, no
+        agreement); None for public or internal data.
+    max_latency_s : float or None  The latency target; None where none is set. [s]
+    latency : Latency or None  The option's latency, where anything gives it.
+    latency_rule : str or None  Under a target: "meets" (warm latency at the high end of its
+        range at or under the target), "too_slow" (above it), "unknown" (no figure to check)
+        or "not_warm" (an on-demand rental, started for busy hours); None without a target.
+    cold_start_misses : bool  Kept on latency, but its cold starts (high end) miss the target.
+    """
+
+    excluded_by: tuple[str, ...]
+    privacy: str
+    privacy_rule: Literal["stays_local", "dpa", "excluded"] | None
+    max_latency_s: float | None
+    latency: Latency | None
+    latency_rule: Literal["meets", "too_slow", "unknown", "not_warm"] | None
+    cold_start_misses: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
+class PeakQueue:
+    """Queueing at the peak hour where an M/M/c queue's p95 latency misses the target.
+
+    gpus : float  GPUs the option holds. [GPUs]
+    utilization : float  Their utilization at the peak hour. [0-1, above 1 overloaded]
+    p95_latency_s : float  95th percentile latency, wait included; ``inf`` where the queue
+        never clears. [s]
+    max_latency_s : float  The target. [s]
+    """
+
+    gpus: float
+    utilization: float
+    p95_latency_s: float
+    max_latency_s: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class BurstShortfall:
+    """A burst of the scenario that the option's GPUs cannot generate within its window.
+
+    images : float  Images in the burst. [images]
+    hours : float  The window. [h]
+    gpus : float  GPUs the option holds. [GPUs]
+    gpus_needed : float  GPUs the burst needs; ``inf`` where one image takes longer than the
+        window, so no number of GPUs can. [GPUs]
+    seconds_per_image : float  Generation time of one image on one GPU. [s]
+    """
+
+    images: float
+    hours: float
+    gpus: float
+    gpus_needed: float
+    seconds_per_image: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class HybridSizing:
+    """How a hybrid option was sized for the decision.
+
+    gpus : int  The cheapest local GPU count (advice: the option is priced at the
+        scenario's count). [GPUs]
+    max_gpus : int  The largest count considered. [GPUs]
+    scenario_gpus : float  The count the scenario gives. [GPUs]
+    """
+
+    gpus: int
+    max_gpus: int
+    scenario_gpus: float
+
+
+@dataclass(frozen=True, kw_only=True)
 class OptionAssessment:
     """One option: kept or excluded by the constraints, and what it costs.
 
-    name, label, kind : str
+    name, label, kind : str  Its name in the scenario, its label for people, and its kind.
     architecture : str  "cloud", "local" or "hybrid".
+    self_hosted : bool  The team runs GPUs for it (rented, owned or a hybrid's local part).
     allowed : bool  Kept by every hard constraint.
     excluded_by : tuple of str  The constraints that exclude it ("privacy", "latency").
-    reasons : tuple of str  One sentence per constraint that applies: why kept or excluded.
-    notes : tuple of str  Caveats that do not exclude it (cold starts, queueing at the peak,
-        a burst it cannot absorb, hiring, the hybrid GPU count chosen).
+    verdict : Verdict  The constraints' facts.
     latency : Latency or None
+    hired : bool  Costed with hiring an ML infrastructure engineer (no operations team).
+    hybrid_sizing : HybridSizing or None  For a hybrid kept: its local GPU count.
+    peak_queue : PeakQueue or None  Where queueing at the peak misses the latency target.
+    burst : BurstShortfall or None  Where its GPUs cannot absorb the scenario's burst.
     gpus : float  GPUs it holds at the base values. [GPUs]
     monthly_usd : float  Base monthly cost (shown for excluded options too, for what the
         constraint costs). [USD/month]
-    usd_per_approved : float  [USD/asset]
+    usd_per_approved : float  ``inf`` at zero volume. [USD/asset]
     monthly_usd_p5, monthly_usd_p50, monthly_usd_p95 : float or None  From the Monte Carlo
         sample; None for excluded options. [USD/month]
     p_cheapest : float or None  Probability of being the cheapest option kept; None where
         excluded. [0-1]
+    reasons : tuple of str  One sentence per constraint that applies: why kept or excluded.
+    notes : tuple of str  Caveats that do not exclude it (cold starts, queueing at the peak,
+        a burst it cannot absorb, hiring, the hybrid GPU count chosen).
     """
 
     name: str
     label: str
     kind: str
     architecture: str
+    self_hosted: bool
     allowed: bool
     excluded_by: tuple[str, ...]
-    reasons: tuple[str, ...]
-    notes: tuple[str, ...]
+    verdict: Verdict
     latency: Latency | None
+    hired: bool = False
+    hybrid_sizing: HybridSizing | None = None
+    peak_queue: PeakQueue | None = None
+    burst: BurstShortfall | None = None
     gpus: float
     monthly_usd: float
     usd_per_approved: float
@@ -205,22 +293,30 @@ class OptionAssessment:
     monthly_usd_p50: float | None = None
     monthly_usd_p95: float | None = None
     p_cheapest: float | None = None
+    reasons: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Breakeven:
     """The volume at which the best option of the other architecture takes over.
 
     options : (recommended, alternative)
+    alternative_cheaper_above : bool  True where the alternative becomes cheaper above the
+        volume (a recommended API against GPUs), False where below it (recommended GPUs
+        against an API).
     images_per_month : float  At the base values: the first volume above today's at which
         the alternative becomes cheaper (for a recommended API), or the last one below today's
         (for a recommended self-hosted option); ``inf`` where there is none. [images/month]
     p5, p50, p95 : float  Percentiles of the sampled break-even volume (first change from 0
-        upward), ``inf`` where the sample never breaks even. [images/month]
-    p_breaks_even : float  Share of samples with a break-even volume below 1e9. [0-1]
+        upward), ``inf`` where the sample never breaks even; nan where not sampled.
+        [images/month]
+    p_breaks_even : float  Share of samples that break even within the searched volumes;
+        nan where not sampled. [0-1]
     """
 
     options: tuple[str, str]
+    alternative_cheaper_above: bool
     images_per_month: float
     p5: float
     p50: float
@@ -228,25 +324,44 @@ class Breakeven:
     p_breaks_even: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Lever:
     """An optimization lever from the ImageBench guide and its effect on the recommendation.
 
     name : str  "cache", "previews" or "prompt".
-    setting : str  The setting compared, in words.
+    option : str  The option it is applied to (the recommendation), by name.
+    applies : bool  False where it cannot change the cost (prompt optimization with no API
+        that prices prompt tokens).
+    from_scenario : bool  The scenario's own setting (the saving is what it already saves),
+        or the guide's typical figure (what it would save).
+    value : float  The setting compared: a cache hit rate [0-1], a share of previews [0-1]
+        or the optimized prompt length [tokens/image]; 0 where it does not apply.
+    reference : float  Previews: a preview's cost over a final generation [ratio]; prompt:
+        today's prompt length [tokens/image]; cache: 0.
+    guide_low, guide_high : float or None  The guide's range: the hit rate for caching, the
+        cut in generation cost for previews. [0-1]
+    source : str  Where a typical figure comes from ('' for the scenario's own).
     saving_usd_per_month : float  Monthly cost of the recommended option without the lever
-        minus with it (the scenario's own setting, or the guide's typical figure where the
-        scenario does not use it). [USD/month]
+        minus with it. [USD/month]
+    setting : str  The setting compared, in words.
     sentence : str
     """
 
-    name: str
-    setting: str
+    name: Literal["cache", "previews", "prompt"]
+    option: str
+    applies: bool = True
+    from_scenario: bool
+    value: float
+    reference: float = 0.0
+    guide_low: float | None = None
+    guide_high: float | None = None
+    source: str = ""
     saving_usd_per_month: float
-    sentence: str
+    setting: str = ""
+    sentence: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Step:
     """One step of the framework, with what the analysis found."""
 
@@ -255,34 +370,73 @@ class Step:
     findings: tuple[str, ...]
 
 
-STEP_TITLES = ("Define the use case", "Estimate volume and variability",
-               "Set privacy requirements", "Measure operational capacity", "Model total cost",
-               "Prototype before committing", "Choose cloud, local or hybrid")
+@dataclass(frozen=True, kw_only=True)
+class Setting:
+    """The scenario as the first four steps describe it.
+
+    scenario, description : str  Its name and description.
+    image_model, resolution : str  e.g. "sdxl", "1024x1024".
+    images_per_month : (low, value, high)  [images/month]
+    outputs_per_approved : (low, value, high)  [images/asset]
+    variability : str  The demand preset ("steady", "business_hours", ...).
+    peak_over_mean : float  The busiest hour of the demand profile over the mean hour. [ratio]
+    burst_images : float or None  [images]
+    burst_hours : float or None  [h]
+    privacy : str
+    dpa_available : bool
+    max_latency_s : float or None  [s]
+    has_ops_team : bool
+    ml_engineer_fte : float  The scenario's share of an ML infrastructure engineer. [FTE]
+    """
+
+    scenario: str
+    description: str
+    image_model: str
+    resolution: str
+    images_per_month: tuple[float, float, float]
+    outputs_per_approved: tuple[float, float, float]
+    variability: str
+    peak_over_mean: float
+    burst_images: float | None
+    burst_hours: float | None
+    privacy: str
+    dpa_available: bool
+    max_latency_s: float | None
+    has_ops_team: bool
+    ml_engineer_fte: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Decision:
     """The framework's answer for one scenario.
 
     scenario : str  Its name.
-    feasible : bool  False where every option is excluded: then recommendation, architecture,
-        confidence and runner_up are None and no cost is given as an answer.
+    feasible : bool  False where every option is excluded: then recommendation, label,
+        architecture, confidence and runner_up are None and no cost is given as an answer.
     recommendation : str or None  The option to choose, by name; label and architecture
         ("cloud", "local" or "hybrid") describe it.
     confidence : float or None  Probability that it is the cheapest option kept. [0-1]
     runner_up : str or None  The next cheapest option kept.
-    deciding_factor : str or None  "privacy", "latency", "operations" or "cost": the
-        constraint without which another option would win, or cost where none would.
-    reasons : tuple of str  Plain sentences, the deciding factor first.
-    advice : tuple of str  The framework's advice where it applies.
+    deciding_factor : str or None  "privacy", "latency", "privacy and latency",
+        "operations" or "cost": the constraint without which another option would win, or
+        cost where none would; for an infeasible decision the constraints that exclude all.
+    cheapest_unconstrained : str or None  The cheapest option with no constraint applied
+        (privacy and latency ignored, no hire).
+    cheapest_without_hiring : str or None  The cheapest option kept, costed without hiring.
     options : tuple of OptionAssessment  Every option of the scenario, kept or excluded.
     breakeven : Breakeven or None
     tornado : Tornado or None  Of the recommended option's cost minus the runner-up's.
     flip_points : tuple of FlipPoint  One per uncertain quantity.
     hybrid : HybridPlan or None  The cheapest local/API split considered.
+    hybrid_saving_usd : float or None  Where the scenario has no hybrid the recommendation
+        could be, and ``hybrid`` (with at least one GPU) costs less than the recommendation:
+        by how much. [USD/month]
     levers : tuple of Lever
-    steps : tuple of Step  The seven steps with their findings, for a report.
+    setting : Setting  The scenario's facts the first steps report.
     monte_carlo : MonteCarlo or None  The sample behind the confidence (arrays per option).
+    reasons : tuple of str  Plain sentences, the deciding factor first.
+    advice : tuple of str  The framework's advice where it applies.
+    steps : tuple of Step  The seven steps with their findings, for a report.
     """
 
     scenario: str
@@ -293,16 +447,20 @@ class Decision:
     confidence: float | None
     runner_up: str | None
     deciding_factor: str | None
-    reasons: tuple[str, ...]
-    advice: tuple[str, ...]
+    cheapest_unconstrained: str | None = None
+    cheapest_without_hiring: str | None = None
     options: tuple[OptionAssessment, ...]
-    breakeven: Breakeven | None
-    tornado: Tornado | None
-    flip_points: tuple[FlipPoint, ...]
-    hybrid: HybridPlan | None
-    levers: tuple[Lever, ...]
-    steps: tuple[Step, ...]
-    monte_carlo: MonteCarlo | None
+    breakeven: Breakeven | None = None
+    tornado: Tornado | None = None
+    flip_points: tuple[FlipPoint, ...] = ()
+    hybrid: HybridPlan | None = None
+    hybrid_saving_usd: float | None = None
+    levers: tuple[Lever, ...] = ()
+    setting: Setting
+    monte_carlo: MonteCarlo | None = None
+    reasons: tuple[str, ...] = ()
+    advice: tuple[str, ...] = ()
+    steps: tuple[Step, ...] = ()
 
     def option(self, name: str) -> OptionAssessment:
         """One option's assessment; the error lists the valid names."""
@@ -313,113 +471,116 @@ class Decision:
                          f"{', '.join(a.name for a in self.options)}")
 
     def to_dict(self) -> dict:
-        """JSON-ready: every field, with the Monte Carlo sample as its summary (percentiles
-        and probabilities, not the raw arrays). ``inf`` stays a float: write JSON with
-        ``allow_nan``."""
+        """Strict-JSON-ready data: every field, with the Monte Carlo sample as its summary
+        (percentiles and probabilities, not the raw arrays); a value that does not exist
+        (``inf``: never breaks even; nan: not sampled) is None, so ``json.dumps(...,
+        allow_nan=False)`` holds."""
         data = {f.name: to_json(getattr(self, f.name)) for f in dataclasses.fields(self)
                 if f.name != "monte_carlo"}
-        data["monte_carlo"] = None if self.monte_carlo is None else self.monte_carlo.summary()
+        data["monte_carlo"] = (None if self.monte_carlo is None
+                               else to_json(self.monte_carlo.summary()))
         return data
+
+
+def to_json(obj):
+    """Strict-JSON-ready data: dataclasses to dicts, arrays and tuples to lists, numpy scalars
+    to Python numbers, and ``inf`` and nan (values that do not exist) to None."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_json(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, dict):
+        return {str(k): to_json(v) for k, v in obj.items()}
+    if isinstance(obj, np.ndarray):
+        obj = obj.tolist()
+    if isinstance(obj, list | tuple):
+        return [to_json(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
 
 
 # --------------------------------------------------------------------------- constraints
 
 
-def _constraints(model, name: str) -> tuple[list[str], list[str], list[str], Latency | None]:
-    """``(excluded_by, reasons, notes, latency)`` of one option under the hard constraints."""
+def _verdict(model, name: str) -> Verdict:
+    """The hard constraints' facts for one option."""
     c = model.scenario.constraints
-    kind = model.option(name).kind
-    third_party = kind in ("api", "hybrid")
-    excluded, reasons, notes = [], [], []
-    if c.privacy in ("confidential", "regulated") and third_party:
-        if c.dpa_available:
-            reasons.append(f"Privacy: allowed for {c.privacy} data under the data-processing "
-                           f"agreement; {_AD} advises legal review for each provider.")
-        else:
-            excluded.append("privacy")
-            reasons.append(f"Privacy: excluded, because prompts and images are {c.privacy} "
-                           "and no data-processing agreement is available, so they may not "
-                           "go to a third-party API.")
-    elif c.privacy in ("confidential", "regulated"):
-        reasons.append(f"Privacy: allowed; {c.privacy} data stays on GPUs the team runs.")
-    latency = option_latency(model, name)
-    if c.max_latency_s is not None:
-        target = c.max_latency_s
-        option = model.option(name)
-        local = option.local if isinstance(option, Hybrid) else option
-        on_demand = isinstance(local, RentedGPU) and local.billing == "on_demand"
-        if on_demand:
-            excluded.append("latency")
-            reasons.append(f"Latency: excluded, because an on-demand rental is started for busy "
-                           f"hours, not kept warm: a request after an idle gap waits for a GPU "
-                           f"to start and the model to load, far beyond the {target:g} s "
-                           "target.")
-        elif latency is None:
-            excluded.append("latency")
-            reasons.append(f"Latency: excluded, because no latency figure is known to check "
-                           f"against the {target:g} s target; name its api_latency family in "
-                           "the option's 'latency'.")
-        elif latency.warm_seconds[2] > target:
-            excluded.append("latency")
-            low, _, high = latency.warm_seconds
-            reasons.append(f"Latency: excluded, because its warm latency of "
-                           f"{_seconds(low, high)} ({latency.source}) exceeds the {target:g} s "
-                           "target.")
-        else:
-            low, _, high = latency.warm_seconds
-            reasons.append(f"Latency: allowed, its warm latency of {_seconds(low, high)} meets "
-                           f"the {target:g} s target.")
-            if latency.cold_start_seconds and latency.cold_start_seconds[2] > target:
-                lo, _, hi = latency.cold_start_seconds
-                notes.append(f"Its cold starts ({_seconds(lo, hi)}) miss the {target:g} s "
-                             "target after idle periods: keep it warm with steady traffic.")
-    if not reasons:
-        reasons.append("Allowed: no hard constraint applies to it.")
-    return excluded, reasons, notes, latency
-
-
-def _hire(model):
-    """The model with self-hosting costed with at least one ML infrastructure engineer."""
-    fte = model.inputs["ops.ml_engineer_fte"]
-    hired = dataclasses.replace(
-        fte, value=max(fte.value, 1.0), low=max(fte.low, 1.0), high=max(fte.high, 1.0),
-        source="hiring: the team has no operations capacity (has_ops_team: false)", row="")
-    return model.with_inputs([hired])
-
-
-def _self_hosting_notes(model, name: str, target: float | None) -> list[str]:
-    """Queueing at the peak hour (under a latency target) and bursts it cannot absorb."""
     option = model.option(name)
-    if not (isinstance(option, OwnedGPU) or (isinstance(option, RentedGPU)
-                                             and option.billing == "reserved")):
-        return []
+    excluded = []
+    privacy_rule = None
+    if c.privacy in SENSITIVE:
+        if not option.third_party:
+            privacy_rule = "stays_local"
+        elif c.dpa_available:
+            privacy_rule = "dpa"
+        else:
+            privacy_rule = "excluded"
+            excluded.append("privacy")
+    latency = option_latency(model, name)
+    target = c.max_latency_s
+    latency_rule, cold_start_misses = None, False
+    if target is not None:
+        if option.self_hosted and not option.holds_dedicated_gpus:
+            latency_rule = "not_warm"  # GPUs started for busy hours
+        elif latency is None:
+            latency_rule = "unknown"
+        elif latency.warm_seconds[2] > target:
+            latency_rule = "too_slow"
+        else:
+            latency_rule = "meets"
+            cold_start_misses = (latency.cold_start_seconds is not None
+                                 and latency.cold_start_seconds[2] > target)
+        if latency_rule != "meets":
+            excluded.append("latency")
+    return Verdict(excluded_by=tuple(excluded), privacy=c.privacy, privacy_rule=privacy_rule,
+                   max_latency_s=target, latency=latency, latency_rule=latency_rule,
+                   cold_start_misses=cold_start_misses)
+
+
+def _unhired(model):
+    """The model without the hire a team with no operations capacity must make (the
+    scenario's own ML engineer share), to tell whether operations decide."""
+    fte = model.scenario.labor.ml_engineer_fte
+    value = fte.value if hasattr(fte, "value") else float(fte)
+    return model.with_values({"ops.ml_engineer_fte": value})
+
+
+def _capacity(model, name: str, target: float | None
+              ) -> tuple[PeakQueue | None, BurstShortfall | None]:
+    """Queueing at the peak hour (under a latency target) and a burst its GPUs cannot absorb,
+    for options that hold dedicated GPUs with no API to overflow to."""
+    option = model.option(name)
+    if not option.holds_dedicated_gpus or option.api_part is not None:
+        return None, None
     w = model.workload
     gpus = float(option_gpus(option, w))
     seconds_per_image = 3600.0 / float(option.images_per_hour)
-    notes = []
+    peak = None
     if target is not None and gpus >= 1:
         peak_per_second = (float(serving_images_per_month(w)) / HOURS_PER_MONTH
                            * float(w.peak_factor) / 3600.0)
         queue = queue_latency(peak_per_second, seconds_per_image, gpus)
-        if queue.p95_latency_seconds > target:
-            notes.append(f"At the peak hour its {gpus:.0f} GPU(s) run at "
-                         f"{float(queue.utilization):.0%}, and an M/M/c queue puts the p95 "
-                         f"latency at {float(queue.p95_latency_seconds):.3g} s, above the "
-                         f"{target:g} s target: hold more GPUs (M/M/c overstates waits of "
-                         "near-fixed generation times).")
+        if float(queue.p95_latency_seconds) > target:
+            peak = PeakQueue(gpus=gpus, utilization=float(queue.utilization),
+                             p95_latency_s=float(queue.p95_latency_seconds),
+                             max_latency_s=target)
+    burst = None
     spec = model.scenario.workload
     if spec.burst_images and spec.burst_hours:
         needed = float(gpus_for_deadline(math.ceil(spec.burst_images),
                                          spec.burst_hours * 3600.0, seconds_per_image))
-        burst = f"a burst of {_count(spec.burst_images)} images in {spec.burst_hours:g} h"
-        if not math.isfinite(needed):
-            notes.append(f"No number of its GPUs can absorb {burst}: one image takes "
-                         f"{seconds_per_image:.3g} s, longer than the burst window; send "
-                         "bursts to an API.")
-        elif needed > gpus:
-            notes.append(f"Its {gpus:.0f} GPU(s) cannot absorb {burst} (that needs "
-                         f"{_count(needed)}): pre-provision or overflow to an API.")
-    return notes
+        if not math.isfinite(needed) or needed > gpus:
+            burst = BurstShortfall(images=float(spec.burst_images),
+                                   hours=float(spec.burst_hours), gpus=gpus,
+                                   gpus_needed=needed if math.isfinite(needed) else math.inf,
+                                   seconds_per_image=seconds_per_image)
+    return peak, burst
+
+
+def _splits(option) -> bool:
+    """The option sends part of its images to an API and runs the rest on local GPUs."""
+    return option.local_part is not None and option.api_part is not None
 
 
 # --------------------------------------------------------------------------- decide
@@ -445,7 +606,7 @@ def decide(model, *, samples: int = 10_000, distribution: str = "pert", seed: in
 
     Returns
     -------
-    Decision
+    Decision  Its facts, and its sentences from :mod:`costlib.narrative`.
     """
     check_settings(samples, distribution, seed)
     if not isinstance(max_gpus, int) or isinstance(max_gpus, bool) or max_gpus < 1:
@@ -455,59 +616,57 @@ def decide(model, *, samples: int = 10_000, distribution: str = "pert", seed: in
     if catalog is None:
         catalog = load_catalog(scenario.quotes, stale_after_days=scenario.stale_after_days)
     hired = not c.has_ops_team
-    costed = _hire(model) if hired else model
+    # the model prices every view alike: the hire (no operations team) and the hourly
+    # profile the hybrids overflow under come with it from costlib.scenario.resolve
+    costed = model
     profile = preset_profile(scenario.workload.variability, float(model.workload.peak_factor))
-    costed = costed.with_profile(profile)
-    specs = {s.name: s for s in scenario.options}
+    labels = {s.name: s.label or s.name for s in scenario.options}
 
-    verdicts = {name: _constraints(model, name) for name in model.options}
-    allowed = [n for n in model.options if not verdicts[n][0]]
+    verdicts = {name: _verdict(model, name) for name in model.options}
+    allowed = [n for n in model.options if not verdicts[n].excluded_by]
 
-    # hybrids at their cheapest local GPU count under the demand profile
+    # each hybrid's cheapest local GPU count under the demand profile: advice, not its price
+    # (a hybrid costs what the scenario's count costs, in every view)
     plans: dict[str, HybridPlan] = {}
     for name in allowed:
-        if specs[name].kind == "hybrid":
-            plans[name] = optimize_hybrid(costed, specs[name].local, specs[name].api,
+        option = costed.options[name]
+        if _splits(option):
+            plans[name] = optimize_hybrid(costed, option.local_part.name, option.api_part.name,
                                           profile, max_gpus)
-    counts = [dataclasses.replace(
-        model.inputs[f"options.{n}.local_gpus"], value=float(p.best_hybrid_gpus),
-        low=float(p.best_hybrid_gpus), high=float(p.best_hybrid_gpus),
-        source=f"hybrid optimizer: cheapest of 1-{max_gpus} local GPUs", row="")
-        for n, p in plans.items()]
-    costed = costed.with_inputs(counts)
 
     base = {n: float(monthly_cost_usd(o, costed.workload, costed.ops))
             for n, o in costed.options.items()}
     images = float(costed.workload.images_per_month)
     per_approved = {n: (v / images * float(costed.workload.outputs_per_approved)
                         if images > 0 else math.inf) for n, v in base.items()}
-
-    def notes_for(name):
-        notes = list(verdicts[name][2])
-        if hired and specs[name].kind != "api":
-            notes.append("Costed with hiring one ML infrastructure engineer (1 FTE), since the "
-                         "team has no operations capacity.")
-        if name in plans:
-            notes.append(f"Priced at its cheapest local GPU count, {plans[name].best_hybrid_gpus}"
-                         f" (of 1-{max_gpus}; the scenario gives "
-                         f"{model.values[f'options.{name}.local_gpus']:g}), with each hour's "
-                         "excess sent to the API under the demand profile.")
-        notes += _self_hosting_notes(costed, name, c.max_latency_s)
-        return tuple(notes)
+    capacity = {n: _capacity(costed, n, c.max_latency_s) for n in model.options}
 
     def assessment(name, mc=None, percentiles=None):
-        excluded, reasons, _, latency = verdicts[name]
-        pct = percentiles.get(name) if percentiles else None
+        option = model.options[name]
+        verdict = verdicts[name]
+        p5, p50, p95 = percentiles[name] if percentiles and name in percentiles else (None,) * 3
         return OptionAssessment(
-            name, specs[name].label or name, specs[name].kind, ARCHITECTURES[specs[name].kind],
-            not excluded, tuple(excluded), tuple(reasons), notes_for(name), latency,
-            float(option_gpus(costed.options[name], costed.workload)), base[name],
-            per_approved[name], *(pct if pct else (None, None, None)),
-            None if mc is None or name not in mc.options else mc.p_cheapest[name])
+            name=name, label=labels[name], kind=option.kind, architecture=option.architecture,
+            self_hosted=option.self_hosted, allowed=not verdict.excluded_by,
+            excluded_by=verdict.excluded_by, verdict=verdict, latency=verdict.latency,
+            hired=hired and option.self_hosted,
+            hybrid_sizing=None if name not in plans else HybridSizing(
+                gpus=int(plans[name].best_hybrid_gpus), max_gpus=max_gpus,
+                scenario_gpus=float(model.values[f"options.{name}.local_gpus"])),
+            peak_queue=capacity[name][0], burst=capacity[name][1],
+            gpus=float(option_gpus(costed.options[name], costed.workload)),
+            monthly_usd=base[name], usd_per_approved=per_approved[name],
+            monthly_usd_p5=p5, monthly_usd_p50=p50, monthly_usd_p95=p95,
+            p_cheapest=None if mc is None or name not in mc.options else mc.p_cheapest[name])
 
-    steps_head = _steps_head(model, profile, verdicts, hired)
+    setting = _setting(model, profile)
     if not allowed:
-        return _infeasible(model, verdicts, [assessment(n) for n in model.options], steps_head)
+        blocking = sorted({b for v in verdicts.values() for b in v.excluded_by})
+        return _narrate(Decision(
+            scenario=scenario.name, feasible=False, recommendation=None, label=None,
+            architecture=None, confidence=None, runner_up=None,
+            deciding_factor=" and ".join(blocking),
+            options=tuple(assessment(n) for n in model.options), setting=setting))
 
     ranked = sorted(allowed, key=lambda n: base[n])
     rec = ranked[0]
@@ -518,66 +677,83 @@ def decide(model, *, samples: int = 10_000, distribution: str = "pert", seed: in
                      breakeven=(rec, alternative) if sampled else None)
     sens = tornado(costed, (rec, runner) if runner else rec, options=ranked)
     flips = tuple(flip_points(costed, options=ranked))
-    breakeven = None if alternative is None else Breakeven(
-        (rec, alternative), volume,
-        *(breakeven_percentiles(mc.breakeven_images_per_month) if sampled else (math.nan,) * 3),
-        float(np.mean(np.isfinite(mc.breakeven_images_per_month))) if sampled else math.nan)
-    hybrid_plan = min(plans.values(), key=lambda p: p.monthly_usd[p.best_hybrid_gpus]) \
-        if plans else _suggested_hybrid(costed, ranked, specs, profile, max_gpus)
+    breakeven = None
+    if alternative is not None:
+        p5, p50, p95 = (breakeven_percentiles(mc.breakeven_images_per_month) if sampled
+                        else (math.nan,) * 3)
+        breakeven = Breakeven(
+            options=(rec, alternative),
+            alternative_cheaper_above=not costed.options[rec].self_hosted,
+            images_per_month=volume, p5=p5, p50=p50, p95=p95,
+            p_breaks_even=float(np.mean(np.isfinite(mc.breakeven_images_per_month)))
+            if sampled else math.nan)
+    if plans:
+        hybrid_plan = min(plans.values(), key=lambda p: p.monthly_usd[p.best_hybrid_gpus])
+        hybrid_saving = None
+    else:
+        hybrid_plan = _suggested_hybrid(costed, ranked, profile, max_gpus)
+        hybrid_saving = None
+        if hybrid_plan is not None and hybrid_plan.best_gpus > 0 \
+                and hybrid_plan.best_monthly_usd < base[rec]:
+            hybrid_saving = base[rec] - float(hybrid_plan.best_monthly_usd)
     levers = _levers(costed, rec, catalog)
     percentiles = mc.percentiles()
     assessments = tuple(assessment(n, mc, percentiles) for n in model.options)
 
     # the deciding factor: the constraint without which another option would win
-    free = model.with_profile(profile).with_inputs(counts)
+    free = _unhired(model) if hired else model
     free_base = {n: float(monthly_cost_usd(o, free.workload, free.ops))
                  for n, o in free.options.items()}
     free_winner = min(model.options, key=lambda n: free_base[n])
     unhired_winner = min(allowed, key=lambda n: free_base[n])
-    if verdicts[free_winner][0]:
-        factor = " and ".join(verdicts[free_winner][0])
+    if verdicts[free_winner].excluded_by:
+        factor = " and ".join(verdicts[free_winner].excluded_by)
     elif hired and unhired_winner != rec:
         factor = "operations"
     else:
         factor = "cost"
 
-    a = {x.name: x for x in assessments}
-    reasons = _reasons(costed, a, rec, runner, factor, free_winner, unhired_winner, mc, sens,
-                       flips, breakeven)
-    advice = _advice(costed, a, rec, alternative, breakeven, mc, sens, hybrid_plan, allowed,
-                     verdicts)
-    steps = steps_head + _steps_tail(costed, a, rec, ranked, advice, reasons)
-    return Decision(scenario.name, True, rec, a[rec].label, a[rec].architecture,
-                    mc.p_cheapest[rec], runner, factor, tuple(reasons), tuple(advice),
-                    assessments, breakeven, sens, flips, hybrid_plan, tuple(levers),
-                    steps, mc)
+    return _narrate(Decision(
+        scenario=scenario.name, feasible=True, recommendation=rec, label=labels[rec],
+        architecture=model.options[rec].architecture, confidence=mc.p_cheapest[rec],
+        runner_up=runner, deciding_factor=factor, cheapest_unconstrained=free_winner,
+        cheapest_without_hiring=unhired_winner, options=assessments, breakeven=breakeven,
+        tornado=sens, flip_points=flips, hybrid=hybrid_plan, hybrid_saving_usd=hybrid_saving,
+        levers=tuple(levers), setting=setting, monte_carlo=mc))
 
 
-def _infeasible(model, verdicts, assessments, steps_head) -> Decision:
-    blocking = sorted({b for v in verdicts.values() for b in v[0]})
-    c = model.scenario.constraints
-    words = {"privacy": f"privacy ({c.privacy} data, no data-processing agreement)",
-             "latency": f"latency (the {c.max_latency_s:g} s target)"
-             if c.max_latency_s is not None else "latency"}
-    reason = (f"Infeasible: no option meets the hard constraints; "
-              f"{' and '.join(words[b] for b in blocking)} exclude all "
-              f"{len(assessments)} options, so there is nothing to recommend.")
-    advice = []
-    if "privacy" in blocking:
-        advice.append("Add a self-hosted option (rented or owned GPUs) that meets the other "
-                      "constraints, or obtain a data-processing agreement after legal review "
-                      f"of each provider ({_AD}).")
-    if "latency" in blocking:
-        advice.append(f"Relax the latency target, or add a warm dedicated GPU or a turbo-class "
-                      f"model (SDXL-Turbo, LCM, Flux schnell: 1-3 s per {_IB}); most production "
-                      "deployments generate asynchronously with webhook callbacks.")
-    steps = steps_head + (
-        Step(5, STEP_TITLES[4], ("No option is left to cost.",)),
-        Step(6, STEP_TITLES[5], tuple(advice)),
-        Step(7, STEP_TITLES[6], (reason,)))
-    return Decision(model.scenario.name, False, None, None, None, None, None,
-                    " and ".join(blocking), (reason,), tuple(advice), tuple(assessments), None,
-                    None, (), None, (), steps, None)
+def _setting(model, profile) -> Setting:
+    """The scenario's facts for the first four steps."""
+    s = model.scenario
+    images = model.inputs["workload.images_per_month"]
+    outputs = model.inputs["workload.outputs_per_approved"]
+    return Setting(
+        scenario=s.name, description=s.description, image_model=s.workload.model,
+        resolution=s.workload.resolution,
+        images_per_month=(images.low, images.value, images.high),
+        outputs_per_approved=(outputs.low, outputs.value, outputs.high),
+        variability=s.workload.variability, peak_over_mean=float(np.max(profile)),
+        burst_images=s.workload.burst_images, burst_hours=s.workload.burst_hours,
+        privacy=s.constraints.privacy, dpa_available=s.constraints.dpa_available,
+        max_latency_s=s.constraints.max_latency_s, has_ops_team=s.constraints.has_ops_team,
+        ml_engineer_fte=float(model.values["ops.ml_engineer_fte"]))
+
+
+def _narrate(facts: Decision) -> Decision:
+    """The decision with its sentences filled in by :mod:`costlib.narrative`."""
+    from costlib import narrative  # narrative reads this module's facts and rules
+
+    labels = {a.name: a.label for a in facts.options}
+    options = tuple(dataclasses.replace(a, reasons=narrative.option_reasons(a.verdict),
+                                        notes=narrative.option_notes(a))
+                    for a in facts.options)
+    levers = tuple(dataclasses.replace(lever, setting=narrative.lever_setting(lever),
+                                       sentence=narrative.lever_sentence(lever, labels))
+                   for lever in facts.levers)
+    told = dataclasses.replace(facts, options=options, levers=levers)
+    told = dataclasses.replace(told, reasons=narrative.reasons(told),
+                               advice=narrative.advice(told))
+    return dataclasses.replace(told, steps=narrative.steps(told))
 
 
 def _alternative(model, rec: str, ranked: list[str]) -> tuple[str | None, float]:
@@ -589,8 +765,8 @@ def _alternative(model, rec: str, ranked: list[str]) -> tuple[str | None, float]
     highest volume below today's. Where none crosses, the cheapest of the other architecture
     with ``inf``; None where the other architecture has no option kept.
     """
-    cloud = model.option(rec).kind == "api"
-    others = [n for n in ranked if (model.option(n).kind == "api") != cloud]
+    self_hosted = model.option(rec).self_hosted
+    others = [n for n in ranked if model.option(n).self_hosted != self_hosted]
     if not others:
         return None, math.inf
     images = float(model.workload.images_per_month)
@@ -598,7 +774,7 @@ def _alternative(model, rec: str, ranked: list[str]) -> tuple[str | None, float]
     for name in others:
         crossings = crossings_images_per_month(model.options[rec], model.options[name],
                                                model.workload, model.ops)
-        if cloud:
+        if not self_hosted:
             later = [v for v in crossings if v > images]
             if later and later[0] < best_volume:
                 best, best_volume = name, later[0]
@@ -609,12 +785,13 @@ def _alternative(model, rec: str, ranked: list[str]) -> tuple[str | None, float]
     return best, best_volume
 
 
-def _suggested_hybrid(model, ranked, specs, profile, max_gpus) -> HybridPlan | None:
-    """Without a hybrid option: the cheapest kept API with the cheapest kept reserved or
-    owned GPUs, for the advice."""
-    apis = [n for n in ranked if specs[n].kind == "api"]
-    locals_ = [n for n in ranked if specs[n].kind == "owned"
-               or (specs[n].kind == "rented" and model.options[n].billing == "reserved")]
+def _suggested_hybrid(model, ranked, profile, max_gpus) -> HybridPlan | None:
+    """Without a hybrid option: the cheapest kept API with the cheapest kept option that may
+    back a hybrid (dedicated GPUs), for the advice."""
+    options = model.options
+    apis = [n for n in ranked if options[n].may_be_hybrid_api]
+    locals_ = [n for n in ranked
+               if options[n].holds_dedicated_gpus and options[n].may_be_hybrid_local]
     if not apis or not locals_:
         return None
     return optimize_hybrid(model, locals_[0], apis[0], profile, max_gpus)
@@ -630,238 +807,39 @@ def _levers(model, rec: str, catalog) -> list[Lever]:
 
     now = cost({})
     levers = []
-    cache = catalog.get("overheads", "semantic_cache_hit_rate")
     current = float(w.cache_hit_rate)
+    cache = catalog.get("overheads", "semantic_cache_hit_rate")
     if current > 0:
-        saving = cost({"workload.cache_hit_rate": 0.0}) - now
-        levers.append(Lever("cache", f"{current:.0%} cache hit rate (the scenario's)", saving,
-                            f"Caching: the scenario's {current:.0%} hit rate saves "
-                            f"{_usd(saving)}/month."))
+        levers.append(Lever(name="cache", option=rec, from_scenario=True, value=current,
+                            saving_usd_per_month=cost({"workload.cache_hit_rate": 0.0}) - now))
     else:
-        saving = now - cost({"workload.cache_hit_rate": cache.value})
-        levers.append(Lever("cache", f"{cache.value:.1%} hit rate ({cache.source})", saving,
-                            f"Caching: semantic caching at a {cache.value:.1%} hit rate "
-                            f"({cache.low:.0%}-{cache.high:.0%} per {_IB}) would save "
-                            f"{_usd(saving)}/month on {rec}."))
+        levers.append(Lever(name="cache", option=rec, from_scenario=False, value=cache.value,
+                            guide_low=cache.low, guide_high=cache.high, source=cache.source,
+                            saving_usd_per_month=now - cost(
+                                {"workload.cache_hit_rate": cache.value})))
     ratio = float(w.preview_cost_ratio)
     share = float(w.preview_share)
     if share > 0:
-        saving = cost({"workload.preview_share": 0.0}) - now
-        levers.append(Lever("previews", f"{share:.0%} previews at {ratio:.0%} of a final",
-                            saving, f"Cascading previews: the scenario's {share:.0%} previews "
-                            f"(each {ratio:.0%} of a final generation) save {_usd(saving)}/"
-                            "month."))
+        levers.append(Lever(name="previews", option=rec, from_scenario=True, value=share,
+                            reference=ratio, saving_usd_per_month=cost(
+                                {"workload.preview_share": 0.0}) - now))
     else:
         tiering = catalog.get("overheads", "quality_tiering_saving")
+        # the share of previews that cuts generation cost by the guide's typical figure
         share = min(tiering.value / (1.0 - ratio), 0.99) if ratio < 1 else 0.0
-        saving = now - cost({"workload.preview_share": share})
-        levers.append(Lever("previews", f"{share:.0%} previews at {ratio:.0%} of a final",
-                            saving, f"Cascading previews (a turbo preview the user iterates on "
-                            f"before the final generation) cut generation cost by "
-                            f"{tiering.low:.0%}-{tiering.high:.0%} per {_IB}: at {share:.0%} "
-                            f"previews costing {ratio:.0%} of a final they would save "
-                            f"{_usd(saving)}/month on {rec}."))
+        levers.append(Lever(name="previews", option=rec, from_scenario=False, value=share,
+                            reference=ratio, guide_low=tiering.low, guide_high=tiering.high,
+                            source=tiering.source, saving_usd_per_month=now - cost(
+                                {"workload.preview_share": share})))
     tokens = float(w.prompt_tokens_per_image)
-    priced = [n for n, o in model.options.items()
-              if isinstance(o, ManagedAPI) and float(o.usd_per_prompt_token) > 0]
+    priced = any(o.api_part is not None and float(o.api_part.usd_per_prompt_token) > 0
+                 for o in model.options.values())
     if tokens > 0 and priced:
         shorter = tokens * PROMPT_TOKENS_OPTIMIZED_RATIO
-        saving = now - cost({"workload.prompt_tokens_per_image": shorter})
-        levers.append(Lever("prompt", f"{shorter:.0f} instead of {tokens:.0f} tokens", saving,
-                            f"Prompt optimization: prompts of {shorter:.0f} instead of "
-                            f"{tokens:.0f} tokens ({_IB}'s 45-to-12 example) would save "
-                            f"{_usd(saving)}/month on {rec}."))
+        levers.append(Lever(name="prompt", option=rec, from_scenario=False, value=shorter,
+                            reference=tokens, saving_usd_per_month=now - cost(
+                                {"workload.prompt_tokens_per_image": shorter})))
     else:
-        levers.append(Lever("prompt", "no token-priced API", 0.0,
-                            "Prompt optimization saves nothing directly here: the APIs price "
-                            "per image, not per prompt token (set usd_per_prompt_token and "
-                            "prompt_tokens_per_image where one does); its gain is fewer "
-                            "outputs per approved asset, which a prototype measures."))
+        levers.append(Lever(name="prompt", option=rec, applies=False, from_scenario=False,
+                            value=0.0, reference=tokens, saving_usd_per_month=0.0))
     return levers
-
-
-# --------------------------------------------------------------------------- words
-
-
-def _reasons(model, a, rec, runner, factor, free_winner, unhired_winner, mc, sens, flips,
-             breakeven) -> list[str]:
-    c = model.scenario.constraints
-    r = a[rec]
-    images = float(model.workload.images_per_month)
-    cost_line = (f"{r.label} costs {_usd(r.monthly_usd)}/month "
-                 f"({_usd(r.usd_per_approved)} per approved asset)")
-    if runner is not None:
-        cost_line += (f", {_usd(a[runner].monthly_usd - r.monthly_usd)} less than "
-                      f"{a[runner].label}")
-    if factor == "cost":
-        first = f"Cost decides at {_count(images)} images/month: {cost_line}."
-    elif factor == "operations":
-        first = (f"Operations capacity decides: the team has no one to run GPUs, so "
-                 f"self-hosting carries hiring at least one ML infrastructure engineer; without "
-                 f"that hire {a[unhired_winner].label} would be cheapest. {cost_line}.")
-    else:
-        words = []
-        if "privacy" in factor:
-            words.append(f"prompts and images are {c.privacy} and no data-processing "
-                         "agreement is available, so no third-party API may receive them")
-        if "latency" in factor:
-            words.append(
-                f"the {c.max_latency_s:g} s latency target is real time (at most "
-                f"{REAL_TIME_SECONDS:g} s), where only warm dedicated GPUs and turbo-class "
-                f"models suffice ({_IB})" if c.max_latency_s <= REAL_TIME_SECONDS else
-                f"the {c.max_latency_s:g} s latency target excludes the cheapest option")
-        first = (f"{factor.capitalize()} decides: {'; '.join(words)}. Without that "
-                 f"constraint {a[free_winner].label} would be cheapest "
-                 f"({_usd(a[free_winner].monthly_usd)}/month). Among the options kept, "
-                 f"{cost_line}.")
-    reasons = [first]
-    p = mc.p_cheapest[rec]
-    reasons.append(f"{r.label} is the cheapest in {p:.0%} of {mc.samples:,} Monte Carlo "
-                   f"samples; its monthly cost lies between {_usd(r.monthly_usd_p5)} and "
-                   f"{_usd(r.monthly_usd_p95)} (P5-P95).")
-    favourite = max(mc.p_cheapest, key=mc.p_cheapest.get)
-    if favourite != rec:
-        reasons.append(f"{a[favourite].label} is the cheapest in more samples "
-                       f"({mc.p_cheapest[favourite]:.0%}), though not at the base values: "
-                       "the two are close.")
-    if sens.bars and _matters(sens.bars[0].swing, sens.base_usd) and runner is not None:
-        top = sens.bars[0]
-        reasons.append(f"The margin over {a[runner].label} is most sensitive to "
-                       f"{top.factor.name} ({fmt(top.factor.low)}-{fmt(top.factor.high)} "
-                       f"{top.factor.unit}), which moves it by {_usd(top.swing)}/month.")
-    flipping = sorted((f for f in flips if f.below is not None or f.above is not None),
-                      key=lambda f: _distance(f))
-    for f in flipping[:3]:
-        reasons.append(f.sentence())
-    if not flipping:
-        reasons.append("No single input flips the recommendation within its range.")
-    if breakeven is not None and math.isfinite(breakeven.images_per_month):
-        alt = a[breakeven.options[1]].label
-        direction = "above" if r.kind == "api" else "below"
-        sampled = ("" if math.isnan(breakeven.p5) else
-                   f" (sampled: {_count(breakeven.p5)} to {_count(breakeven.p95)}, P5-P95)")
-        reasons.append(f"{alt} becomes cheaper {direction} about "
-                       f"{_count(breakeven.images_per_month)} images/month{sampled}.")
-    excluded = [x for x in a.values() if not x.allowed]
-    if excluded:
-        reasons.append(f"{len(excluded)} of {len(a)} options are excluded: "
-                       + "; ".join(f"{x.label} ({', '.join(x.excluded_by)})" for x in excluded)
-                       + ".")
-    return reasons
-
-
-def _matters(swing: float, base_usd: float) -> bool:
-    """A swing above rounding noise (a millionth of the output, at least a cent)."""
-    return swing > max(0.01, 1e-6 * abs(base_usd))
-
-
-def _distance(flip: FlipPoint) -> float:
-    """How far a factor must move to flip, as a share of its range."""
-    f = flip.factor
-    span = f.high - f.low
-    return min(abs(v - f.value) / span for v in (flip.below, flip.above) if v is not None)
-
-
-def _advice(model, a, rec, alternative, breakeven, mc, sens, plan, allowed,
-            verdicts) -> list[str]:
-    c = model.scenario.constraints
-    r = a[rec]
-    images = float(model.workload.images_per_month)
-    advice = []
-    apis = [n for n in allowed if a[n].kind == "api"]
-    if r.kind == "api":
-        line = (f"Start managed and stay managed until the economics force the conversation "
-                f"({_AD}).")
-        if breakeven is not None and math.isfinite(breakeven.images_per_month):
-            line += (f" Revisit at measured volume: {a[breakeven.options[1]].label} becomes "
-                     f"cheaper from about {_count(breakeven.images_per_month)} images/month.")
-        elif alternative is not None:
-            line += (f" No self-hosted option of this scenario becomes cheaper below "
-                     f"{_count(1e9)} images/month.")
-        elif images < MANAGED_UNTIL_IMAGES_PER_MONTH:
-            line += (f" Revisit when measured volume nears {_count(MANAGED_UNTIL_IMAGES_PER_MONTH)}"
-                     f" images/month, where self-hosting typically breaks even ({_AD}).")
-        advice.append(line)
-    elif apis:
-        if images < MANAGED_UNTIL_IMAGES_PER_MONTH:
-            advice.append(f"The architecture article's default is to start managed: below about "
-                          f"{_count(MANAGED_UNTIL_IMAGES_PER_MONTH)} images/month self-hosting "
-                          f"rarely pays once engineering is counted. Here {r.label} is cheaper "
-                          f"(P = {mc.p_cheapest[rec]:.0%}); confirm the volume on "
-                          f"{a[apis[0]].label} first.")
-        volume = breakeven.images_per_month if breakeven is not None else math.inf
-        below = (f"; the saving holds above about {_count(volume)} images/month"
-                 if math.isfinite(volume) else "")
-        advice.append(f"Prototype before committing: run real prompts through "
-                      f"{a[apis[0]].label} and measure accepted outputs per asset (assumed "
-                      f"{float(model.workload.outputs_per_approved):g}) and the volume{below}.")
-    else:
-        advice.append("Prototype before committing: run real prompts on the chosen GPUs and "
-                      "measure accepted outputs per asset, not generated images.")
-    if any("privacy" in v[0] for v in verdicts.values()):
-        advice.append(f"A signed data-processing agreement, after legal review of each "
-                      f"provider, would reopen managed APIs ({_AD}).")
-    if not c.has_ops_team and r.kind != "api":
-        advice.append("Self-hosting wins even with hiring: budget the ML infrastructure "
-                      "engineer and the serving setup (2-4 weeks) before moving.")
-    if mc.p_cheapest[rec] < CLOSE_CALL:
-        top = ", ".join(b.factor.name for b in sens.bars[:3]
-                        if _matters(b.swing, sens.base_usd))
-        advice.append(f"A close call (P = {mc.p_cheapest[rec]:.0%}): narrow the ranges of "
-                      f"{top or 'the inputs'} with quotes or a prototype before committing, "
-                      "or prefer the choice that is easier to reverse.")
-    if plan is not None and r.kind != "hybrid" and plan.best_gpus > 0 \
-            and plan.best_monthly_usd < r.monthly_usd:
-        advice.append(f"A hybrid of {plan.best_gpus} {plan.local} GPU(s) with {plan.api} taking "
-                      f"each hour's excess would cost {_usd(plan.best_monthly_usd)}/month, "
-                      f"{_usd(r.monthly_usd - plan.best_monthly_usd)} less: add it to the "
-                      "scenario as a hybrid option to weigh it with its uncertainty.")
-    return advice
-
-
-def _steps_head(model, profile, verdicts, hired) -> tuple[Step, ...]:
-    s = model.scenario
-    w = model.workload
-    images = model.inputs["workload.images_per_month"]
-    approved = float(w.images_per_month) / float(w.outputs_per_approved)
-    c = s.constraints
-    one = [f"{s.name}: {s.description}".rstrip(": ") if s.description else s.name,
-           f"{s.workload.model} at {s.workload.resolution}; {_count(approved)} approved assets "
-           f"a month at {float(w.outputs_per_approved):g} outputs per approved asset."]
-    two = [f"{_count(images.value)} images/month"
-           + (f" ({_count(images.low)}-{_count(images.high)})" if images.low < images.high
-              else "") + f", {s.workload.variability.replace('_', ' ')} demand with a peak hour "
-           f"{float(np.max(profile)):.3g} times the mean hour."]
-    if s.workload.burst_images and s.workload.burst_hours:
-        two.append(f"Bursts of {_count(s.workload.burst_images)} images in "
-                   f"{s.workload.burst_hours:g} h.")
-    three = [f"Prompts and images are {c.privacy}; a data-processing agreement is "
-             f"{'available' if c.dpa_available else 'not available'}."]
-    excluded = [n for n in model.options if "privacy" in verdicts[n][0]]
-    if excluded:
-        three.append(f"Excluded for privacy (third-party APIs): {', '.join(excluded)}.")
-    if c.max_latency_s is not None:
-        late = [n for n in model.options if "latency" in verdicts[n][0]]
-        three.append(f"Latency target {c.max_latency_s:g} s"
-                     + (f": excluded {', '.join(late)}." if late else ": every option meets it."))
-    four = [("The team has no operations capacity: self-hosting is costed with hiring one ML "
-             "infrastructure engineer.") if hired else
-            (f"The team operates GPUs with {model.values['ops.ml_engineer_fte']:g} FTE of an ML "
-             "infrastructure engineer when self-hosting.")]
-    return (Step(1, STEP_TITLES[0], tuple(one)), Step(2, STEP_TITLES[1], tuple(two)),
-            Step(3, STEP_TITLES[2], tuple(three)), Step(4, STEP_TITLES[3], tuple(four)))
-
-
-def _steps_tail(model, a, rec, ranked, advice, reasons) -> tuple[Step, ...]:
-    five = [f"{a[n].label}: {_usd(a[n].monthly_usd)}/month (P5-P95 "
-            f"{_usd(a[n].monthly_usd_p5)}-{_usd(a[n].monthly_usd_p95)}), "
-            f"{_usd(a[n].usd_per_approved)} per approved asset, cheapest in "
-            f"{a[n].p_cheapest:.0%} of samples." for n in ranked]
-    outputs = model.inputs["workload.outputs_per_approved"]
-    six = [x for x in advice if x.startswith(("Prototype", "The architecture"))] or [
-        f"Measure accepted outputs, not generated images, on real prompts: the costs assume "
-        f"{outputs.value:g} outputs per approved asset ({outputs.low:g}-{outputs.high:g})."]
-    seven = [f"Choose {a[rec].architecture}: {a[rec].label} (confidence "
-             f"{a[rec].p_cheapest:.0%}).", reasons[0]]
-    return (Step(5, STEP_TITLES[4], tuple(five)), Step(6, STEP_TITLES[5], tuple(six)),
-            Step(7, STEP_TITLES[6], tuple(seven)))

@@ -8,9 +8,11 @@ Units are in the field names and in brackets in the docstrings.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
+
+from costlib.errors import InputError
 
 HOURS_PER_MONTH = 730.0  # 8,760 h / 12 months
 # A turbo preview over a full generation, in GPU time or price: ImageBench gives SDXL-Turbo
@@ -91,8 +93,47 @@ class Operations:
     vendor_management_hours_per_month: float = 0.0
 
 
+class OptionKind:
+    """What every option kind answers about itself, so that no other module compares kind
+    strings (subclasses override what differs; a hybrid answers for its two parts).
+
+    kind : str  The name a scenario file gives the kind.
+    kind_label : str  The kind in words, for people.
+    architecture : str  "cloud" (a managed API), "local" (GPUs the team runs) or "hybrid".
+    third_party : bool  Prompts and images go to a third party.
+    spec_needs : tuple of str  What an option of this kind names in a scenario file.
+    may_be_hybrid_local, may_be_hybrid_api : bool  May serve as a hybrid's local part (when
+        it holds dedicated GPUs) or as its overflow API.
+    holds_dedicated_gpus : bool  Whole GPUs kept for the team all month (reserved, owned or a
+        hybrid's local part): warm capacity, sized by :func:`costlib.sizing.gpus_needed`.
+    self_hosted : bool  The team runs GPUs and pays the people and tooling that takes.
+    buys_hardware : bool  GPUs are bought at month 0 (itself or a hybrid's local part).
+    local_part : RentedGPU, OwnedGPU or None  The GPUs the team runs.
+    api_part : ManagedAPI or None  The managed API it sends images to.
+    """
+
+    kind: ClassVar[str]
+    kind_label: ClassVar[str]
+    architecture: ClassVar[str] = "local"
+    third_party: ClassVar[bool] = False
+    spec_needs: ClassVar[tuple[str, ...]]
+    may_be_hybrid_local: ClassVar[bool] = False
+    may_be_hybrid_api: ClassVar[bool] = False
+    holds_dedicated_gpus: ClassVar[bool] = False
+    self_hosted: ClassVar[bool] = True
+    buys_hardware: ClassVar[bool] = False
+
+    @property
+    def local_part(self) -> RentedGPU | OwnedGPU | None:
+        return self
+
+    @property
+    def api_part(self) -> ManagedAPI | None:
+        return None
+
+
 @dataclass(frozen=True)
-class ManagedAPI:
+class ManagedAPI(OptionKind):
     """A managed image-generation API billed per image (or per megapixel).
 
     usd_per_image : float  List price per generated image. [USD/image]
@@ -112,11 +153,26 @@ class ManagedAPI:
     surcharge_usd_per_image: float = 0.0
     fixed_usd_per_month: float = 0.0
     usd_per_prompt_token: float = 0.0
-    kind: Literal["api"] = "api"
+
+    kind: ClassVar[str] = "api"
+    kind_label: ClassVar[str] = "managed API"
+    architecture: ClassVar[str] = "cloud"
+    third_party: ClassVar[bool] = True
+    spec_needs: ClassVar[tuple[str, ...]] = ("offer",)
+    may_be_hybrid_api: ClassVar[bool] = True
+    self_hosted: ClassVar[bool] = False
+
+    @property
+    def local_part(self) -> None:
+        return None
+
+    @property
+    def api_part(self) -> ManagedAPI:
+        return self
 
 
 @dataclass(frozen=True)
-class RentedGPU:
+class RentedGPU(OptionKind):
     """GPUs rented by the hour (on demand, billed for the hours needed) or reserved 24/7.
 
     hourly_usd : float  Price of one GPU hour. [USD/h]
@@ -136,11 +192,20 @@ class RentedGPU:
     billing: Literal["on_demand", "reserved"] = "on_demand"
     rework: float = 0.0
     min_gpus: float = 1.0
-    kind: Literal["rented"] = "rented"
+
+    kind: ClassVar[str] = "rented"
+    kind_label: ClassVar[str] = "rented GPU"
+    spec_needs: ClassVar[tuple[str, ...]] = ("offer", "throughput")
+    may_be_hybrid_local: ClassVar[bool] = True  # when reserved: see holds_dedicated_gpus
+
+    @property
+    def holds_dedicated_gpus(self) -> bool:
+        """Reserved GPUs are held all month; on demand, GPUs start for busy hours only."""
+        return self.billing == "reserved"
 
 
 @dataclass(frozen=True)
-class OwnedGPU:
+class OwnedGPU(OptionKind):
     """GPUs bought and run by the team.
 
     purchase_usd : float  Price of one GPU (or server share). [USD]
@@ -173,11 +238,17 @@ class OwnedGPU:
     utilization: float = 1.0
     annual_discount_rate: float = 0.0
     min_gpus: float = 1.0
-    kind: Literal["owned"] = "owned"
+
+    kind: ClassVar[str] = "owned"
+    kind_label: ClassVar[str] = "owned GPU"
+    spec_needs: ClassVar[tuple[str, ...]] = ("gpu", "throughput")
+    may_be_hybrid_local: ClassVar[bool] = True
+    holds_dedicated_gpus: ClassVar[bool] = True
+    buys_hardware: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
-class Hybrid:
+class Hybrid(OptionKind):
     """Local GPUs for the base load, overflow to an API.
 
     local : RentedGPU (reserved) or OwnedGPU  The local capacity.
@@ -193,11 +264,39 @@ class Hybrid:
     local: RentedGPU | OwnedGPU
     api: ManagedAPI
     local_gpus: float = 1.0
-    kind: Literal["hybrid"] = "hybrid"
     profile: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+    kind: ClassVar[str] = "hybrid"
+    kind_label: ClassVar[str] = "hybrid"
+    architecture: ClassVar[str] = "hybrid"
+    third_party: ClassVar[bool] = True
+    spec_needs: ClassVar[tuple[str, ...]] = ("local", "api", "local_gpus")
+    holds_dedicated_gpus: ClassVar[bool] = True
+
+    def __post_init__(self):
+        if not self.local.holds_dedicated_gpus:
+            raise InputError(f"options.{self.name}.local: {self.local.name!r} is not allowed; "
+                             "a hybrid's local part must hold dedicated GPUs (reserved or "
+                             "owned), not on-demand rentals")
+
+    @property
+    def local_part(self) -> RentedGPU | OwnedGPU:
+        return self.local
+
+    @property
+    def api_part(self) -> ManagedAPI:
+        return self.api
+
+    @property
+    def buys_hardware(self) -> bool:
+        return self.local.buys_hardware
 
 
 Option = ManagedAPI | RentedGPU | OwnedGPU | Hybrid
+# Every option kind by the name a scenario file gives it; each class carries its own rules
+# (the ClassVars and properties above), so no other module compares kind strings.
+OPTION_KINDS: dict[str, type] = {cls.kind: cls for cls in (ManagedAPI, RentedGPU, OwnedGPU,
+                                                             Hybrid)}
 
 
 def megapixels(width_px: int, height_px: int) -> float:

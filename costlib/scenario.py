@@ -22,10 +22,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from costlib.catalog import Catalog, Entry, data_dir, load_catalog
-from costlib.errors import InputError
+from costlib.errors import InputError, one_line
 from costlib.files import write_atomic
 from costlib.options import (
     HOURS_PER_MONTH,
+    OPTION_KINDS,
     Hybrid,
     ManagedAPI,
     Operations,
@@ -102,7 +103,7 @@ class LaborSpec(_Strict):
 
 class OptionSpec(_Strict):
     name: Annotated[str, Field(pattern=_IDENT)]
-    kind: Literal["api", "rented", "owned", "hybrid"]
+    kind: Literal[tuple(OPTION_KINDS)]
     label: str | None = None
     offer: str | None = None
     throughput: str | None = None
@@ -119,9 +120,7 @@ class OptionSpec(_Strict):
 
     @model_validator(mode="after")
     def _needs(self):
-        needs = {"api": ("offer",), "rented": ("offer", "throughput"),
-                 "owned": ("gpu", "throughput"), "hybrid": ("local", "api", "local_gpus")}
-        for key in needs[self.kind]:
+        for key in OPTION_KINDS[self.kind].spec_needs:
             if getattr(self, key) is None and not (key == "throughput"
                                                    and "images_per_hour" in self.set):
                 raise ValueError(f"option {self.name!r} of kind {self.kind} needs '{key}'")
@@ -150,27 +149,16 @@ class Scenario(_Strict):
                 raise ValueError(f"option name {o.name!r} is used twice")
             kinds[o.name] = o
         for o in self.options:
-            if o.kind != "hybrid":
-                continue
-            local, api = kinds.get(o.local), kinds.get(o.api)
-            if local is None or local.kind not in ("rented", "owned"):
-                raise ValueError(f"hybrid {o.name!r}: local {o.local!r} must name a rented or "
-                                 f"owned option of this scenario ({', '.join(kinds)})")
-            if api is None or api.kind != "api":
-                raise ValueError(f"hybrid {o.name!r}: api {o.api!r} must name an api option of "
-                                 f"this scenario ({', '.join(kinds)})")
+            for part, allowed in (("local", "may_be_hybrid_local"), ("api", "may_be_hybrid_api")):
+                if part not in OPTION_KINDS[o.kind].spec_needs:
+                    continue
+                named = kinds.get(getattr(o, part))
+                if named is None or not getattr(OPTION_KINDS[named.kind], allowed):
+                    fit = " or ".join(k for k, c in OPTION_KINDS.items() if getattr(c, allowed))
+                    raise ValueError(f"hybrid {o.name!r}: {part} {getattr(o, part)!r} must "
+                                     f"name an option of kind {fit} in this scenario "
+                                     f"({', '.join(kinds)})")
         return self
-
-
-def _one_line(error: ValidationError, where: str) -> InputError:
-    """The first pydantic error as one line: field, bad value, what is allowed."""
-    first = error.errors()[0]
-    # union members (a plain number or a Ranged mapping) are not fields: leave them out
-    field = ".".join(str(p) for p in first["loc"] if p not in ("float", "Ranged"))
-    msg = first["msg"].removeprefix("Value error, ")
-    value = first.get("input")
-    shown = "" if isinstance(value, dict) else f"{value!r} is not allowed; "
-    return InputError(f"{where}: {field + ': ' if field else ''}{shown}{msg}")
 
 
 def parse_scenario(data: dict, where: str = "scenario") -> Scenario:
@@ -181,7 +169,7 @@ def parse_scenario(data: dict, where: str = "scenario") -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as e:
-        raise _one_line(e, where) from None
+        raise one_line(e, where) from None
 
 
 def set_field(scenario: Scenario, path: str, value) -> Scenario:
@@ -418,8 +406,8 @@ def _from_entry(path: str, e: Entry) -> Input:
                  e.overridden, row=f"{e.table}.{e.name}")
 
 
-def _from_scenario(path: str, q, unit: str, scenario: Scenario) -> Input:
-    as_of = (scenario.as_of or dt.date.today()).isoformat()
+def _from_scenario(path: str, q, unit: str, scenario: Scenario, today: dt.date) -> Input:
+    as_of = (scenario.as_of or today).isoformat()
     if isinstance(q, Ranged):
         low = q.value if q.low is None else q.low
         high = q.value if q.high is None else q.high
@@ -433,6 +421,17 @@ def _from_scenario(path: str, q, unit: str, scenario: Scenario) -> Input:
                      as_of, overridden=True)
     return Input(path, float(q), float(q), float(q), unit, f"scenario '{scenario.name}'", as_of,
                  overridden=True)
+
+
+def hire(fte: Input) -> Input:
+    """Self-hosting costed with at least one full-time ML infrastructure engineer: the hire a
+    team with no operations capacity (``has_ops_team: false``) must make. Every view (the
+    cost table, the decision, the report) prices self-hosted options with it. [FTE]"""
+    if fte.low >= 1.0:
+        return fte
+    return dataclasses.replace(
+        fte, value=max(fte.value, 1.0), low=max(fte.low, 1.0), high=max(fte.high, 1.0),
+        source="hiring: the team has no operations capacity (has_ops_team: false)", row="")
 
 
 def input_limits(path: str) -> tuple[float, float, bool]:
@@ -451,21 +450,26 @@ def _check_limits(inp: Input) -> None:
             raise InputError(f"{inp.path}{label}: {v!r} is not allowed; {allowed}")
 
 
-def resolve(scenario: Scenario, catalog: Catalog | None = None) -> Model:
+def resolve(scenario: Scenario, catalog: Catalog | None = None, *,
+            today: dt.date | None = None) -> Model:
     """Resolve a scenario against the catalog (loaded with the scenario's quotes if not given).
 
     Every number comes from the scenario where it sets one, otherwise from a catalog row;
-    each becomes an :class:`Input` carrying its range, unit, source and date.
+    each becomes an :class:`Input` carrying its range, unit, source and date. ``today`` is
+    the date catalog ages count to and the date of scenario values when the scenario gives
+    no ``as_of`` (default: the catalog's ``today``, which defaults to today).
     """
     if catalog is None:
-        catalog = load_catalog(scenario.quotes, stale_after_days=scenario.stale_after_days)
+        catalog = load_catalog(scenario.quotes, stale_after_days=scenario.stale_after_days,
+                               today=today)
+    today = today or catalog.today
     inputs: dict[str, Input] = {}
 
     def take(path: str, given, default: tuple[str, str] | None = None, unit: str = "",
              fallback: float | None = None):
         if given is not None:
             inp = _from_scenario(path, given, unit or (catalog.get(*default).unit
-                                                       if default else ""), scenario)
+                                                       if default else ""), scenario, today)
         elif default is not None:
             inp = _from_entry(path, catalog.get(*default))
         else:
@@ -491,9 +495,15 @@ def resolve(scenario: Scenario, catalog: Catalog | None = None) -> Model:
     for field, row in _OPS_DEFAULTS.items():
         take(f"ops.{field}", getattr(labor, field), row)
     take("ops.ml_engineer_fte", labor.ml_engineer_fte, unit="FTE")
+    if not scenario.constraints.has_ops_team:
+        inputs["ops.ml_engineer_fte"] = hire(inputs["ops.ml_engineer_fte"])
     take("ops.amortization_months", float(scenario.horizon_months), unit="months")
     take("discount_rate", scenario.discount_rate, ("assumptions", "annual_discount_rate"))
-    structure: dict[str, object] = {}
+    from costlib.capacity.profiles import preset_profile
+
+    # hybrids overflow hour by hour under the scenario's demand profile, in every view
+    structure: dict[str, object] = {"hourly_profile": preset_profile(
+        w.variability, inputs["workload.peak_factor"].value)}
     for spec in scenario.options:
         _resolve_option(spec, catalog, take, structure)
     values = {path: inp.value for path, inp in inputs.items()}

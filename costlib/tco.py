@@ -26,6 +26,7 @@ from costlib.options import (
     RentedGPU,
     Workload,
 )
+from costlib.sizing import gpus_needed
 
 COST_AREAS: dict[str, str] = {
     "api_fees": "API fees",
@@ -40,11 +41,6 @@ COST_AREAS: dict[str, str] = {
 }
 DAYS_PER_MONTH = HOURS_PER_MONTH / 24.0
 _WEEKS_PER_MONTH = 52.0 / 12.0
-
-
-def _ceil(x):
-    """Whole units needed, robust to float noise just above an integer."""
-    return np.ceil(np.asarray(x, dtype=float) - 1e-9)
 
 
 def api_fees_usd(api: ManagedAPI, images_per_month, megapixels_per_image=1.048576,
@@ -75,29 +71,6 @@ def api_fees_usd(api: ManagedAPI, images_per_month, megapixels_per_image=1.04857
     per_image_extra_usd = np.add(api.surcharge_usd_per_image,
                                  np.multiply(api.usd_per_prompt_token, prompt_tokens_per_image))
     return unit_usd * billed + per_image_extra_usd * images + api.fixed_usd_per_month
-
-
-def gpus_needed(images_per_month, images_per_hour, utilization=1.0, peak_factor=1.0,
-                min_gpus=0.0):
-    """Whole GPUs to serve a monthly volume at a target utilization and its peak hour.
-
-    Parameters
-    ----------
-    images_per_month : array_like  Images to generate. [images/month]
-    images_per_hour : array_like  Throughput of one GPU. [images/h]
-    utilization : array_like  Target average utilization. [0-1]
-    peak_factor : array_like  Busiest hour over the mean hour; the peak may run GPUs at 100 %.
-        [ratio]
-    min_gpus : array_like  Floor on the count. [GPUs]
-
-    Returns
-    -------
-    ndarray  GPUs. [GPUs]
-    """
-    mean_per_hour = np.asarray(images_per_month, dtype=float) / HOURS_PER_MONTH
-    for_volume = _ceil(mean_per_hour / (np.multiply(images_per_hour, utilization)))
-    for_peak = _ceil(mean_per_hour * peak_factor / images_per_hour)
-    return np.maximum(np.maximum(for_volume, for_peak), min_gpus)
 
 
 def capital_usd_per_month(purchase_usd, useful_life_months, resale_fraction=0.0,
@@ -136,7 +109,7 @@ def _zero(like):
 
 def _rented(gpu: RentedGPU, images, peak_factor, gpus=None) -> dict:
     """GPU rental for ``images`` generated images; ``gpus`` fixes the reserved count."""
-    if gpu.billing == "on_demand":
+    if not gpu.holds_dedicated_gpus:  # on demand: pay for the hours generating
         hours = images / np.multiply(gpu.images_per_hour, gpu.utilization) * (1.0 + gpu.rework)
         cost = hours * gpu.hourly_usd
     else:
@@ -243,33 +216,47 @@ def serving_images_per_month(workload: Workload):
                                           np.subtract(1.0, workload.preview_cost_ratio)))
 
 
-def _serving(option: Option, images, workload: Workload, ops: Operations, stored_usd) -> dict:
-    """Every cost area that depends on how images are served (not storage or review);
-    ``stored_usd`` is the monthly storage bill, which self-hosting backs up."""
-    if isinstance(option, ManagedAPI):
-        return _add({"api_fees": api_fees_usd(option, images, workload.megapixels_per_image,
-                                              workload.prompt_tokens_per_image)},
-                    _api_operations(ops))
-    if isinstance(option, Hybrid):
-        capacity = local_capacity_images_per_month(option.local, option.local_gpus)
-        if option.profile is None:
-            local_images = np.minimum(images, capacity)
-        else:
-            local_images = images - overflow_images_per_month(images, capacity, option.profile)
-        local = _local(option.local, local_images, workload, ops, stored_usd,
-                       gpus=np.asarray(option.local_gpus, dtype=float))
-        overflow = {"api_fees": api_fees_usd(option.api, images - local_images,
-                                             workload.megapixels_per_image,
-                                             workload.prompt_tokens_per_image)}
-        return _add(local, overflow, _api_operations(ops))
-    return _local(option, images, workload, ops, stored_usd)
+def _api_serving(api: ManagedAPI, images, workload: Workload, ops: Operations,
+                 stored_usd) -> dict:
+    return _add({"api_fees": api_fees_usd(api, images, workload.megapixels_per_image,
+                                          workload.prompt_tokens_per_image)},
+                _api_operations(ops))
 
 
-def _local(option: RentedGPU | OwnedGPU, images, workload, ops, stored_usd, gpus=None):
-    part = (_rented if isinstance(option, RentedGPU) else _owned)(
-        option, images, workload.peak_factor, gpus)
-    compute_usd = part["gpu"] + part.get("power_cooling_space", 0.0)
-    return _add(part, _self_hosting(ops, compute_usd, stored_usd))
+def _hybrid_serving(option: Hybrid, images, workload: Workload, ops: Operations,
+                    stored_usd) -> dict:
+    """Local GPUs serve each hour up to their capacity (the sizing rule's utilization), the
+    API takes the rest."""
+    capacity = local_capacity_images_per_month(option.local, option.local_gpus)
+    if option.profile is None:
+        local_images = np.minimum(images, capacity)
+    else:
+        local_images = images - overflow_images_per_month(images, capacity, option.profile)
+    local = _SERVING[type(option.local)](option.local, local_images, workload, ops, stored_usd,
+                                         gpus=np.asarray(option.local_gpus, dtype=float))
+    overflow = {"api_fees": api_fees_usd(option.api, images - local_images,
+                                         workload.megapixels_per_image,
+                                         workload.prompt_tokens_per_image)}
+    return _add(local, overflow, _api_operations(ops))
+
+
+def _self_hosted(compute: dict, ops: Operations, stored_usd) -> dict:
+    compute_usd = compute["gpu"] + compute.get("power_cooling_space", 0.0)
+    return _add(compute, _self_hosting(ops, compute_usd, stored_usd))
+
+
+def _rented_serving(gpu: RentedGPU, images, workload, ops, stored_usd, gpus=None) -> dict:
+    return _self_hosted(_rented(gpu, images, workload.peak_factor, gpus), ops, stored_usd)
+
+
+def _owned_serving(own: OwnedGPU, images, workload, ops, stored_usd, gpus=None) -> dict:
+    return _self_hosted(_owned(own, images, workload.peak_factor, gpus), ops, stored_usd)
+
+
+# Every cost area that depends on how an option serves its images (not storage or review),
+# by option kind: ``stored_usd`` is the monthly storage bill, which self-hosting backs up.
+_SERVING = {ManagedAPI: _api_serving, RentedGPU: _rented_serving, OwnedGPU: _owned_serving,
+            Hybrid: _hybrid_serving}
 
 
 def monthly_cost_by_area(option: Option, workload: Workload, ops: Operations) -> dict:
@@ -307,8 +294,9 @@ def _areas(option: Option, workload: Workload, ops: Operations) -> dict:
         "review": approved * np.multiply(workload.review_minutes_per_asset,
                                          workload.reviewer_hourly_usd) / 60.0,
     }
-    return _add(_serving(option, serving_images_per_month(workload), workload, ops, stored_usd),
-                shared)
+    serving = _SERVING[type(option)](option, serving_images_per_month(workload), workload, ops,
+                                     stored_usd)
+    return _add(serving, shared)
 
 
 def monthly_cost_usd(option: Option, workload: Workload, ops: Operations):
@@ -330,24 +318,25 @@ def cost_per_approved_usd(option: Option, workload: Workload, ops: Operations):
 def option_gpus(option: Option, workload: Workload):
     """GPUs the option holds (reserved, owned or hybrid local); 0 for an API. [GPUs]
 
-    On-demand rentals report the GPUs running in the peak hour.
+    On-demand rentals report the GPUs running in the peak hour. Every count follows the
+    sizing rule (:func:`costlib.sizing.gpus_needed`).
     """
-    if isinstance(option, ManagedAPI):
-        return _zero(workload.images_per_month)
-    if isinstance(option, Hybrid):
-        return _zero(workload.images_per_month) + option.local_gpus
-    on_demand = isinstance(option, RentedGPU) and option.billing == "on_demand"
-    return gpus_needed(serving_images_per_month(workload), option.images_per_hour,
-                       1.0 if on_demand else option.utilization, workload.peak_factor,
-                       0.0 if on_demand else option.min_gpus)
+    local = option.local_part
+    zero = _zero(workload.images_per_month)
+    if local is None:
+        return zero
+    if local is not option:  # a hybrid holds the local GPUs it names
+        return zero + option.local_gpus
+    return gpus_needed(serving_images_per_month(workload), local.images_per_hour,
+                       local.utilization, workload.peak_factor,
+                       local.min_gpus if local.holds_dedicated_gpus else 0.0)
 
 
 def upfront_usd(option: Option, workload: Workload):
     """Cash paid before the first month: the purchase of owned GPUs. [USD]"""
-    local = option.local if isinstance(option, Hybrid) else option
-    if not isinstance(local, OwnedGPU):
+    if not option.buys_hardware:
         return _zero(workload.images_per_month)
-    return option_gpus(option, workload) * local.purchase_usd
+    return option_gpus(option, workload) * option.local_part.purchase_usd
 
 
 def cash_usd(option: Option, workload: Workload, ops: Operations):
@@ -378,9 +367,9 @@ def npv_cost_usd(option: Option, workload: Workload, ops: Operations, months: in
     discount_end = np.exp(-months * np.log1p(r))
     with np.errstate(divide="ignore", invalid="ignore"):
         annuity_pv = np.where(r > 0, -np.expm1(-months * np.log1p(r)) / r, float(months))
-    local = option.local if isinstance(option, Hybrid) else option
+    local = option.local_part
     left_usd = _zero(upfront)
-    if isinstance(local, OwnedGPU):
+    if option.buys_hardware:
         used = np.minimum(months / np.asarray(local.useful_life_months, dtype=float), 1.0)
         left_usd = upfront * (1.0 - used * (1.0 - np.asarray(local.resale_fraction)))
     return upfront + monthly * annuity_pv - left_usd * discount_end

@@ -40,30 +40,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from costlib.errors import InputError, check_finite, check_range
+from costlib.breakeven import breakeven_samples, crossings
+from costlib.errors import InputError, check_finite
+from costlib.sizing import bisect
 from costlib.tco import monthly_cost_usd
 
 DISTRIBUTIONS = ("pert", "triangular", "lognormal", "uniform")
 _P_LOW, _P_HIGH = 0.05, 0.95
 _Z95 = 1.6448536269514722  # standard normal 95th percentile
 _WHOLE = ("min_gpus", "local_gpus")
-# Bisection halves a bracket per step: 48 steps leave 2**-48 (4e-15) of it.
-_BISECTION_STEPS = 48
-_BREAKEVEN_GRID_POINTS = 241  # 0 and 240 steps of 9 % from 1 to 1e9 images/month
-_FINE_STEPS = 64  # over the two coarse steps around the first change: 0.3 % each
-_CELLS_PER_CHUNK = 500_000
 
 
 # --------------------------------------------------------------------------- factors
 
 
-
-def fmt(x: float) -> str:
-    """A number for people: thousands separated, three significant digits below 1,000."""
-    x = float(x)
-    if not np.isfinite(x):
-        return str(x)
-    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
 
 @dataclass(frozen=True)
 class Factor:
@@ -92,9 +82,8 @@ def _used_by(model, names: Sequence[str]) -> set[str]:
     """The option names whose inputs can change the cost of ``names`` (hybrids use two)."""
     used = set(names)
     for name in names:
-        spec = next(s for s in model.scenario.options if s.name == name)
-        if spec.kind == "hybrid":
-            used |= {spec.local, spec.api}
+        option = model.options[name]
+        used |= {part.name for part in (option.local_part, option.api_part) if part is not None}
     return used
 
 
@@ -184,13 +173,12 @@ def _fit_unit(kind: str, targets: tuple[float, ...]):
     below 0 to above 1, so bisection finds the t with ``g(t) = target``, all at once.
     """
     target = np.array(targets)
-    lo, hi = np.zeros_like(target), np.ones_like(target)
-    for _ in range(_BISECTION_STEPS):
-        t = 0.5 * (lo + hi)
+
+    def past_target(t):
         q_low, q_high = _unit_quantile(kind, t, _P_LOW), _unit_quantile(kind, t, _P_HIGH)
-        below = (t - q_low) / (q_high - q_low) < target
-        lo, hi = np.where(below, t, lo), np.where(below, hi, t)
-    t = 0.5 * (lo + hi)
+        return (t - q_low) / (q_high - q_low) >= target
+
+    t = bisect(past_target, np.zeros_like(target), np.ones_like(target))
     fitted = (t, _unit_quantile(kind, t, _P_LOW), _unit_quantile(kind, t, _P_HIGH))
     for array in fitted:  # shared by every caller of the cache
         array.flags.writeable = False
@@ -409,96 +397,6 @@ def breakeven_percentiles(volumes: np.ndarray, q: Sequence[float] = (5, 50, 95))
     return tuple(float(v) for v in np.percentile(volumes, q, method="inverted_cdf"))
 
 
-def _first_sign_change(diff: np.ndarray):
-    """Per row, the first i where the sign of ``diff`` differs between columns i and i + 1
-    (exact ties carry the previous sign, so a touch is not a change); -1 where none."""
-    sign = np.sign(diff)
-    columns = np.arange(sign.shape[-1])
-    idx = np.where(sign != 0, columns, 0)
-    np.maximum.accumulate(idx, axis=-1, out=idx)
-    filled = np.take_along_axis(sign, idx, axis=-1)
-    change = filled[..., 1:] * filled[..., :-1] < 0
-    first = np.argmax(change, axis=-1)
-    found = change.any(axis=-1)
-    side = np.take_along_axis(filled, first[..., None], axis=-1)[..., 0]
-    return np.where(found, first, -1), side
-
-
-def _scan(model, a: str, b: str, draws: dict[str, np.ndarray], volumes: np.ndarray, n: int):
-    """The first sign change of cost(a) - cost(b) along each row of ``volumes`` (one row per
-    sample, or one row for all), in chunks of samples so memory stays bounded."""
-    columns = volumes.shape[1]
-    first, side = np.empty(n, dtype=int), np.empty(n)
-    chunk = max(1, _CELLS_PER_CHUNK // columns)
-    for start in range(0, n, chunk):  # each chunk is one vectorized call
-        rows = slice(start, start + chunk)
-        size = len(range(n)[rows])
-        m = model.with_values({**{p: v[rows, None] for p, v in draws.items()},
-                               "workload.images_per_month": volumes[rows]
-                               if volumes.shape[0] > 1 else volumes})
-        diff = _costs(m, (a, b), (size, columns))
-        first[rows], side[rows] = _first_sign_change(diff[0] - diff[1])
-    return first, side
-
-
-def breakeven_samples(model, a: str, b: str, draws: dict[str, np.ndarray],
-                      max_images_per_month: float = 1e9) -> np.ndarray:
-    """The break-even volume of two options for every sample of the other inputs.
-
-    Per sample, the first monthly volume in ``(0, max]`` at which the cheaper of ``a`` and
-    ``b`` changes, as :func:`costlib.breakeven.breakeven_images_per_month` finds it for one
-    set of inputs. Vectorized in three passes over all samples at once: the cost difference
-    on a volume grid per sample (0, then 240 geometric steps of 9 % from 1 to ``max``); a
-    finer grid of 64 steps (0.3 %) over the two coarse steps around each sample's first
-    change, which catches the short dips that whole-GPU steps make just before it; then
-    bisection of the first fine step, on the real cost functions (GPU steps and discount
-    tiers included). A change that starts and ends between two grid values is missed, as in
-    the one-at-a-time solver: where whole-GPU steps make the costs cross back and forth over
-    a wide range of volumes, the two searches can land on different crossings of that
-    sawtooth, a few percent apart. The sampled volume itself is replaced by the grid.
-
-    Parameters
-    ----------
-    model : costlib.scenario.Model
-    a, b : str  Option names.
-    draws : dict  ``{path: ndarray}`` of equal length, e.g. :func:`sample_inputs`.
-    max_images_per_month : float  Upper end of the search. [images/month]
-
-    Returns
-    -------
-    ndarray  One volume per sample; ``inf`` where the cheaper option never changes.
-        [images/month]
-    """
-    model.option(a), model.option(b)
-    check_range("max_images_per_month", max_images_per_month, 1)
-    draws = {p: np.asarray(v, dtype=float) for p, v in draws.items()
-             if p != "workload.images_per_month"}
-    lengths = {v.shape for v in draws.values()}
-    if len(lengths) > 1 or any(len(s) != 1 for s in lengths):
-        raise InputError("draws: arrays of shapes "
-                         f"{sorted(lengths)} are not allowed; give one 1-d length for all")
-    n = next(iter(lengths))[0] if lengths else 1
-    grid = np.concatenate(([0.0], np.geomspace(1.0, max_images_per_month,
-                                               _BREAKEVEN_GRID_POINTS - 1)))
-    first, _ = _scan(model, a, b, draws, grid[None, :], n)
-    found = np.nonzero(first >= 0)[0]
-    chosen = {p: v[found] for p, v in draws.items()}
-    start, stop = grid[np.maximum(first[found] - 1, 0)], grid[first[found] + 1]
-    fine = start[:, None] + (stop - start)[:, None] * np.linspace(0.0, 1.0, _FINE_STEPS + 1)
-    fine_first, side = _scan(model, a, b, chosen, fine, found.size)
-    rows = np.arange(found.size)
-    low, high = fine[rows, fine_first], fine[rows, fine_first + 1]
-    for _ in range(_BISECTION_STEPS):
-        mid = 0.5 * (low + high)
-        m = model.with_values({**chosen, "workload.images_per_month": mid})
-        diff = _costs(m, (a, b), mid.shape)
-        same = np.sign(diff[0] - diff[1]) == side
-        low, high = np.where(same, mid, low), np.where(same, high, mid)
-    volumes = np.full(n, np.inf)
-    volumes[found] = high
-    return volumes
-
-
 # --------------------------------------------------------------------------- sensitivity
 
 
@@ -637,29 +535,17 @@ class FlipPoint:
     above: float | None
     above_to: str | None
 
-    def sentence(self) -> str:
-        """The flip point in words."""
-        f = self.factor
-        parts = [f"{word} {fmt(value)} {f.unit}, {to} becomes cheapest"
-                 for word, value, to in (("falls to", self.below, self.below_to),
-                                         ("rises to", self.above, self.above_to))
-                 if value is not None]
-        if not parts:
-            return (f"No flip within the range of {f.name} ({fmt(f.low)}-{fmt(f.high)} "
-                    f"{f.unit}): {self.recommended} stays cheapest.")
-        return (f"If {f.name} (base {fmt(f.value)} {f.unit}) " + "; if it ".join(parts)
-                + ".")
-
 
 def flip_points(model, options: Sequence[str] | None = None, grid_points: int = 64,
                 only: Sequence[str] | None = None) -> list[FlipPoint]:
     """For each uncertain quantity, the value at which the cheapest option changes.
 
     Each factor is moved from its base value down to its low and up to its high with the
-    others at base, on ``grid_points`` values each way: every factor and direction in one
-    batched call. The first grid step where another option is cheapest is then bisected, all
-    of them together, to the exact value (the cost functions' steps included). A flip that
-    starts and ends between two grid values is missed.
+    others at base, on ``grid_points`` values each way, and the first value where another
+    option is cheapest is found by the one crossing solver
+    (:func:`costlib.breakeven.crossings`), every factor and direction at once, to the exact
+    value (the cost functions' steps included). A flip that starts and ends between two grid
+    values is missed.
 
     Parameters
     ----------
@@ -682,42 +568,26 @@ def flip_points(model, options: Sequence[str] | None = None, grid_points: int = 
     if not found:
         return []
     rec = names.index(recommended)
-    steps = np.linspace(0.0, 1.0, grid_points)
-    ends = np.array([[f.low, f.high] for f in found])
-    base = np.array([f.value for f in found])
-    # values[f, d, j]: factor f moved from its base towards its low (d=0) or high (d=1)
-    values = base[:, None, None] + (ends - base[:, None])[:, :, None] * steps
-    shape = (len(found), 2 * grid_points)
-    m = model.with_values(_batched(model, found, values.reshape(shape)))
-    winner = np.argmin(_costs(m, names, (values.size,)), axis=0).reshape(values.shape)
-    other = winner != rec
-    other[..., 0] = False  # the base value itself: the recommendation by definition
-    first = np.argmax(other, axis=-1)  # first grid value where another option wins
-    hit = np.nonzero(other.any(axis=-1))
-    inside = values[hit + (first[hit] - 1,)]
-    outside = values[hit + (first[hit],)]
-    factor_of = hit[0]
-    if factor_of.size == 0:
-        return [FlipPoint(f, recommended, None, None, None, None) for f in found]
-    for _ in range(_BISECTION_STEPS):
-        mid = 0.5 * (inside + outside)
-        changes = {}
-        for f, factor in enumerate(found):
-            for path in factor.paths:
-                changes[path] = np.where(factor_of == f, mid, model.values[path])
-        costs = _costs(model.with_values(changes), names, mid.shape)
-        still = np.argmin(costs, axis=0) == rec
-        inside, outside = np.where(still, mid, inside), np.where(still, outside, mid)
-    changes = {p: np.where(factor_of == f, outside, model.values[p])
-               for f, factor in enumerate(found) for p in factor.paths}
-    taker = np.argmin(_costs(model.with_values(changes), names, outside.shape), axis=0)
-    flips: dict[tuple[int, int], tuple[float, str]] = {
-        (int(f), int(d)): (float(x), names[int(t)])
-        for f, d, x, t in zip(hit[0], hit[1], outside, taker, strict=True)}
+    # row 2f moves factor f from its base down to its low, row 2f + 1 up to its high
+    base = np.repeat([f.value for f in found], 2)
+    ends = np.array([[f.low, f.high] for f in found]).ravel()
+    grid = base[:, None] + (ends - base)[:, None] * np.linspace(0.0, 1.0, grid_points)
+
+    def winners(x, rows):
+        """The cheapest option with each row's factor at ``x``, the others at base."""
+        changes = {path: np.where((rows // 2 == f)[:, None], x, model.values[path])
+                   for f, factor in enumerate(found) for path in factor.paths}
+        return np.argmin(_costs(model.with_values(changes), names, x.shape), axis=0)
+
+    row, outside, _ = crossings(lambda x, rows: np.where(winners(x, rows) == rec, -1.0, 1.0),
+                                grid, grid.shape[0], first_only=True)
+    taker = winners(outside[:, None], row)[:, 0]
+    flips = {int(r): (float(x), names[int(t)]) for r, x, t in zip(row, outside, taker,
+                                                                   strict=True)}
     result = []
     for f, factor in enumerate(found):
-        below, below_to = flips.get((f, 0), (None, None))
-        above, above_to = flips.get((f, 1), (None, None))
+        below, below_to = flips.get(2 * f, (None, None))
+        above, above_to = flips.get(2 * f + 1, (None, None))
         result.append(FlipPoint(factor, recommended, below, below_to, above, above_to))
     return result
 

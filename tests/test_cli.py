@@ -21,11 +21,11 @@ def run(*args, cwd="/", env=None):
                           timeout=120)
 
 
-def test_evaluate_json_equals_the_library_from_any_folder(tmp_path):
-    out = run("evaluate", "default", "--format", "json", cwd=tmp_path)
+def test_evaluate_json_equals_the_library_from_any_folder(tmp_path, today):
+    out = run("evaluate", "default", "--format", "json", "--today", str(today), cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     got = json.loads(out.stdout)
-    want = evaluate(resolve(load_scenario(preset_path("default"))))
+    want = evaluate(resolve(load_scenario(preset_path("default")), today=today))
     assert got["cheapest"] == want["cheapest"]
     for g, w in zip(got["options"], want["options"], strict=True):
         assert g["name"] == w["name"]
@@ -43,9 +43,12 @@ def test_evaluate_table_and_csv():
     assert all(float(r["monthly_usd"]) > 0 for r in rows)
 
 
-def test_evaluate_warns_about_stale_inputs():
-    out = run("evaluate", "default")
+def test_evaluate_warns_about_stale_inputs(today):
+    out = run("evaluate", "default", "--today", str(today))
     assert "older than 365 days" in out.stderr and "board_watts" in out.stderr
+    # a day before the figures were published: the catalog refuses rows dated after it
+    young = run("evaluate", "default", "--today", "2025-06-01")
+    assert young.returncode == 2 and "must not be after today (2025-06-01)" in young.stderr
 
 
 def test_breakeven_volume_and_flip():
@@ -60,11 +63,14 @@ def test_breakeven_volume_and_flip():
     assert flip.returncode == 0 and "flips the cheaper" in flip.stdout
 
 
-def test_catalog_lists_rows_with_source_and_age():
-    out = run("catalog", "throughput")
+def test_catalog_lists_rows_with_source_and_age(today):
+    out = run("catalog", "throughput", "--today", str(today))
     assert out.returncode == 0
     assert "sdxl_a100_compiled" in out.stdout and "STALE" in out.stdout
     assert "ImageBench" in out.stdout
+    rows = json.loads(run("catalog", "api_prices", "--today", str(today), "--format",
+                          "json").stdout)
+    assert {r["name"]: r["age_days"] for r in rows}["fal_flux_schnell"] == 187  # 2026-05-19
 
 
 @pytest.mark.parametrize("args, message", [
@@ -75,6 +81,8 @@ def test_catalog_lists_rows_with_source_and_age():
       "workload.colour"), "vary: 'workload.colour' is not allowed"),
     (("catalog", "prices"), "table: 'prices' is not allowed"),
     (("catalog", "--stale-after", "-3"), "stale_after_days: -3"),
+    (("catalog", "--today", "2026-13-01"), "today: '2026-13-01' is not allowed; must be a date "
+                                           "YYYY-MM-DD"),
 ])
 def test_errors_are_one_line_and_exit_2(args, message):
     out = run(*args)
@@ -96,6 +104,7 @@ def test_help(command):
     assert out.returncode == 0 and "usage: costlib" in out.stdout
 
 
+@pytest.mark.slow
 def test_works_from_a_wheel_installed_outside_the_repo(tmp_path):
     wheels = tmp_path / "wheels"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
@@ -113,7 +122,8 @@ def test_works_from_a_wheel_installed_outside_the_repo(tmp_path):
     assert json.loads(out.stdout)["scenario"] == "E-commerce catalog"
 
 
-def test_probe_result_feeds_evaluate(tmp_path):
+@pytest.mark.slow
+def test_probe_result_feeds_evaluate(tmp_path, today):
     # A real (tiny, CPU) probe run, then its measured images/hour in the cost model.
     probe = run("probe", "--preset", "sdxl-tiny", "--device", "cpu", "--window-seconds", "1",
                 "--latency-runs", "2", "--warmup-runs", "1", "--sustained-images", "0",
@@ -121,10 +131,10 @@ def test_probe_result_feeds_evaluate(tmp_path):
     assert probe.returncode == 0, probe.stderr
     measured = json.loads((tmp_path / "r.json").read_text())["best_images_per_hour"]
     out = run("evaluate", "default", "--throughput", str(tmp_path / "r.json"), "--apply-to",
-              "rtx4090_owned", "--format", "json")
+              "rtx4090_owned", "--format", "json", "--today", str(today))
     assert out.returncode == 0, out.stderr
     assert "the probe measured 'sdxl-tiny'" in out.stderr  # a tiny model is not the real one
-    base = evaluate(resolve(load_scenario(preset_path("default"))))
+    base = evaluate(resolve(load_scenario(preset_path("default")), today=today))
     got = {o["name"]: o for o in json.loads(out.stdout)["options"]}
     want = {o["name"]: o for o in base["options"]}
     assert got["replicate_sdxl"]["monthly_usd"] == want["replicate_sdxl"]["monthly_usd"]

@@ -24,6 +24,7 @@ def test_committed_without_outputs(path):
     assert "widgets" not in nb["metadata"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_runs_without_error(path, tmp_path, monkeypatch):
     monkeypatch.setenv("COSTLIB_WORKSPACE", str(tmp_path / "workspace"))

@@ -68,6 +68,7 @@ def inject(monkeypatch, fault):
 
 # --- end to end -----------------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset", TINY)
 def test_every_tiny_preset_runs_end_to_end(preset, tmp_path):
     out = tmp_path / f"{preset}.json"
@@ -94,6 +95,7 @@ def test_every_tiny_preset_runs_end_to_end(preset, tmp_path):
     assert len(out.with_suffix(".csv").read_text().splitlines()) == 3
 
 
+@pytest.mark.slow
 def test_tiny_flop_count_matches_a_count_of_the_real_pipeline_call():
     """count_flops (meta device, from configs) equals FlopCounterMode over a real call."""
     from torch.nn.attention import SDPBackend, sdpa_kernel
@@ -112,6 +114,7 @@ def test_tiny_flop_count_matches_a_count_of_the_real_pipeline_call():
 
 # --- FLOPs of the full-size configs (meta device, no weights; about 15 s) --------------------
 
+@pytest.mark.slow
 def test_full_size_flops_match_the_reference_sd15_and_sdxl():
     # The reference, section 2: SD1.5 UNet 512² batch 2 = 1,607 GFLOP, VAE decode to 512²
     # 2,515, CLIP-L 13 (twice under CFG); SDXL UNet 1024² batch 2 = 13,522, VAE decode to
@@ -130,6 +133,7 @@ def test_full_size_flops_match_the_reference_sd15_and_sdxl():
     assert sdxl["total_gflop_per_image"] / 1e3 == pytest.approx(416.3, abs=0.05)
 
 
+@pytest.mark.slow
 def test_full_size_flops_match_the_reference_flux():
     # The reference, section 2: FLUX.1-dev transformer at 1024² + 512 text tokens = 74,385
     # GFLOP, schnell-shaped + 256 tokens = 69,467; T5-XXL 4,845; recipes 2,098 and 290.7 TFLOP.
@@ -244,6 +248,7 @@ def test_no_gpu_is_a_clear_error(capsys):
 
 # --- determinism ----------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_determinism_check(monkeypatch, tmp_path):
     # SDXL-Turbo's ancestral sampler draws fresh noise at every step from the seeded generator.
     fast = {**FAST, "batch_sizes": [1], "sustained_images": 0}
@@ -360,6 +365,7 @@ def test_compile_is_applied_to_the_denoiser(monkeypatch, tmp_path):
     assert data["cold_start"]["compile"] is True
 
 
+@pytest.mark.slow
 def test_one_worker_per_device_and_the_aggregate(monkeypatch, tmp_path):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")  # two workers share two cores
     out = tmp_path / "multi.json"

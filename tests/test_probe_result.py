@@ -128,16 +128,26 @@ def test_non_finite_numbers_are_written_as_null(tmp_path):
 
 @pytest.mark.parametrize("change, message", [
     ({"schema_version": 99}, "schema_version: 99 is not allowed; this costlib reads version 1"),
-    ({"kind": "other"}, "kind: 'other' is not allowed"),
-    ({"best_images_per_hour": -1.0}, "best_images_per_hour: -1.0 is not allowed; a number > 0"),
-    ({"best_images_per_hour": None}, "the probe measured no batch size"),
-    ({"best_batch_size": 0}, "best_batch_size: 0 is not allowed"),
-    ({"device_count": "2"}, "device_count: '2' is not allowed"),
-    ({"p50_latency_s": -0.5}, "p50_latency_s: -0.5 is not allowed"),
-    ({"measured_at": "2026-11-01 12:00"}, "measured_at: '2026-11-01 12:00' is not allowed"),
-    ({"status": "done"}, "status: 'done' is not allowed"),
-    ({"gpu_name": None}, "gpu_name: None is not allowed"),
-    ({"model": "sdxxl"}, "model: 'sdxxl' is not allowed; one of sd15, sdxl, sdxl-turbo,"),
+    ({"schema_version": "1"}, "schema_version: '1' is not allowed; this costlib reads version 1"),
+    ({"kind": "other"}, "kind: 'other' is not allowed; must be 'costlib.probe.result'"),
+    ({"best_images_per_hour": -1.0}, "best_images_per_hour: -1.0 is not allowed; must be > 0"),
+    ({"best_images_per_hour": float("nan")}, "best_images_per_hour: nan is not allowed; must be a "
+                                             "finite number"),
+    ({"best_images_per_hour": None, "status": "failed"},
+     "best_images_per_hour: None is not allowed; the probe measured no batch size (status "
+     "'failed'); run it again"),
+    ({"best_batch_size": 0}, "best_batch_size: 0 is not allowed; must be >= 1"),
+    ({"device_count": "2"}, "device_count: '2' is not allowed; must be a whole number"),
+    ({"device_count": True}, "device_count: True is not allowed; must be a whole number"),
+    ({"p50_latency_s": -0.5}, "p50_latency_s: -0.5 is not allowed; must be >= 0"),
+    ({"measured_at": "2026-11-01 12:00"}, "measured_at: '2026-11-01 12:00' is not allowed; must be "
+                                          "an ISO 8601 time with a UTC offset"),
+    ({"status": "done"}, "status: 'done' is not allowed; must be one of 'running', 'complete', "
+                         "'interrupted' or 'failed'"),
+    ({"gpu_name": None}, "gpu_name: None is not allowed; must be text"),
+    ({"model": "sdxxl"}, "model: 'sdxxl' is not allowed; must be one of sd15, sdxl, sdxl-turbo,"),
+    ({"settings": {"dtype": "bf16", "height": 1024, "width": 1024}},
+     "settings.steps: missing; it is required"),
 ])
 def test_bad_result_files_name_the_file_and_the_field(tmp_path, change, message):
     path = tmp_path / "bad.json"
@@ -146,13 +156,14 @@ def test_bad_result_files_name_the_file_and_the_field(tmp_path, change, message)
         read_result(path)
     assert str(err.value).startswith(f"{path}: ")
     assert message in str(err.value)
+    assert "\n" not in str(err.value)
 
 
 def test_missing_key_unreadable_and_invalid_files(tmp_path):
     data = leaf()
     del data["preset"]
     (tmp_path / "a.json").write_text(json.dumps(data))
-    with pytest.raises(InputError, match=r"a\.json: preset: missing"):
+    with pytest.raises(InputError, match=r"a\.json: preset: missing; it is required"):
         read_result(tmp_path / "a.json")
     with pytest.raises(InputError, match=r"nope\.json: cannot read the probe result"):
         read_result(tmp_path / "nope.json")

@@ -1,6 +1,7 @@
 """Scenario files: presets load, round trip, atomic saves, and bad input names the field."""
 
 import copy
+import datetime as dt
 import os
 
 import pytest
@@ -17,10 +18,10 @@ from costlib.scenario import (
 )
 
 
-def test_every_preset_loads_and_resolves():
+def test_every_preset_loads_and_resolves(today):
     assert "default" in preset_names()
     for name in preset_names():
-        model = resolve(load_scenario(preset_path(name)))
+        model = resolve(load_scenario(preset_path(name)), today=today)
         assert model.options
         for inp in model.inputs.values():
             assert inp.low <= inp.value <= inp.high and inp.source
@@ -32,6 +33,19 @@ def test_inputs_carry_catalog_provenance(default_model):
     volume = default_model.inputs["workload.images_per_month"]
     assert (volume.low, volume.value, volume.high) == (60000, 100000, 150000)
     assert volume.overridden
+    assert volume.as_of == "2026-11-22"  # a scenario value without as_of is dated `today`
+
+
+def test_dates_come_from_today_not_the_clock(today):
+    scenario = load_scenario(preset_path("default"))
+    later = resolve(scenario, today=today + dt.timedelta(days=400))
+    now = resolve(scenario, today=today)
+    volume = "workload.images_per_month"
+    assert later.inputs[volume].as_of == "2027-12-27" and now.inputs[volume].as_of == "2026-11-22"
+    assert {p for p, i in later.inputs.items() if i.stale} > \
+        {p for p, i in now.inputs.items() if i.stale}
+    dated = resolve(scenario.model_copy(update={"as_of": dt.date(2026, 10, 1)}), today=today)
+    assert dated.inputs[volume].as_of == "2026-10-01"
 
 
 def test_round_trip_and_atomic_save(tmp_path):
@@ -56,15 +70,15 @@ def test_failed_save_keeps_the_old_file(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["s.yaml"]
 
 
-def test_quotes_path_is_relative_to_the_scenario(tmp_path):
+def test_quotes_path_is_relative_to_the_scenario(tmp_path, monkeypatch, today):
     (tmp_path / "quotes.csv").write_text(
         "table,name,value,unit,source,as_of\n"
         "api_prices,replicate_sdxl,0.0015,USD/image,Client contract,2026-10\n")
     data = yaml.safe_load(preset_path("default").read_text())
     data["quotes"] = "quotes.csv"
     (tmp_path / "s.yaml").write_text(yaml.safe_dump(data))
-    os.chdir("/")
-    model = resolve(load_scenario(tmp_path / "s.yaml"))
+    monkeypatch.chdir("/")  # another folder, restored after the test
+    model = resolve(load_scenario(tmp_path / "s.yaml"), today=today)
     price = model.inputs["options.replicate_sdxl.usd_per_image"]
     assert price.value == 0.0015 and price.overridden and price.source == "Client contract"
 
@@ -95,7 +109,7 @@ BAD = [
     ("workload.images_per_month", float("nan"), "workload.images_per_month"),
     ("workload.images_per_month", float("inf"), "workload.images_per_month"),
     ("workload.images_per_month", "many", "workload.images_per_month"),
-    ("workload.images_per_month", _DELETE, "workload.images_per_month: Field required"),
+    ("workload.images_per_month", _DELETE, "workload.images_per_month: missing; it is required"),
     ("workload.outputs_per_approved", 0.5, "workload.outputs_per_approved: 0.5 is not allowed; must be >= 1"),
     ("workload.cache_hit_rate", 1.5, "workload.cache_hit_rate: 1.5 is not allowed; must be >= 0 and <= 0.99"),
     ("workload.cache_hit_rate", -0.1, "workload.cache_hit_rate: -0.1"),
@@ -105,7 +119,7 @@ BAD = [
     ("workload.peak_factor", 0.5, "workload.peak_factor: 0.5 is not allowed; must be >= 1"),
     ("workload.images_per_month", {"value": 10, "low": 20, "high": 30},
      "workload.images_per_month: 10.0 is not allowed; must lie within its low..high (20..30)"),
-    ("workload.colour", "red", "workload.colour: 'red' is not allowed; Extra inputs"),
+    ("workload.colour", "red", "workload.colour: 'red' is not allowed; there is no such field here"),
     ("constraints.privacy", "secret", "constraints.privacy: 'secret' is not allowed"),
     ("constraints.max_latency_s", 0, "constraints.max_latency_s: 0 is not allowed"),
     ("labor.ml_engineer_fte", -1, "ops.ml_engineer_fte: -1.0 is not allowed; must be >= 0"),
@@ -129,17 +143,17 @@ BAD = [
     ("options.4.gpu", "a100_40gb", "options.rtx4090_owned.gpu: 'a100_40gb' has no purchase price"),
     ("options.4.gpu", "tpu", "options.rtx4090_owned.gpu: 'tpu' has no purchase price"),
     ("options.4.throughput", _DELETE, "option 'rtx4090_owned' of kind owned needs 'throughput'"),
-    ("options.5.local", "replicate_sdxl", "hybrid 'hybrid_4090_replicate': local 'replicate_sdxl' must name a rented or owned option"),
-    ("options.5.api", "nothing", "hybrid 'hybrid_4090_replicate': api 'nothing' must name an api option"),
+    ("options.5.local", "replicate_sdxl", "hybrid 'hybrid_4090_replicate': local 'replicate_sdxl' must name an option of kind rented or owned"),
+    ("options.5.api", "nothing", "hybrid 'hybrid_4090_replicate': api 'nothing' must name an option of kind api"),
     ("options.5.local_gpus", -1, "options.hybrid_4090_replicate.local_gpus: -1.0 is not allowed"),
     ("options.0.discounts", ["lora_surcharge"], "options.replicate_sdxl.discounts: 'lora_surcharge' is not allowed"),
 ]
 
 
 @pytest.mark.parametrize("path, value, message", BAD, ids=[f"{b[0]}={b[1]!r}"[:40] for b in BAD])
-def test_bad_scenario_field_is_named(path, value, message):
+def test_bad_scenario_field_is_named(path, value, message, today):
     with pytest.raises(InputError) as err:
-        resolve(parse_scenario(_set(path, value)))
+        resolve(parse_scenario(_set(path, value)), today=today)
     text = str(err.value)
     assert message in text
     assert "\n" not in text

@@ -166,6 +166,7 @@ def test_overview_updates_the_decision():
     assert "Recommended" in form.answer.value
 
 
+@pytest.mark.slow
 def test_choose_produces_the_client_report(workspace):
     form = ChooseForm()
     form.save_name.value = "acme"

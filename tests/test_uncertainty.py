@@ -33,9 +33,10 @@ def collapsed(model):
 
 
 def near_breakeven(model):
-    """The default scenario at 4.2M images/month, near the API/RTX 4090 break-even, where
-    most factors flip the answer within their range."""
-    return model.with_values({"workload.images_per_month": 4.2e6})
+    """The default scenario at 7.9M images/month, just below the API/RTX 4090 break-even
+    (about 8.0M with the business-hours peak hour at 70 % utilization), where most factors
+    flip the answer within their range."""
+    return model.with_values({"workload.images_per_month": 7.9e6})
 
 
 # --------------------------------------------------------------------------- Monte Carlo
@@ -185,26 +186,27 @@ def test_breakeven_samples_match_the_deterministic_solver(default_model):
     expected = breakeven_images_per_month(fixed.options[a], fixed.options[b], fixed.workload,
                                           fixed.ops)
     assert unc.breakeven_samples(fixed, a, b, {})[0] == pytest.approx(expected, rel=1e-9)
-    # sample by sample, the vectorized search finds a change of the cheaper option, the one
-    # the one-at-a-time solver finds or, where whole-GPU steps make a sawtooth of crossings,
-    # one a few percent away
+    # a Monte Carlo sample set with every range collapsed to its value: the base answer
+    collapsed_draws = {p: np.full(50, float(inp.value)) for p, inp in default_model.inputs.items()
+                       if inp.low < inp.high and p != "workload.images_per_month"}
+    sampled = unc.breakeven_samples(default_model, a, b, collapsed_draws)
+    np.testing.assert_allclose(sampled, expected, rtol=1e-3)
+    # sample by sample, the vectorized search is the one-at-a-time solver (one solver, one
+    # grid): equal to 0.1 % (in fact to rounding), sawtooth of whole-GPU steps included
     draws = unc.sample_inputs(default_model, 400, seed=5)
     volumes = unc.breakeven_samples(default_model, a, b, draws)
-    exact = 0
     for i in range(0, 400, 10):
         m = default_model.with_values({p: float(v[i]) for p, v in draws.items()})
         one = breakeven_images_per_month(m.options[a], m.options[b], m.workload, m.ops)
         if not math.isfinite(one):
             assert volumes[i] == math.inf
             continue
-        assert volumes[i] == pytest.approx(one, rel=0.05)
-        exact += volumes[i] == pytest.approx(one, rel=1e-7)
+        assert volumes[i] == pytest.approx(one, rel=1e-3)
         w = [dataclasses.replace(m.workload, images_per_month=volumes[i] * k)
              for k in (1 - 1e-7, 1 + 1e-7)]
         before, after = (float(monthly_cost_usd(m.options[a], x, m.ops)
                                - monthly_cost_usd(m.options[b], x, m.ops)) for x in w)
         assert before * after < 0
-    assert exact >= 15
     mc = unc.monte_carlo(default_model, 400, seed=5, breakeven=(a, b))
     np.testing.assert_array_equal(mc.breakeven_images_per_month, volumes)
     summary = mc.summary()["breakeven"]
@@ -276,13 +278,11 @@ def test_flip_points_land_where_the_cheapest_option_changes(default_model):
             assert winner(value) == taker != flip.recommended
             assert winner(inside) == flip.recommended
             assert f.low <= value <= f.high
-            assert flip.sentence().startswith(f"If {f.name}")
 
 
 def test_no_flip_within_a_range_is_reported_as_none(default_model):
     flips = unc.flip_points(default_model)
     assert flips and all(f.below is None and f.above is None for f in flips)
-    assert flips[0].sentence().startswith("No flip within the range of")
     assert {f.recommended for f in flips} == {"replicate_sdxl"}
 
 
@@ -342,18 +342,21 @@ def test_negative_and_non_finite_ranges_are_errors(default_model):
 # --------------------------------------------------------------------------- properties
 
 
-@settings(max_examples=25)
-@given(st.integers(1, 3000), st.integers(0, 2**32 - 1), st.sampled_from(unc.DISTRIBUTIONS),
-       st.sets(st.sampled_from(["replicate_sdxl", "fal_flux_schnell", "a100_on_demand",
-                                "a100_reserved", "rtx4090_owned", "hybrid_4090_replicate"]),
-               min_size=1))
-def test_probabilities_of_cheapest_sum_to_one(default_model, samples, seed, distribution,
-                                              names):
-    mc = unc.monte_carlo(default_model, samples, seed=seed, distribution=distribution,
-                         options=sorted(names))
-    assert set(mc.p_cheapest) == names
-    assert sum(mc.p_cheapest.values()) == pytest.approx(1.0, abs=1e-12)
-    assert all(0 <= p <= 1 for p in mc.p_cheapest.values())
+@pytest.mark.parametrize("distribution", unc.DISTRIBUTIONS)
+def test_a_price_range_centred_on_a_rivals_price_wins_half_the_samples(default_model,
+                                                                        distribution):
+    """fal.ai's Flux Schnell at 0.003 USD/image (architecture article, 2026-05-19) against
+    Replicate's SDXL given a symmetric range around the same 0.003: every other cost is the
+    same for both APIs, so each is cheaper in half of the samples (to sampling error:
+    sqrt(0.25 / 20,000) = 0.35 %, checked at 2 %). The lognormal's median is
+    sqrt(low x high): 0.002..0.0045 centres it on 0.003."""
+    high = 0.0045 if distribution == "lognormal" else 0.004
+    rival = dataclasses.replace(default_model.inputs["options.replicate_sdxl.usd_per_image"],
+                                value=0.003, low=0.002, high=high, row="")
+    model = collapsed(default_model).with_inputs([rival])
+    mc = unc.monte_carlo(model, 20_000, seed=3, distribution=distribution,
+                         options=["replicate_sdxl", "fal_flux_schnell"])
+    assert mc.p_cheapest["replicate_sdxl"] == pytest.approx(0.5, abs=0.02)
 
 
 @settings(max_examples=25)
@@ -365,4 +368,3 @@ def test_tornado_swings_are_non_negative_and_sorted(default_model, volume, outpu
     bars = unc.tornado(model, output).bars
     assert all(bar.swing >= 0 for bar in bars)
     assert all(a.swing >= b.swing for a, b in zip(bars, bars[1:], strict=False))
-    assert all(bar.swing == abs(bar.output_at_high - bar.output_at_low) for bar in bars)

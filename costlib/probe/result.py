@@ -55,6 +55,9 @@ Top level
     shaped as above; the top level then sums their best throughputs.
 
 A CSV summary beside the JSON (same name, ``.csv``) has one row per device and batch size.
+
+Reading checks the summary fields with the pydantic model `ResultV1`; an error is one line
+naming the file, the field, the bad value and what is allowed.
 """
 
 from __future__ import annotations
@@ -68,9 +71,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from costlib.errors import InputError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from costlib.errors import InputError, one_line
 from costlib.files import write_atomic
 from costlib.probe.presets import PRESETS
 
@@ -220,24 +225,76 @@ def write_result_atomic(path, payload: Mapping) -> Path:
 
 # --- reading --------------------------------------------------------------------------------
 
-def _field(source: str, data: Mapping, key: str, types: tuple, *, optional: bool = False,
-           low: float | None = None, low_open: bool = False, allowed: str = ""):
-    if key not in data:
-        raise InputError(f"{source}: {key}: missing; a probe result needs it")
-    value = data[key]
-    if value is None and optional:
-        return None
-    ok = isinstance(value, types) and not isinstance(value, bool)
-    if ok and isinstance(value, int | float):
-        ok = math.isfinite(value) and (
-            low is None or (value > low if low_open else value >= low))
-    if not ok:
-        raise InputError(f"{source}: {key}: {value!r} is not allowed; {allowed}")
-    return value
+def _check(test, allowed: str):
+    """An AfterValidator: the value passes ``test``, else the error says ``allowed``."""
+    def check(value):
+        if not test(value):
+            raise ValueError(allowed)
+        return value
+
+    return AfterValidator(check)
+
+
+def _aware_iso_time(text: str) -> bool:
+    try:
+        return datetime.fromisoformat(text).tzinfo is not None
+    except ValueError:
+        return False
+
+
+_Count = Annotated[int, Field(ge=1)]
+_Measure = Annotated[float, Field(ge=0, allow_inf_nan=False)] | None  # null: not measured
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    dtype: str
+    height: _Count
+    width: _Count
+    steps: _Count
+
+
+class ResultV1(BaseModel):
+    """The fields of a schema version 1 result that costlib checks (see the module
+    docstring); the measurement blocks pass as they are. Every listed field must be present;
+    the nullable ones may be null. Strict: no string is read as a number."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    kind: Annotated[Any, _check(lambda v: v == KIND, f"must be {KIND!r}")]
+    schema_version: Annotated[Any, _check(
+        lambda v: v == SCHEMA_VERSION and not isinstance(v, bool),
+        f"this costlib reads version {SCHEMA_VERSION}")]
+    status: Literal[STATUSES]
+    measured_at: Annotated[str, _check(_aware_iso_time, "must be an ISO 8601 time with a UTC "
+                                                        "offset")]
+    settings: _Settings
+    model: Annotated[str, _check(lambda v: v.removesuffix("-tiny") in MODELS,
+                                 f"must be one of {', '.join(MODELS)} (or the same with -tiny)")]
+    preset: str
+    source: str
+    gpu_name: str
+    device_count: _Count
+    best_images_per_hour: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    best_batch_size: _Count
+    p50_latency_s: _Measure
+    p95_latency_s: _Measure
+    avg_watts: _Measure
+    energy_wh_per_image: _Measure
+    mfu: _Measure
+
+    @field_validator("best_images_per_hour", mode="before")
+    @classmethod
+    def _measured(cls, value, info):
+        if value is None:
+            raise ValueError(f"the probe measured no batch size (status "
+                             f"{info.data.get('status')!r}); run it again")
+        return value
 
 
 def validate(data, source: str = "result") -> ProbeResult:
-    """Check a parsed result object and return its summary.
+    """Check a parsed result object (`ResultV1`) and return its summary.
 
     Parameters
     ----------
@@ -254,65 +311,17 @@ def validate(data, source: str = "result") -> ProbeResult:
     if not isinstance(data, dict):
         raise InputError(f"{source}: {type(data).__name__} is not allowed; a probe result is "
                          "a JSON object")
-    if data.get("kind") != KIND:
-        raise InputError(f"{source}: kind: {data.get('kind')!r} is not allowed; must be {KIND!r}")
-    version = data.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise InputError(f"{source}: schema_version: {version!r} is not allowed; this costlib "
-                         f"reads version {SCHEMA_VERSION}")
-    number = (int, float)
-    status = _field(source, data, "status", (str,), allowed=f"one of {', '.join(STATUSES)}")
-    if status not in STATUSES:
-        raise InputError(f"{source}: status: {status!r} is not allowed; one of "
-                         f"{', '.join(STATUSES)}")
-    best = data.get("best_images_per_hour")
-    if best is None and "best_images_per_hour" in data:
-        raise InputError(f"{source}: best_images_per_hour: None is not allowed; the probe "
-                         f"measured no batch size (status {status!r}); run it again")
-    measured_at = _field(source, data, "measured_at", (str,), allowed="ISO 8601 time")
     try:
-        if datetime.fromisoformat(measured_at).tzinfo is None:
-            raise ValueError
-    except ValueError:
-        raise InputError(f"{source}: measured_at: {measured_at!r} is not allowed; an ISO 8601 "
-                         "time with a UTC offset") from None
-    settings = _field(source, data, "settings", (dict,), allowed="an object")
-    for key in ("dtype", "height", "width", "steps"):
-        if key not in settings:
-            raise InputError(f"{source}: settings.{key}: missing; a probe result needs it")
-    model = _field(source, data, "model", (str,), allowed="a model name")
-    if model.removesuffix("-tiny") not in MODELS:
-        raise InputError(f"{source}: model: {model!r} is not allowed; one of "
-                         f"{', '.join(MODELS)} (or the same with -tiny)")
-    nonneg = "a number >= 0 or null"
+        r = ResultV1.model_validate(data)
+    except ValidationError as e:
+        raise one_line(e, source) from None
     return ProbeResult(
-        preset=_field(source, data, "preset", (str,), allowed="a preset name"),
-        model=model,
-        gpu_name=_field(source, data, "gpu_name", (str,), allowed="a device name"),
-        device_count=_field(source, data, "device_count", (int,), low=1,
-                            allowed="an integer >= 1"),
-        best_images_per_hour=float(_field(source, data, "best_images_per_hour", number, low=0,
-                                          low_open=True, allowed="a number > 0")),
-        best_batch_size=_field(source, data, "best_batch_size", (int,), low=1,
-                               allowed="an integer >= 1"),
-        p50_latency_s=_field(source, data, "p50_latency_s", number, optional=True, low=0,
-                             allowed=nonneg),
-        p95_latency_s=_field(source, data, "p95_latency_s", number, optional=True, low=0,
-                             allowed=nonneg),
-        avg_watts=_field(source, data, "avg_watts", number, optional=True, low=0,
-                         allowed=nonneg),
-        energy_wh_per_image=_field(source, data, "energy_wh_per_image", number, optional=True,
-                                   low=0, allowed=nonneg),
-        measured_at=measured_at,
-        path=source,
-        status=status,
-        source=_field(source, data, "source", (str,), allowed="the model source"),
-        dtype=settings["dtype"],
-        height=settings["height"],
-        width=settings["width"],
-        steps=settings["steps"],
-        mfu=_field(source, data, "mfu", number, optional=True, low=0, allowed=nonneg),
-        data=data,
+        preset=r.preset, model=r.model, gpu_name=r.gpu_name, device_count=r.device_count,
+        best_images_per_hour=r.best_images_per_hour, best_batch_size=r.best_batch_size,
+        p50_latency_s=r.p50_latency_s, p95_latency_s=r.p95_latency_s, avg_watts=r.avg_watts,
+        energy_wh_per_image=r.energy_wh_per_image, measured_at=r.measured_at, path=source,
+        status=r.status, source=r.source, dtype=r.settings.dtype, height=r.settings.height,
+        width=r.settings.width, steps=r.settings.steps, mfu=r.mfu, data=data,
     )
 
 

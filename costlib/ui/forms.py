@@ -407,7 +407,10 @@ def decision_html(decision) -> str:
     if not decision.feasible:
         return (f"<h4 style='color:#b00020'>No option meets the constraints</h4>"
                 f"<ul>{items(decision.reasons)}</ul>")
-    flips = [f.sentence() for f in decision.flip_points
+    from costlib.narrative import flip_sentence
+
+    labels = {a.name: a.label for a in decision.options}
+    flips = [flip_sentence(f, labels) for f in decision.flip_points
              if f.below is not None or f.above is not None][:5]
     return (f"<h4>Recommended: {html.escape(decision.label)} ({decision.architecture}), "
             f"{decision.confidence:.0%} sure it is the cheapest option kept</h4>"
@@ -425,8 +428,8 @@ class PrototypeForm(StepForm):
 
     def make_extra(self):
         m = self.model
-        local = [n for n, o in m.options.items() if o.kind in ("rented", "owned")]
-        apis = [n for n, o in m.options.items() if o.kind == "api"]
+        local = [n for n, o in m.options.items() if o.local_part is o]
+        apis = [n for n, o in m.options.items() if o.api_part is o]
         self.acceptance = _slider(widgets.FloatSlider, "Accepted share of outputs [0-1]",
                                   1 / float(m.workload.outputs_per_approved), min=0.02, max=1,
                                   step=0.01)

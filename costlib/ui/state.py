@@ -91,11 +91,12 @@ def record_latency(scenario: Scenario, option: str, warm_p95_s: float,
     import io
 
     from costlib.catalog import load_catalog
+    from costlib.options import OPTION_KINDS, ManagedAPI
     from costlib.scenario import latency_families
 
     i = _option_index(scenario, option)
     spec = scenario.options[i]
-    if spec.kind != "api":
+    if not issubclass(OPTION_KINDS[spec.kind], ManagedAPI):
         raise InputError(f"option: {option!r} is not allowed; provider tests apply to an "
                          "API option")
     family = f"measured_{option}"

@@ -1,0 +1,475 @@
+"""The decision's facts in plain sentences.
+
+Pure functions, facts in and strings out: each reads the typed records of
+:mod:`costlib.decision` (a :class:`~costlib.decision.Verdict`, an
+:class:`~costlib.decision.OptionAssessment`, a :class:`~costlib.decision.Lever`, a
+:class:`~costlib.decision.Decision` whose text fields may still be empty) and returns the
+sentences people read. Options are named by their labels, numbers are formatted by
+:mod:`costlib.fmt`, and a value that does not exist is never written as "inf" or "nan".
+:func:`costlib.decision.decide` calls these to fill its results' text fields; the rules (what
+is a close call, which swing matters) live in :mod:`costlib.decision`.
+
+Sources quoted in the sentences:
+- the architecture article: "Image Generation API vs Self-Hosted: The Architecture
+  Decision", 2026-05-19 (start managed; ~500K images/month; DPAs after legal review).
+- the ImageBench guide: "Cost, Speed, and Infrastructure Tradeoffs", 2026 (real time at
+  3 s or less; caching, cascading previews and prompt optimization as levers).
+"""
+
+from __future__ import annotations
+
+import math
+
+from costlib.decision import (
+    CLOSE_CALL,
+    MANAGED_UNTIL_IMAGES_PER_MONTH,
+    REAL_TIME_SECONDS,
+    Decision,
+    Lever,
+    OptionAssessment,
+    Step,
+    Verdict,
+    matters,
+)
+from costlib.fmt import count, number, seconds, share, span, usd
+
+AD = "the architecture article (2026-05-19)"
+IB = "the ImageBench guide (2026)"
+STEP_TITLES = ("Define the use case", "Estimate volume and variability",
+               "Set privacy requirements", "Measure operational capacity", "Model total cost",
+               "Prototype before committing", "Choose cloud, local or hybrid")
+
+
+# --------------------------------------------------------------------------- small pieces
+
+
+def _percent(x: float) -> str:
+    """A share with up to three significant digits: 0.225 -> '22.5 %'."""
+    return f"{number(100 * x)} %"
+
+
+def _percents(low: float, high: float) -> str:
+    """A range of shares: (0.15, 0.3) -> '15-30 %'."""
+    return f"{span(100 * low, 100 * high)} %"
+
+
+def _gpus(n: float) -> str:
+    """'1 GPU', '3 GPUs'."""
+    return f"{count(n)} GPU" + ("" if count(n) == "1" else "s")
+
+
+def _with_unit(x: float, unit: str) -> str:
+    return f"{number(x)} {unit}".rstrip()
+
+
+def _range(low: float, high: float, unit: str) -> str:
+    return f"{span(low, high)} {unit}".rstrip()
+
+
+def _cost(x: float) -> str:
+    """A cost in USD; '-' where it does not exist (no volume to spread it over)."""
+    return usd(x, missing="-")
+
+
+def _join(words: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+# --------------------------------------------------------------------------- one option
+
+
+def option_reasons(verdict: Verdict) -> tuple[str, ...]:
+    """One sentence per hard constraint that applies to an option: why kept or excluded."""
+    reasons = []
+    data = verdict.privacy
+    if verdict.privacy_rule == "dpa":
+        reasons.append(f"Privacy: allowed for {data} data under the data-processing "
+                       f"agreement; {AD} advises legal review for each provider.")
+    elif verdict.privacy_rule == "excluded":
+        reasons.append(f"Privacy: excluded, because prompts and images are {data} and no "
+                       "data-processing agreement is available, so they may not go to a "
+                       "third-party API.")
+    elif verdict.privacy_rule == "stays_local":
+        reasons.append(f"Privacy: allowed; {data} data stays on GPUs the team runs.")
+    if verdict.latency_rule is not None:
+        target = seconds(verdict.max_latency_s)
+        latency = verdict.latency
+        if verdict.latency_rule == "not_warm":
+            reasons.append("Latency: excluded, because an on-demand rental is started for busy "
+                           "hours, not kept warm: a request after an idle gap waits for a GPU "
+                           f"to start and the model to load, far beyond the {target} target.")
+        elif verdict.latency_rule == "unknown":
+            reasons.append("Latency: excluded, because no latency figure is known to check "
+                           f"against the {target} target; name its api_latency family in the "
+                           "option's 'latency'.")
+        elif verdict.latency_rule == "too_slow":
+            low, _, high = latency.warm_seconds
+            reasons.append(f"Latency: excluded, because its warm latency of "
+                           f"{seconds(low, high)} ({latency.source}) exceeds the {target} "
+                           "target.")
+        else:
+            low, _, high = latency.warm_seconds
+            reasons.append(f"Latency: allowed, its warm latency of {seconds(low, high)} meets "
+                           f"the {target} target.")
+    if not reasons:
+        reasons.append("Allowed: no hard constraint applies to it.")
+    return tuple(reasons)
+
+
+def option_notes(a: OptionAssessment) -> tuple[str, ...]:
+    """Caveats that do not exclude an option: cold starts, hiring, the hybrid's GPU count,
+    queueing at the peak, a burst it cannot absorb."""
+    notes = []
+    v = a.verdict
+    if v.cold_start_misses:
+        low, _, high = v.latency.cold_start_seconds
+        notes.append(f"Its cold starts ({seconds(low, high)}) miss the "
+                     f"{seconds(v.max_latency_s)} target after idle periods: keep it warm "
+                     "with steady traffic.")
+    if a.hired:
+        notes.append("Costed with hiring one ML infrastructure engineer (1 FTE), since the "
+                     "team has no operations capacity.")
+    if a.hybrid_sizing is not None:
+        h = a.hybrid_sizing
+        if h.gpus != h.scenario_gpus:
+            notes.append(f"Priced at the scenario's {number(h.scenario_gpus)} local GPU(s), "
+                         f"each hour's excess sent to the API; {count(h.gpus)} (the cheapest "
+                         f"of 1-{count(h.max_gpus)}) would cost less: set local_gpus to "
+                         f"{count(h.gpus)}.")
+    if a.peak_queue is not None:
+        q = a.peak_queue
+        target = seconds(q.max_latency_s)
+        if math.isfinite(q.p95_latency_s):
+            run = "runs" if count(q.gpus) == "1" else "run"
+            notes.append(f"At the peak hour its {_gpus(q.gpus)} {run} at {share(q.utilization)}, "
+                         f"and an M/M/c queue puts the p95 latency at "
+                         f"{seconds(q.p95_latency_s)}, above the {target} target: hold more "
+                         "GPUs (M/M/c overstates waits of near-fixed generation times).")
+        else:
+            notes.append(f"At the peak hour requests arrive faster than its {_gpus(q.gpus)} "
+                         f"generate ({share(q.utilization)} of their capacity): the queue "
+                         f"keeps growing, far beyond the {target} target; hold more GPUs.")
+    if a.burst is not None:
+        b = a.burst
+        burst = f"a burst of {count(b.images)} images in {number(b.hours)} h"
+        if not math.isfinite(b.gpus_needed):
+            notes.append(f"No number of its GPUs can absorb {burst}: one image takes "
+                         f"{seconds(b.seconds_per_image)}, longer than the burst window; send "
+                         "bursts to an API.")
+        else:
+            notes.append(f"Its {_gpus(b.gpus)} cannot absorb {burst} (that needs "
+                         f"{count(b.gpus_needed)}): pre-provision or overflow to an API.")
+    return tuple(notes)
+
+
+# --------------------------------------------------------------------------- levers
+
+
+def lever_setting(lever: Lever) -> str:
+    """The setting a lever compares, in words."""
+    if lever.name == "cache":
+        return (f"{_percent(lever.value)} cache hit rate (the scenario's)" if lever.from_scenario
+                else f"{_percent(lever.value)} hit rate ({lever.source})")
+    if lever.name == "previews":
+        return f"{_percent(lever.value)} previews at {_percent(lever.reference)} of a final"
+    if not lever.applies:
+        return "no token-priced API"
+    return f"{number(lever.value)} instead of {number(lever.reference)} tokens"
+
+
+def lever_sentence(lever: Lever, labels: dict[str, str]) -> str:
+    """A lever's effect on the option it is applied to, in words; ``labels`` maps option
+    names to the labels people read."""
+    saving = f"{usd(lever.saving_usd_per_month)}/month"
+    on = f" on {labels.get(lever.option, lever.option)}"
+    if lever.name == "cache":
+        if lever.from_scenario:
+            return f"Caching: the scenario's {_percent(lever.value)} hit rate saves {saving}."
+        return (f"Caching: semantic caching at a {_percent(lever.value)} hit rate "
+                f"({_percents(lever.guide_low, lever.guide_high)} per {IB}) would save "
+                f"{saving}{on}.")
+    if lever.name == "previews":
+        if lever.from_scenario:
+            return (f"Cascading previews: the scenario's {_percent(lever.value)} previews "
+                    f"(each {_percent(lever.reference)} of a final generation) save {saving}.")
+        return (f"Cascading previews (a turbo preview the user iterates on before the final "
+                f"generation) cut generation cost by "
+                f"{_percents(lever.guide_low, lever.guide_high)} per {IB}: at "
+                f"{_percent(lever.value)} previews costing {_percent(lever.reference)} of a "
+                f"final they would save {saving}{on}.")
+    if not lever.applies:
+        return ("Prompt optimization saves nothing directly here: the APIs price per image, "
+                "not per prompt token (set usd_per_prompt_token and prompt_tokens_per_image "
+                "where one does); its gain is fewer outputs per approved asset, which a "
+                "prototype measures.")
+    return (f"Prompt optimization: prompts of {number(lever.value)} instead of "
+            f"{number(lever.reference)} tokens ({IB}'s 45-to-12 example) would save "
+            f"{saving}{on}.")
+
+
+# --------------------------------------------------------------------------- the decision
+
+
+def flip_sentence(flip, labels: dict[str, str]) -> str:
+    """Where one factor flips the cheapest option, in words (options by their labels)."""
+    f = flip.factor
+    parts = [f"{word} {_with_unit(value, f.unit)}, {labels.get(to, to)} becomes cheapest"
+             for word, value, to in (("falls to", flip.below, flip.below_to),
+                                     ("rises to", flip.above, flip.above_to))
+             if value is not None]
+    if not parts:
+        return (f"No flip within the range of {f.name} ({_range(f.low, f.high, f.unit)}): "
+                f"{labels.get(flip.recommended, flip.recommended)} stays cheapest.")
+    return (f"If {f.name} (base {_with_unit(f.value, f.unit)}) " + "; if it ".join(parts)
+            + ".")
+
+
+def _distance(flip) -> float:
+    """How far a factor must move to flip, as a share of its range."""
+    f = flip.factor
+    width = f.high - f.low
+    return min(abs(v - f.value) / width for v in (flip.below, flip.above) if v is not None)
+
+
+def _ranked(d: Decision) -> list[OptionAssessment]:
+    """The options kept, cheapest first (ties in the scenario's order)."""
+    return sorted((a for a in d.options if a.allowed), key=lambda a: a.monthly_usd)
+
+
+def _constraint_words(d: Decision, constraints) -> list[str]:
+    s = d.setting
+    words = []
+    if "privacy" in constraints:
+        words.append(f"prompts and images are {s.privacy} and no data-processing agreement is "
+                     "available, so no third-party API may receive them")
+    if "latency" in constraints:
+        target = seconds(s.max_latency_s)
+        words.append(
+            f"the {target} latency target is real time (at most "
+            f"{seconds(REAL_TIME_SECONDS)}), where only warm dedicated GPUs and turbo-class "
+            f"models suffice ({IB})" if s.max_latency_s <= REAL_TIME_SECONDS else
+            f"the {target} latency target excludes the cheapest option")
+    return words
+
+
+def reasons(d: Decision) -> tuple[str, ...]:
+    """Why: the deciding factor first, then how sure, what the margin hinges on, what flips
+    it, where the other architecture takes over and what is excluded."""
+    a = {x.name: x for x in d.options}
+    if not d.feasible:
+        return (_infeasible_reason(d),)
+    r = a[d.recommendation]
+    runner = a.get(d.runner_up)
+    cost_line = (f"{r.label} costs {_cost(r.monthly_usd)}/month "
+                 f"({_cost(r.usd_per_approved)} per approved asset)")
+    if runner is not None:
+        cost_line += f", {_cost(runner.monthly_usd - r.monthly_usd)} less than {runner.label}"
+    if d.deciding_factor == "cost":
+        first = (f"Cost decides at {count(d.setting.images_per_month[1])} images/month: "
+                 f"{cost_line}.")
+    elif d.deciding_factor == "operations":
+        first = ("Operations capacity decides: the team has no one to run GPUs, so "
+                 "self-hosting carries hiring at least one ML infrastructure engineer; without "
+                 f"that hire {a[d.cheapest_without_hiring].label} would be cheapest. "
+                 f"{cost_line}.")
+    else:
+        free = a[d.cheapest_unconstrained]
+        words = _constraint_words(d, free.excluded_by)
+        both = len(free.excluded_by) > 1
+        first = (f"{d.deciding_factor.capitalize()} {'decide' if both else 'decides'}: "
+                 f"{'; '.join(words)}. Without {'those constraints' if both else 'that constraint'}"
+                 f" {free.label} would be cheapest ({_cost(free.monthly_usd)}/month). Among the "
+                 f"options kept, {cost_line}.")
+    out = [first]
+    samples = d.monte_carlo.samples if d.monte_carlo is not None else None
+    of_samples = f" of {count(samples)} Monte Carlo samples" if samples else " of samples"
+    out.append(f"{r.label} is the cheapest in {share(r.p_cheapest)}{of_samples}; its monthly "
+               f"cost lies between {_cost(r.monthly_usd_p5)} and {_cost(r.monthly_usd_p95)} "
+               "(P5-P95).")
+    ranked = _ranked(d)
+    favourite = max(ranked, key=lambda x: x.p_cheapest or 0.0)
+    if favourite.name != r.name:
+        out.append(f"{favourite.label} is the cheapest in more samples "
+                   f"({share(favourite.p_cheapest)}), though not at the base values: the two "
+                   "are close.")
+    sens = d.tornado
+    if sens is not None and sens.bars and runner is not None \
+            and matters(sens.bars[0].swing, sens.base_usd):
+        top = sens.bars[0]
+        out.append(f"The margin over {runner.label} is most sensitive to {top.factor.name} "
+                   f"({_range(top.factor.low, top.factor.high, top.factor.unit)}), which moves "
+                   f"it by {usd(top.swing)}/month.")
+    labels = {x.name: x.label for x in d.options}
+    flipping = sorted((f for f in d.flip_points if f.below is not None or f.above is not None),
+                      key=_distance)
+    out += [flip_sentence(f, labels) for f in flipping[:3]]
+    if not flipping:
+        out.append("No single input flips the recommendation within its range.")
+    b = d.breakeven
+    if b is not None and math.isfinite(b.images_per_month):
+        direction = "above" if b.alternative_cheaper_above else "below"
+        out.append(f"{a[b.options[1]].label} becomes cheaper {direction} about "
+                   f"{count(b.images_per_month)} images/month{_sampled_breakeven(b)}.")
+    excluded = [x for x in d.options if not x.allowed]
+    if excluded:
+        out.append(f"{len(excluded)} of {len(d.options)} options are excluded: "
+                   + "; ".join(f"{x.label} ({', '.join(x.excluded_by)})" for x in excluded)
+                   + ".")
+    return tuple(out)
+
+
+def _sampled_breakeven(b) -> str:
+    """The sampled break-even volume in words ('' where it was not sampled)."""
+    if math.isnan(b.p5):
+        return ""
+    never = f"{share(1 - b.p_breaks_even)} of samples never break even"
+    if not math.isfinite(b.p5):
+        return f" (sampled: {never})"
+    if not math.isfinite(b.p95):
+        return f" (sampled: from {count(b.p5)} at P5; {never})"
+    return f" (sampled: {count(b.p5)} to {count(b.p95)}, P5-P95)"
+
+
+def _blocking(d: Decision) -> list[str]:
+    return sorted({b for x in d.options for b in x.excluded_by})
+
+
+def _infeasible_reason(d: Decision) -> str:
+    s = d.setting
+    words = {"privacy": f"privacy ({s.privacy} data, no data-processing agreement)",
+             "latency": f"latency (the {seconds(s.max_latency_s)} target)"
+             if s.max_latency_s is not None else "latency"}
+    return (f"Infeasible: no option meets the hard constraints; "
+            f"{_join([words[b] for b in _blocking(d)])} exclude all {len(d.options)} options, "
+            "so there is nothing to recommend.")
+
+
+def advice(d: Decision) -> tuple[str, ...]:
+    """The framework's advice where it applies: start managed and revisit at measured volume,
+    prototype before committing, the way back to APIs, hiring, a close call, a cheaper
+    hybrid; for an infeasible decision, what would make one option feasible."""
+    if not d.feasible:
+        return _infeasible_advice(d)
+    a = {x.name: x for x in d.options}
+    r = a[d.recommendation]
+    images = d.setting.images_per_month[1]
+    b = d.breakeven
+    crosses = b is not None and math.isfinite(b.images_per_month)
+    apis = [x for x in _ranked(d) if not x.self_hosted]
+    out = []
+    if not r.self_hosted:
+        line = ("Start managed and stay managed until the economics force the conversation "
+                f"({AD}).")
+        if crosses:
+            line += (f" Revisit at measured volume: {a[b.options[1]].label} becomes cheaper "
+                     f"from about {count(b.images_per_month)} images/month.")
+        elif b is not None:
+            line += " No self-hosted option of this scenario becomes cheaper at a higher volume."
+        elif images < MANAGED_UNTIL_IMAGES_PER_MONTH:
+            line += (f" Revisit when measured volume nears "
+                     f"{count(MANAGED_UNTIL_IMAGES_PER_MONTH)} images/month, where self-hosting "
+                     f"typically breaks even ({AD}).")
+        out.append(line)
+    elif apis:
+        if images < MANAGED_UNTIL_IMAGES_PER_MONTH:
+            out.append(f"The architecture article's default is to start managed: below about "
+                       f"{count(MANAGED_UNTIL_IMAGES_PER_MONTH)} images/month self-hosting "
+                       f"rarely pays once engineering is counted. Here {r.label} is cheaper "
+                       f"(P = {share(r.p_cheapest)}); confirm the volume on {apis[0].label} "
+                       "first.")
+        holds = (f"; the saving holds above about {count(b.images_per_month)} images/month"
+                 if crosses else "")
+        out.append(f"Prototype before committing: run real prompts through {apis[0].label} "
+                   "and measure accepted outputs per asset (assumed "
+                   f"{number(d.setting.outputs_per_approved[1])}) and the volume{holds}.")
+    else:
+        out.append("Prototype before committing: run real prompts on the chosen GPUs and "
+                   "measure accepted outputs per asset, not generated images.")
+    if any("privacy" in x.excluded_by for x in d.options):
+        out.append("A signed data-processing agreement, after legal review of each provider, "
+                   f"would reopen managed APIs ({AD}).")
+    if not d.setting.has_ops_team and r.self_hosted:
+        out.append("Self-hosting wins even with hiring: budget the ML infrastructure engineer "
+                   "and the serving setup (2-4 weeks) before moving.")
+    if d.confidence is not None and d.confidence < CLOSE_CALL:
+        sens = d.tornado
+        top = [bar.factor.name for bar in (sens.bars[:3] if sens is not None else ())
+               if matters(bar.swing, sens.base_usd)]
+        out.append(f"A close call (P = {share(d.confidence)}): narrow the ranges of "
+                   f"{', '.join(top) or 'the inputs'} with quotes or a prototype before "
+                   "committing, or prefer the choice that is easier to reverse.")
+    if d.hybrid_saving_usd is not None and d.hybrid is not None:
+        plan = d.hybrid
+        out.append(f"A hybrid of {count(plan.best_gpus)} {a[plan.local].label} "
+                   f"{'GPU' if plan.best_gpus == 1 else 'GPUs'} with {a[plan.api].label} "
+                   f"taking each hour's excess would cost {usd(plan.best_monthly_usd)}/month, "
+                   f"{usd(d.hybrid_saving_usd)} less: add it to the scenario as a hybrid "
+                   "option to weigh it with its uncertainty.")
+    return tuple(out)
+
+
+def _infeasible_advice(d: Decision) -> tuple[str, ...]:
+    blocking = _blocking(d)
+    out = []
+    if "privacy" in blocking:
+        out.append("Add a self-hosted option (rented or owned GPUs) that meets the other "
+                   "constraints, or obtain a data-processing agreement after legal review of "
+                   f"each provider ({AD}).")
+    if "latency" in blocking:
+        out.append("Relax the latency target, or add a warm dedicated GPU or a turbo-class "
+                   f"model (SDXL-Turbo, LCM, Flux schnell: 1-3 s per {IB}); most production "
+                   "deployments generate asynchronously with webhook callbacks.")
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------- the steps
+
+
+def steps(d: Decision) -> tuple[Step, ...]:
+    """The seven steps with their findings; steps 6 and 7 repeat the decision's advice and
+    first reason, so fill those first."""
+    s = d.setting
+    a = {x.name: x for x in d.options}
+    low, images, high = s.images_per_month
+    outputs_low, outputs, outputs_high = s.outputs_per_approved
+    one = [f"{s.scenario}: {s.description}" if s.description else s.scenario,
+           f"{s.image_model} at {s.resolution}; {count(images / outputs)} approved assets a "
+           f"month at {number(outputs)} outputs per approved asset."]
+    two = [f"{count(images)} images/month"
+           + (f" ({count(low)}-{count(high)})" if low < high else "")
+           + f", {s.variability.replace('_', ' ')} demand with a peak hour "
+           f"{number(s.peak_over_mean)} times the mean hour."]
+    if s.burst_images and s.burst_hours:
+        two.append(f"Bursts of {count(s.burst_images)} images in {number(s.burst_hours)} h.")
+    three = [f"Prompts and images are {s.privacy}; a data-processing agreement is "
+             f"{'available' if s.dpa_available else 'not available'}."]
+    private = [x.label for x in d.options if "privacy" in x.excluded_by]
+    if private:
+        three.append(f"Excluded for privacy (third-party APIs): {', '.join(private)}.")
+    if s.max_latency_s is not None:
+        late = [x.label for x in d.options if "latency" in x.excluded_by]
+        three.append(f"Latency target {seconds(s.max_latency_s)}"
+                     + (f": excluded {', '.join(late)}." if late else ": every option meets it."))
+    four = [("The team has no operations capacity: self-hosting is costed with hiring one ML "
+             "infrastructure engineer.") if not s.has_ops_team else
+            (f"The team operates GPUs with {number(s.ml_engineer_fte)} FTE of an ML "
+             "infrastructure engineer when self-hosting.")]
+    if not d.feasible:
+        five = ["No option is left to cost."]
+        six = list(d.advice)
+        seven = list(d.reasons[:1])
+    else:
+        five = [f"{x.label}: {_cost(x.monthly_usd)}/month (P5-P95 {_cost(x.monthly_usd_p5)} "
+                f"to {_cost(x.monthly_usd_p95)}), {_cost(x.usd_per_approved)} per approved "
+                f"asset, cheapest in {share(x.p_cheapest)} of samples." for x in _ranked(d)]
+        six = [x for x in d.advice if x.startswith(("Prototype", "The architecture"))] or [
+            "Measure accepted outputs, not generated images, on real prompts: the costs "
+            f"assume {number(outputs)} outputs per approved asset "
+            f"({span(outputs_low, outputs_high)})."]
+        r = a[d.recommendation]
+        seven = [f"Choose {r.architecture}: {r.label} (confidence {share(d.confidence)}).",
+                 *d.reasons[:1]]
+    findings = (one, two, three, four, five, six, seven)
+    return tuple(Step(number=i + 1, title=STEP_TITLES[i], findings=tuple(found))
+                 for i, found in enumerate(findings))

@@ -62,6 +62,7 @@ from costlib.capacity import (
 )
 from costlib.catalog import load_catalog
 from costlib.errors import InputError
+from costlib.fmt import json_ready
 from costlib.options import HOURS_PER_MONTH
 from costlib.tco import (
     monthly_cost_usd,
@@ -475,29 +476,11 @@ class Decision:
         (percentiles and probabilities, not the raw arrays); a value that does not exist
         (``inf``: never breaks even; nan: not sampled) is None, so ``json.dumps(...,
         allow_nan=False)`` holds."""
-        data = {f.name: to_json(getattr(self, f.name)) for f in dataclasses.fields(self)
+        data = {f.name: json_ready(getattr(self, f.name)) for f in dataclasses.fields(self)
                 if f.name != "monte_carlo"}
         data["monte_carlo"] = (None if self.monte_carlo is None
-                               else to_json(self.monte_carlo.summary()))
+                               else json_ready(self.monte_carlo.summary()))
         return data
-
-
-def to_json(obj):
-    """Strict-JSON-ready data: dataclasses to dicts, arrays and tuples to lists, numpy scalars
-    to Python numbers, and ``inf`` and nan (values that do not exist) to None."""
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_json(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-    if isinstance(obj, dict):
-        return {str(k): to_json(v) for k, v in obj.items()}
-    if isinstance(obj, np.ndarray):
-        obj = obj.tolist()
-    if isinstance(obj, list | tuple):
-        return [to_json(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 # --------------------------------------------------------------------------- constraints

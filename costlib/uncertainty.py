@@ -31,7 +31,6 @@ samples of every option take a fraction of a second.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
 import zlib
@@ -590,19 +589,3 @@ def flip_points(model, options: Sequence[str] | None = None, grid_points: int = 
         above, above_to = flips.get(2 * f + 1, (None, None))
         result.append(FlipPoint(factor, recommended, below, below_to, above, above_to))
     return result
-
-
-def to_json(obj):
-    """A result of this module (or a structure holding them) as JSON-ready data: arrays to
-    lists, dataclasses to dicts; ``inf`` stays a float (write JSON with ``allow_nan``)."""
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_json(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-    if isinstance(obj, dict):
-        return {str(k): to_json(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [to_json(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, np.generic):
-        return obj.item()
-    return obj

@@ -5,7 +5,9 @@ from a formula. :func:`crossings` finds where a difference changes sign along a 
 many rows at once (one row for the base case, one per Monte Carlo sample, one per factor and
 direction of a flip-point search), in three vectorized passes: the difference on a coarse
 grid per row; a fine grid of :data:`FINE_STEPS` steps over each coarse step where the sign
-changes; then bisection of the fine step on the real cost functions. Every answer in the
+changes; then, in that fine step, the zero of the line through its two ends (the costs are
+linear between their whole-GPU and tier steps), checked just before and after it, and
+bisection on the real cost functions where the check fails (a step). Every answer in the
 package (the CLI, the decision, the charts, the report, the Monte Carlo sample) comes from
 this one solver, so the base case and a sample with every range collapsed agree exactly.
 
@@ -29,6 +31,9 @@ from costlib.tco import cash_usd, monthly_cost_usd
 # 0 and 240 geometric steps of 9 % from 1 image/month to the top of the search
 VOLUME_GRID_POINTS = 241
 FINE_STEPS = 64  # over each coarse step where the sign changes: 0.14 % of a 9 % step each
+# halvings of a fine step: 2**-14 of 1.3e-4 of the value leaves 8e-9 of it, far below the
+# three significant digits any view shows
+BISECTION_STEPS = 14
 MAX_IMAGES_PER_MONTH = 1e9
 _CELLS_PER_CHUNK = 500_000  # cost evaluations per vectorized call: bounds the memory
 
@@ -82,23 +87,50 @@ def crossings(diff: Callable, grid, rows: int = 1, *, first_only: bool = False):
     Returns
     -------
     (row, x, side) : ndarrays  One entry per crossing, in row order and along the grid: the
-        row it belongs to, the first value on the far side of the change (to 1e-14 of the
-        fine step), and the sign of ``diff`` before it. [-, unit of x, -]
+        row it belongs to, the first value on the far side of the change (to 1e-12 relative
+        where the difference is linear there, else to 2**-14 of the fine step), and the sign
+        of ``diff`` before it. [-, unit of x, -]
     """
     grid = np.asarray(grid, dtype=float)
     grid = np.broadcast_to(grid if grid.ndim == 2 else grid[None, :], (rows, grid.shape[-1]))
     all_rows = np.arange(rows)
     coarse = _filled_sign(_scan(diff, grid, all_rows))
     row, i = _changes(coarse, first_only)
+    if row.size == 0:  # nothing changes sign: no fine pass, no bisection
+        return row, np.empty(0), np.empty(0)
     start, stop = grid[row, i], grid[row, i + 1]
     fine = start[:, None] + (stop - start)[:, None] * np.linspace(0.0, 1.0, FINE_STEPS + 1)
-    filled = _filled_sign(_scan(diff, fine, row), before=coarse[row, i])
+    fine_diff = _scan(diff, fine, row)
+    filled = _filled_sign(fine_diff, before=coarse[row, i])
     bracket, j = _changes(filled, first_only)
     row = row[bracket]
     side = filled[bracket, j]
     low, high = fine[bracket, j], fine[bracket, j + 1]
-    x = bisect(lambda mid: np.sign(diff(mid[:, None], row)[:, 0]) != side, low, high)
+    x = _secant(diff, row, side, low, high, fine_diff[bracket, j], fine_diff[bracket, j + 1])
+    jumps = np.isnan(x)  # the difference jumps in the step (a whole GPU, a tier): bisect
+    if jumps.any():
+        r, s = row[jumps], side[jumps]
+        x[jumps] = bisect(lambda mid: np.sign(diff(mid[:, None], r)[:, 0]) != s,
+                          low[jumps], high[jumps], BISECTION_STEPS)
     return row, x, side
+
+
+def _secant(diff, row, side, low, high, diff_low, diff_high) -> np.ndarray:
+    """Where the difference is linear across a fine step (the cost functions are, between
+    their whole-GPU and tier steps), the point where the line meets zero, nudged to the far
+    side and checked there and just before it; nan where the check fails."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = low + (high - low) * diff_low / (diff_low - diff_high)
+    nudge = 1e-12 * np.maximum(np.abs(x), 1.0) * np.sign(high - low)
+    x = np.where(np.isfinite(x), x, low)
+    near, far = np.clip(x - nudge, *_sorted(low, high)), np.clip(x + nudge, *_sorted(low, high))
+    sides = np.sign(diff(np.stack([near, far], axis=1), row))
+    ok = (sides[:, 0] == side) & (sides[:, 1] != side)
+    return np.where(ok, far, np.nan)
+
+
+def _sorted(a, b):
+    return np.minimum(a, b), np.maximum(a, b)
 
 
 def _volume_grid(max_images_per_month: float) -> np.ndarray:
@@ -106,30 +138,48 @@ def _volume_grid(max_images_per_month: float) -> np.ndarray:
                                                VOLUME_GRID_POINTS - 1)))
 
 
-def crossings_images_per_month(a: Option, b: Option, workload: Workload, ops: Operations,
-                               max_images_per_month: float = MAX_IMAGES_PER_MONTH
-                               ) -> list[float]:
-    """Every monthly volume in ``(0, max]`` at which the cheaper of ``a`` and ``b`` changes.
+def crossings_against(a: Option, others: dict[str, Option], workload: Workload,
+                       ops: Operations, max_images_per_month: float = MAX_IMAGES_PER_MONTH
+                       ) -> dict[str, list[float]]:
+    """Every monthly volume in ``(0, max]`` at which the cheaper of ``a`` and each of
+    ``others`` changes: one solver call for all of them (a row per other option).
 
     Parameters
     ----------
-    a, b : Option  The two options.
+    a : Option  The option compared against each of the others.
+    others : dict  ``{name: Option}``.
     workload : Workload  Everything but the volume, which is varied.
     ops : Operations
     max_images_per_month : float  Upper end of the search. [images/month]
 
     Returns
     -------
-    list of float  Volumes, ascending. [images/month]
+    dict  ``{name: volumes, ascending}``. [images/month]
     """
     check_range("max_images_per_month", max_images_per_month, 1)
+    options = list(others.values())
 
-    def diff(images, _rows):
-        w = dataclasses.replace(workload, images_per_month=images)
-        return monthly_cost_usd(a, w, ops) - monthly_cost_usd(b, w, ops)
+    def cost(option, images):
+        return monthly_cost_usd(option, dataclasses.replace(workload, images_per_month=images),
+                                ops)
 
-    _, volumes, _ = crossings(diff, _volume_grid(max_images_per_month))
-    return [float(v) for v in volumes]
+    def diff(images, rows):
+        out = np.broadcast_to(cost(a, images), images.shape).copy()
+        for k in np.unique(rows):
+            mine = rows == k
+            out[mine] -= np.broadcast_to(cost(options[k], images[mine]), out[mine].shape)
+        return out
+
+    row, volumes, _ = crossings(diff, _volume_grid(max_images_per_month), len(options))
+    return {name: [float(v) for v in volumes[row == k]] for k, name in enumerate(others)}
+
+
+def crossings_images_per_month(a: Option, b: Option, workload: Workload, ops: Operations,
+                               max_images_per_month: float = MAX_IMAGES_PER_MONTH
+                               ) -> list[float]:
+    """Every monthly volume in ``(0, max]`` at which the cheaper of ``a`` and ``b`` changes,
+    ascending (:func:`crossings_against` for one option). [images/month]"""
+    return crossings_against(a, {"b": b}, workload, ops, max_images_per_month)["b"]
 
 
 def breakeven_images_per_month(a: Option, b: Option, workload: Workload, ops: Operations,

@@ -17,7 +17,7 @@ import html
 
 import numpy as np
 
-from costlib.breakeven import crossings_images_per_month
+from costlib.breakeven import crossings_against
 from costlib.fmt import number
 from costlib.options import HOURS_PER_MONTH
 from costlib.tco import (
@@ -124,11 +124,10 @@ def cost_vs_volume_figure(model, max_images_per_month: float | None = None,
                   for n, o in model.options.items()}
     best = min(at_current, key=at_current.get)
     xs, ys, texts = [], [], []
-    for name, option in model.options.items():
-        if name == best:
-            continue
-        for v in crossings_images_per_month(model.options[best], option, model.workload,
-                                            model.ops, top):
+    others = {n: o for n, o in model.options.items() if n != best}
+    found = crossings_against(model.options[best], others, model.workload, model.ops, top)
+    for name, option in others.items():
+        for v in found[name]:
             xs.append(v)
             ys.append(float(_monthly_usd(option, dataclasses.replace(
                 model.workload, images_per_month=v), model.ops, include_review)))

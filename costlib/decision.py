@@ -52,7 +52,7 @@ from typing import Literal
 
 import numpy as np
 
-from costlib.breakeven import crossings_images_per_month
+from costlib.breakeven import crossings_against
 from costlib.capacity import (
     HybridPlan,
     gpus_for_deadline,
@@ -754,9 +754,10 @@ def _alternative(model, rec: str, ranked: list[str]) -> tuple[str | None, float]
         return None, math.inf
     images = float(model.workload.images_per_month)
     best, best_volume = others[0], math.inf
+    found = crossings_against(model.options[rec], {n: model.options[n] for n in others},
+                              model.workload, model.ops)
     for name in others:
-        crossings = crossings_images_per_month(model.options[rec], model.options[name],
-                                               model.workload, model.ops)
+        crossings = found[name]
         if not self_hosted:
             later = [v for v in crossings if v > images]
             if later and later[0] < best_volume:

@@ -91,12 +91,13 @@ def _out(x):
 
 
 def bisect(holds: Callable[[np.ndarray], np.ndarray], low: ArrayLike,
-           high: ArrayLike) -> np.ndarray:
+           high: ArrayLike, steps: int = _BISECTION_STEPS) -> np.ndarray:
     """Smallest t in [low, high] where ``holds(t)``, elementwise, by vectorized bisection.
 
     The one bisection of costlib (quantiles in :mod:`costlib.capacity`, crossings in
     :mod:`costlib.breakeven`, shape fits in :mod:`costlib.uncertainty`): every element is
-    bisected at once, 48 halvings, which leave 2**-48 (4e-15) of each bracket.
+    bisected at once, ``steps`` halvings (48 by default, which leave 2**-48, 4e-15, of each
+    bracket).
 
     Parameters
     ----------
@@ -105,6 +106,8 @@ def bisect(holds: Callable[[np.ndarray], np.ndarray], low: ArrayLike,
         that shape; must be monotone in t (False, then True) and True at ``high``. [-]
     low, high : array_like
         Brackets, broadcast together, ``low <= high``. [unit of t]
+    steps : int
+        Halvings. [-]
 
     Returns
     -------
@@ -112,7 +115,7 @@ def bisect(holds: Callable[[np.ndarray], np.ndarray], low: ArrayLike,
         The upper end of the final bracket: ``holds(t)`` is True there. [unit of t]
     """
     low, high = np.broadcast_arrays(np.asarray(low, dtype=float), np.asarray(high, dtype=float))
-    for _ in range(_BISECTION_STEPS):
+    for _ in range(steps):
         mid = 0.5 * (low + high)
         ok = holds(mid)
         high = np.where(ok, mid, high)

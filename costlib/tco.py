@@ -172,6 +172,23 @@ def local_capacity_images_per_month(local: RentedGPU | OwnedGPU, gpus):
         * HOURS_PER_MONTH
 
 
+_SORTED_PROFILE: dict[int, tuple] = {}
+
+
+def _sorted_profile(profile) -> tuple[np.ndarray, np.ndarray]:
+    """Hourly weights sorted and rescaled to mean 1, and the sums of the k largest (k = 0..
+    hours). The last profile's are kept: a model evaluates its one profile many times."""
+    kept = _SORTED_PROFILE.get(id(profile))
+    if kept is not None and kept[0] is profile:
+        return kept[1], kept[2]
+    weights = np.sort(np.asarray(profile, dtype=float))
+    weights = weights / weights.mean()
+    top_sums = np.concatenate(([0.0], np.cumsum(weights[::-1])))
+    _SORTED_PROFILE.clear()
+    _SORTED_PROFILE[id(profile)] = (profile, weights, top_sums)
+    return weights, top_sums
+
+
 def overflow_images_per_month(images_per_month, capacity_images_per_month, profile=None):
     """Images above a local capacity, hour by hour under a demand profile.
 
@@ -196,10 +213,8 @@ def overflow_images_per_month(images_per_month, capacity_images_per_month, profi
     capacity = np.asarray(capacity_images_per_month, dtype=float)
     if profile is None:
         return np.maximum(images - capacity, 0.0)
-    weights = np.sort(np.asarray(profile, dtype=float))
-    weights = weights / weights.mean()
+    weights, top_sums = _sorted_profile(profile)
     hours = weights.size
-    top_sums = np.concatenate(([0.0], np.cumsum(weights[::-1])))  # sum of the k largest
     with np.errstate(divide="ignore", invalid="ignore"):
         level = capacity / images  # capacity per hour over the mean hour's demand
         above = hours - np.searchsorted(weights, level, side="right")
@@ -339,10 +354,11 @@ def upfront_usd(option: Option, workload: Workload):
     return option_gpus(option, workload) * option.local_part.purchase_usd
 
 
-def cash_usd(option: Option, workload: Workload, ops: Operations):
+def cash_usd(option: Option, workload: Workload, ops: Operations, areas: dict | None = None):
     """``(upfront, monthly)``: the purchase paid at month 0 [USD] and the monthly cash cost
-    after it, which leaves out the capital charge of owned GPUs [USD/month]."""
-    areas = monthly_cost_by_area(option, workload, ops)
+    after it, which leaves out the capital charge of owned GPUs [USD/month]. ``areas`` (the
+    option's :func:`monthly_cost_by_area`) saves computing them again."""
+    areas = monthly_cost_by_area(option, workload, ops) if areas is None else areas
     upfront = upfront_usd(option, workload)
     return upfront, sum(areas.values()) - np.where(upfront > 0, areas["gpu"], 0.0)
 
@@ -362,7 +378,10 @@ def npv_cost_usd(option: Option, workload: Workload, ops: Operations, months: in
                  annual_discount_rate):
     """Present value of the cash cost over ``months``, less the discounted value of owned
     GPUs left at the end (straight-line to the resale value). [USD]"""
-    upfront, monthly = cash_usd(option, workload, ops)
+    return _npv_usd(option, *cash_usd(option, workload, ops), months, annual_discount_rate)
+
+
+def _npv_usd(option: Option, upfront, monthly, months: int, annual_discount_rate):
     r = np.expm1(np.log1p(np.asarray(annual_discount_rate, dtype=float)) / 12.0)
     discount_end = np.exp(-months * np.log1p(r))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -388,7 +407,9 @@ def evaluate(model) -> dict:
     rate = model.values["discount_rate"]
     rows = []
     for name, option in model.options.items():
-        areas = {k: float(v) for k, v in monthly_cost_by_area(option, w, ops).items()}
+        by_area = monthly_cost_by_area(option, w, ops)
+        upfront, monthly_cash = cash_usd(option, w, ops, by_area)
+        areas = {k: float(v) for k, v in by_area.items()}
         total = sum(areas.values())
         images = float(w.images_per_month)
         spec = next(s for s in model.scenario.options if s.name == name)
@@ -401,9 +422,9 @@ def evaluate(model) -> dict:
             "usd_per_image": total / images if images > 0 else math.inf,
             "usd_per_approved": (total / images * float(w.outputs_per_approved)
                                  if images > 0 else math.inf),
-            "upfront_usd": float(upfront_usd(option, w)),
-            "horizon_usd": float(cumulative_cost_usd(option, w, ops, months)[-1]),
-            "npv_usd": float(npv_cost_usd(option, w, ops, months, rate)),
+            "upfront_usd": float(upfront),
+            "horizon_usd": float(upfront + months * monthly_cash),
+            "npv_usd": float(_npv_usd(option, upfront, monthly_cash, months, rate)),
             "by_area": areas,
         })
     return {

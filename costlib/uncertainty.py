@@ -580,7 +580,7 @@ def flip_points(model, options: Sequence[str] | None = None, grid_points: int = 
 
     row, outside, _ = crossings(lambda x, rows: np.where(winners(x, rows) == rec, -1.0, 1.0),
                                 grid, grid.shape[0], first_only=True)
-    taker = winners(outside[:, None], row)[:, 0]
+    taker = winners(outside[:, None], row)[:, 0] if row.size else row
     flips = {int(r): (float(x), names[int(t)]) for r, x, t in zip(row, outside, taker,
                                                                    strict=True)}
     result = []

@@ -12,6 +12,8 @@ cost model, and are re-exported here.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -215,10 +217,24 @@ def preset_profile(preset: str, peak_factor: ArrayLike | None = None,
     weights : ndarray
         Shape ``(hours,)``, mean 1. [ratio]
     """
-    top = max_peak_factor(preset, hours)
     if preset == "steady":
-        return demand_profile(preset, hours=hours)
+        return _preset_profile(preset, None, hours)
     if peak_factor is None:
         raise _error("peak_factor", None, f"the {preset!r} preset needs a peak factor >= 1")
     check_range("peak_factor", peak_factor, low=1)
-    return demand_profile(preset, np.minimum(peak_factor, top), hours)
+    if np.ndim(peak_factor) == 0:
+        return _preset_profile(preset, float(peak_factor), hours)
+    return demand_profile(preset, np.minimum(peak_factor, max_peak_factor(preset, hours)),
+                          hours)
+
+
+@functools.lru_cache(maxsize=32)
+def _preset_profile(preset: str, peak_factor: float | None, hours: int) -> np.ndarray:
+    """One preset profile, built once (every resolve and decision asks for the scenario's);
+    read-only, since callers share it."""
+    if peak_factor is None:
+        weights = demand_profile(preset, hours=hours)
+    else:
+        weights = demand_profile(preset, min(peak_factor, max_peak_factor(preset, hours)), hours)
+    weights.flags.writeable = False
+    return weights

@@ -101,12 +101,11 @@ def polish(fig, name: str):
 def crossings(model, cheapest: str) -> dict[str, list[float]]:
     """Volumes at which each option and ``cheapest`` swap, by option name.
     [images/month]"""
-    from costlib.breakeven import crossings_images_per_month
+    from costlib.breakeven import crossings_against
 
-    best = model.options[cheapest]
-    return {name: crossings_images_per_month(best, option, model.workload, model.ops,
-                                             max_images_per_month=MAX_IMAGES_PER_MONTH)
-            for name, option in model.options.items() if name != cheapest}
+    others = {n: o for n, o in model.options.items() if n != cheapest}
+    return crossings_against(model.options[cheapest], others, model.workload, model.ops,
+                             MAX_IMAGES_PER_MONTH)
 
 
 def volume_top(model, decision, cheapest: str) -> float:

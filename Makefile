@@ -46,9 +46,10 @@ lab: $(STAMP)  ## create the environment and open JupyterLab on the overview not
 app: $(STAMP)  ## serve the notebooks as an app with Voila, code hidden
 	JUPYTER_PATH=$(CURDIR)/notebooks $(BIN)/voila --template=costlib notebooks/
 
-report: $(STAMP)  ## client report: make report SCENARIO=file-or-preset [CLIENT=..] [TITLE=..]; writes build/reports/NAME.html and .pdf
+report: $(STAMP)  ## client report: make report SCENARIO=file-or-preset [CLIENT=..] [TITLE=..] [TODAY=YYYY-MM-DD]; writes build/reports/NAME.html and .pdf
 	$(BIN)/costlib report $(SCENARIO) -o $(REPORT).html --pdf $(REPORT).pdf \
-		$(if $(CLIENT),--client "$(CLIENT)") $(if $(TITLE),--title "$(TITLE)")
+		$(if $(CLIENT),--client "$(CLIENT)") $(if $(TITLE),--title "$(TITLE)") \
+		$(if $(TODAY),--today $(TODAY))
 
 bench: $(STAMP)  ## run the speed benchmarks (they print figures)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done

@@ -23,7 +23,7 @@ import csv
 import datetime as dt
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
@@ -107,26 +107,47 @@ def data_dir() -> Path:
     return Path(str(resources.files("costlib.data")))
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One sourced figure.
+@dataclass(frozen=True, kw_only=True)
+class Sourced:
+    """A number with the range its source gives, its unit, its source and its date: the one
+    record of a sourced quantity (a catalog row, a model input, an uncertain factor).
 
-    value, low, high : float  The figure and the range the source gives. [unit]
-    as_of : str  Date of the figure (year, month or day).
-    extra : dict  The table's own columns (gpu, model, provider, ...).
-    overridden : bool  True where a user's quotes file set this row.
-    stale : bool  True where the figure is older than the catalog's threshold.
+    value, low, high : float  The figure and its range (a 90 % interval). [unit]
+    unit : str  Its unit, e.g. ``USD/image``.
+    source : str  Where it comes from: an article and its date, a quote, a scenario, or
+        ``costlib assumption``.
+    as_of : str  Date of the figure (year, month or day); '' where none applies.
+    note : str  What a reader should know about it.
     """
 
-    table: str
-    name: str
     value: float
     low: float
     high: float
     unit: str
     source: str
-    as_of: str
+    as_of: str = ""
     note: str = ""
+
+
+def sourced(figure: Sourced) -> dict:
+    """The sourced-quantity fields of a catalog row, an input or a factor, to make another
+    record of the same quantity."""
+    return {f.name: getattr(figure, f.name) for f in fields(Sourced)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Entry(Sourced):
+    """One row of a catalog table.
+
+    table, name : str  Where it is: ``table.name``.
+    extra : dict  The table's own columns (gpu, model, provider, ...).
+    overridden : bool  True where a user's quotes file set this row.
+    age_days : int  Days from its ``as_of`` to the catalog's today. [days]
+    stale : bool  True where the figure is older than the catalog's threshold.
+    """
+
+    table: str
+    name: str
     extra: dict = field(default_factory=dict)
     overridden: bool = False
     age_days: int = 0
@@ -140,6 +161,21 @@ def parse_as_of(text: str) -> dt.date:
         raise ValueError("must be a date YYYY, YYYY-MM or YYYY-MM-DD")
     year, month, day = int(m[1]), int(m[2] or 1), int(m[3] or 1)
     return dt.date(year, month, day)
+
+
+def parse_today(value: dt.date | str | None) -> dt.date | None:
+    """The day ages count to, as a caller gives it: a date, an ISO date ``YYYY-MM-DD`` (a
+    command-line option, a notebook parameter), or None or ``""`` for the clock's, which
+    :func:`load_catalog` reads."""
+    if not isinstance(value, str):
+        return value
+    if not value.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise InputError(f"today: {value!r} is not allowed; must be a date YYYY-MM-DD") \
+            from None
 
 
 def _as_of(text: str, info: ValidationInfo) -> str:
@@ -193,9 +229,11 @@ def _entry(table: str, raw: dict[str, str], where: str, today: dt.date,
         raise one_line(e, where) from None
     extra = {c: math.nan if getattr(row, c) is None else getattr(row, c) for c in TABLES[table]}
     age = (today - parse_as_of(row.as_of)).days
-    return Entry(table, row.name, row.value, row.value if row.low is None else row.low,
-                 row.value if row.high is None else row.high, row.unit, row.source, row.as_of,
-                 row.note, extra, overridden, age, age > stale_after_days)
+    return Entry(table=table, name=row.name, value=row.value,
+                 low=row.value if row.low is None else row.low,
+                 high=row.value if row.high is None else row.high, unit=row.unit,
+                 source=row.source, as_of=row.as_of, note=row.note, extra=extra,
+                 overridden=overridden, age_days=age, stale=age > stale_after_days)
 
 
 def _read_csv(path: Path, allowed_columns: set[str], required: tuple[str, ...]):

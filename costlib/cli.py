@@ -13,7 +13,6 @@ import io
 import json
 import math
 import sys
-from pathlib import Path
 
 from costlib.errors import InputError
 from costlib.fmt import count, json_ready, number, usd
@@ -21,20 +20,10 @@ from costlib.fmt import count, json_ready, number, usd
 FORMATS = ("table", "json", "csv")
 
 
-def _scenario_path(text: str) -> Path:
-    """A scenario file, or the name of a preset shipped in data/scenarios."""
-    from costlib.scenario import preset_path
-
-    path = Path(text)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        return path
-    return preset_path(text)
-
-
 def _model(args):
-    from costlib.scenario import load_scenario, resolve
+    from costlib.scenario import load_scenario, resolve, scenario_path
 
-    scenario = load_scenario(_scenario_path(args.scenario))
+    scenario = load_scenario(scenario_path(args.scenario))
     today = _today(args)
     model = resolve(scenario, today=today)
     if getattr(args, "throughput", None):
@@ -42,20 +31,16 @@ def _model(args):
     return model
 
 
-def _add_today(parser: argparse.ArgumentParser) -> None:
+def _add_today(parser: argparse.ArgumentParser, what: str = "") -> None:
     parser.add_argument("--today", metavar="YYYY-MM-DD",
-                        help="the day the ages of figures count to (default: today)")
+                        help=f"the day the ages of figures count to{what} (default: today)")
 
 
 def _today(args) -> dt.date | None:
     """The ``--today`` date (None: the library takes today's)."""
-    if args.today is None:
-        return None
-    try:
-        return dt.date.fromisoformat(args.today)
-    except ValueError:
-        raise InputError(f"today: {args.today!r} is not allowed; must be a date "
-                         "YYYY-MM-DD") from None
+    from costlib.catalog import parse_today
+
+    return parse_today(args.today)
 
 
 def with_probe_result(model, path: str, apply_to: list[str] | None = None):
@@ -222,7 +207,7 @@ def cmd_report(args) -> int:
 
     result = render(args.scenario, args.out, pdf=args.pdf, client=args.client,
                     title=args.title, samples=args.samples, seed=args.seed,
-                    notebook=args.notebook)
+                    notebook=args.notebook, today=_today(args))
     size = result.html.stat().st_size / 1e6
     print(f"wrote {result.html} ({size:.1f} MB, {result.charts} charts) in "
           f"{result.html_seconds:.1f} s")
@@ -297,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     re_.add_argument("--seed", type=int, default=0, metavar="N",
                      help="Monte Carlo seed, printed in the report (default 0)")
     re_.add_argument("--notebook", metavar="OUT.ipynb", help="keep the executed notebook")
+    _add_today(re_, " and the report is dated")
     re_.set_defaults(func=cmd_report)
 
     from costlib.probe.cli import register

@@ -46,6 +46,7 @@ arguments.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import math
 from dataclasses import dataclass
 from typing import Literal
@@ -137,7 +138,7 @@ def option_latency(model, name: str) -> Latency | None:
     """
     option = model.option(name)
     dedicated = option.holds_dedicated_gpus
-    figures = model.structure.get(f"options.{name}.latency", {})
+    figures = model.records[name].latency
     warm = figures.get("warm") or figures.get("typical")
     if warm is not None:
         cold = figures.get("cold_start")
@@ -526,7 +527,7 @@ def _unhired(model):
     scenario's own ML engineer share), to tell whether operations decide."""
     fte = model.scenario.labor.ml_engineer_fte
     value = fte.value if hasattr(fte, "value") else float(fte)
-    return model.with_values({"ops.ml_engineer_fte": value})
+    return model.with_values({"labor.ml_engineer_fte": value})
 
 
 def _capacity(model, name: str, target: float | None
@@ -570,7 +571,8 @@ def _splits(option) -> bool:
 
 
 def decide(model, *, samples: int = 10_000, distribution: str = "pert", seed: int = 0,
-           max_gpus: int = 64, catalog=None, sample_breakeven: bool = True) -> Decision:
+           max_gpus: int = 64, catalog=None, sample_breakeven: bool = True,
+           today: dt.date | None = None) -> Decision:
     """The seven steps for a resolved scenario: constraints, costs with their uncertainty, and
     a recommendation with reasons (see the module notes).
 
@@ -582,10 +584,13 @@ def decide(model, *, samples: int = 10_000, distribution: str = "pert", seed: in
     seed : int  Seed, >= 0: the same seed gives the same decision.
     max_gpus : int  Largest local GPU count the hybrid optimizer considers. [GPUs]
     catalog : costlib.catalog.Catalog, optional  For the levers' typical figures; loaded
-        with the scenario's quotes if not given.
+        with the scenario's quotes if not given. Pass the one the model was resolved
+        against (or its ``today``): the catalog checks its rows' dates against its day.
     sample_breakeven : bool  False skips the break-even volume of every sample (two thirds
         of the time at a few hundred samples, for interactive views): the break-even's
         percentiles and share are then nan.
+    today : datetime.date, optional  The day the catalog is loaded for when ``catalog`` is
+        not given: the ``today`` the model was resolved with (default: the clock's date).
 
     Returns
     -------
@@ -597,7 +602,8 @@ def decide(model, *, samples: int = 10_000, distribution: str = "pert", seed: in
     scenario = model.scenario
     c = scenario.constraints
     if catalog is None:
-        catalog = load_catalog(scenario.quotes, stale_after_days=scenario.stale_after_days)
+        catalog = load_catalog(scenario.quotes, stale_after_days=scenario.stale_after_days,
+                               today=today)
     hired = not c.has_ops_team
     # the model prices every view alike: the hire (no operations team) and the hourly
     # profile the hybrids overflow under come with it from costlib.scenario.resolve
@@ -719,7 +725,7 @@ def _setting(model, profile) -> Setting:
         burst_images=s.workload.burst_images, burst_hours=s.workload.burst_hours,
         privacy=s.constraints.privacy, dpa_available=s.constraints.dpa_available,
         max_latency_s=s.constraints.max_latency_s, has_ops_team=s.constraints.has_ops_team,
-        ml_engineer_fte=float(model.values["ops.ml_engineer_fte"]))
+        ml_engineer_fte=float(model.values["labor.ml_engineer_fte"]))
 
 
 def _narrate(facts: Decision) -> Decision:

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from costlib.breakeven import breakeven_samples, crossings
+from costlib.catalog import Sourced, sourced
 from costlib.errors import InputError, check_finite
 from costlib.sizing import bisect
 from costlib.tco import monthly_cost_usd
@@ -54,23 +55,17 @@ _WHOLE = ("min_gpus", "local_gpus")
 
 
 
-@dataclass(frozen=True)
-class Factor:
-    """One uncertain quantity: the inputs fed by one catalog row, or one input.
+@dataclass(frozen=True, kw_only=True)
+class Factor(Sourced):
+    """One uncertain quantity (value, range, unit, source and date of its inputs): the inputs
+    fed by one catalog row, or one input.
 
     name : str  The catalog row (``table.name``) or the input path.
     paths : tuple of str  The model inputs it sets.
-    value, low, high : float  Base value and 90 % interval. [unit]
-    unit, source : str
     """
 
     name: str
     paths: tuple[str, ...]
-    value: float
-    low: float
-    high: float
-    unit: str
-    source: str
 
 
 def _option_of(path: str) -> str | None:
@@ -127,8 +122,7 @@ def factors(model, options: Sequence[str] | None = None) -> list[Factor]:
                 or (option is not None and option not in used)):
             continue
         groups.setdefault(inp.row or path, []).append(inp)
-    return [Factor(key, tuple(i.path for i in group), group[0].value, group[0].low,
-                   group[0].high, group[0].unit, group[0].source)
+    return [Factor(name=key, paths=tuple(i.path for i in group), **sourced(group[0]))
             for key, group in groups.items()]
 
 

@@ -1,8 +1,12 @@
-"""Shared test set-up: hypothesis profiles, the day tests count ages to, and the resolved
-default scenario."""
+"""Shared test set-up: hypothesis profiles, the day tests count ages to, a clock that must
+not be read, the resolved default scenario, and costlib built into a wheel and installed."""
 
 import datetime as dt
 import os
+import subprocess
+import sys
+import types
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -23,8 +27,43 @@ def today():
     return TODAY
 
 
+# A day before the date of every figure in data/: a catalog loaded for it fails.
+BEFORE_THE_DATA = dt.date(2020, 1, 1)
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch):
+    """The clock costlib reads (the catalog's, where it reads it and nowhere else) says
+    :data:`BEFORE_THE_DATA`: whatever reads it instead of the ``today`` it was given fails."""
+    from costlib import catalog
+
+    class Frozen(dt.date):
+        @classmethod
+        def today(cls):
+            return cls(BEFORE_THE_DATA.year, BEFORE_THE_DATA.month, BEFORE_THE_DATA.day)
+
+    monkeypatch.setattr(catalog, "dt", types.SimpleNamespace(date=Frozen))
+    return BEFORE_THE_DATA
+
+
 @pytest.fixture(scope="session")
 def default_model():
     from costlib.scenario import load_scenario, preset_path, resolve
 
     return resolve(load_scenario(preset_path("default")), today=TODAY)
+
+
+@pytest.fixture(scope="session")
+def installed_wheel(tmp_path_factory):
+    """costlib built into a wheel and installed into a folder of its own, outside the
+    checkout: ``(wheel, site)``, site to be put on PYTHONPATH."""
+    root = Path(__file__).parent.parent
+    wheels = tmp_path_factory.mktemp("wheels")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
+                    "--no-build-isolation", "-w", str(wheels), str(root)], check=True,
+                   capture_output=True, timeout=300)
+    wheel = next(wheels.glob("*.whl"))
+    site = tmp_path_factory.mktemp("site")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target",
+                    str(site), str(wheel)], check=True, capture_output=True, timeout=300)
+    return wheel, site

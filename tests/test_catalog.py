@@ -2,11 +2,19 @@
 
 import datetime as dt
 import math
+import re
 import shutil
 
 import pytest
 
-from costlib.catalog import REQUIRED_COLUMNS, TABLES, data_dir, load_catalog, parse_as_of
+from costlib.catalog import (
+    REQUIRED_COLUMNS,
+    TABLES,
+    data_dir,
+    load_catalog,
+    parse_as_of,
+    parse_today,
+)
 from costlib.errors import InputError
 
 TODAY = dt.date(2026, 11, 22)
@@ -173,29 +181,39 @@ def test_missing_table(tables):
         load_catalog(directory=tables, today=TODAY)
 
 
-def test_bad_quotes_file(tmp_path):
-    quotes = tmp_path / "q.csv"
-    quotes.write_text("table,name,value,source,as_of\nprices,x,1,me,2026\n")
-    with pytest.raises(InputError, match="q.csv: row 2: table: 'prices' is not allowed; must be "
-                       "one of api_prices, api_latency"):
-        load_catalog(quotes, today=TODAY)
-    quotes.write_text("table,name,value,source,as_of\ngpu_rental,new_gpu,1,me,2026\n")
-    with pytest.raises(InputError, match="q.csv: row 2: unit: missing; it is required"):
-        load_catalog(quotes, today=TODAY)
+BAD_QUOTES = [
+    ("unknown table", "table,name,value,source,as_of\nprices,x,1,me,2026\n",
+     "q.csv: row 2: table: 'prices' is not allowed; must be one of api_prices, api_latency"),
+    ("new row without unit", "table,name,value,source,as_of\ngpu_rental,new_gpu,1,me,2026\n",
+     "q.csv: row 2: unit: missing; it is required"),
     # a cell in a column of another table is a mistake, not silently dropped
-    quotes.write_text("table,name,value,unit,source,as_of,gpu\n"
-                      "overheads,storage,0.02,USD/GB-month,me,2026,h100\n")
-    with pytest.raises(InputError, match="q.csv: row 2: gpu: 'h100' is not allowed; there is "
-                                         "no such field here"):
-        load_catalog(quotes, today=TODAY)
+    ("column of another table", "table,name,value,unit,source,as_of,gpu\n"
+     "overheads,storage,0.02,USD/GB-month,me,2026,h100\n",
+     "q.csv: row 2: gpu: 'h100' is not allowed; there is no such field here"),
     # an override is validated as a whole row: a bad quoted value, a date after today
-    quotes.write_text("table,name,value,source,as_of\nlabor,ml_infra_engineer,-1,me,2026\n")
-    with pytest.raises(InputError, match="q.csv: row 2: value: '-1' is not allowed; must be >= 0"):
+    ("negative override", "table,name,value,source,as_of\nlabor,ml_infra_engineer,-1,me,2026\n",
+     "q.csv: row 2: value: '-1' is not allowed; must be >= 0"),
+    ("future override",
+     "table,name,value,source,as_of\nlabor,ml_infra_engineer,1,me,2027-01\n",
+     "as_of: '2027-01' is not allowed; must not be after today (2026-11-22)"),
+]
+
+
+@pytest.mark.parametrize("label, text, message", BAD_QUOTES, ids=[b[0] for b in BAD_QUOTES])
+def test_bad_quotes_file(tmp_path, label, text, message):
+    quotes = tmp_path / "q.csv"
+    quotes.write_text(text)
+    with pytest.raises(InputError, match=re.escape(message)):
         load_catalog(quotes, today=TODAY)
-    quotes.write_text("table,name,value,source,as_of\nlabor,ml_infra_engineer,1,me,2027-01\n")
-    with pytest.raises(InputError, match=r"as_of: '2027-01' is not allowed; must not be after "
-                                         r"today \(2026-11-22\)"):
-        load_catalog(quotes, today=TODAY)
+
+
+def test_today_as_given():
+    assert parse_today(TODAY) == TODAY
+    assert parse_today(" 2026-11-22 ") == TODAY  # a command-line option, a notebook parameter
+    assert parse_today(None) is None and parse_today("") is None  # the clock's, read later
+    with pytest.raises(InputError, match="today: '22.11.2026' is not allowed; must be a date "
+                                         "YYYY-MM-DD"):
+        parse_today("22.11.2026")
 
 
 def test_bad_threshold():

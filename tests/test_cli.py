@@ -12,7 +12,6 @@ import pytest
 from costlib.scenario import load_scenario, preset_path, resolve
 from costlib.tco import evaluate
 
-ROOT = Path(__file__).parent.parent
 COSTLIB = str(Path(sys.executable).parent / "costlib")
 
 
@@ -105,15 +104,8 @@ def test_help(command):
 
 
 @pytest.mark.slow
-def test_works_from_a_wheel_installed_outside_the_repo(tmp_path):
-    wheels = tmp_path / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
-                    "--no-build-isolation", "-w", str(wheels), str(ROOT)], check=True,
-                   capture_output=True, timeout=300)
-    site = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target",
-                    str(site), *map(str, wheels.glob("*.whl"))], check=True,
-                   capture_output=True, timeout=300)
+def test_works_from_a_wheel_installed_outside_the_repo(tmp_path, installed_wheel):
+    _, site = installed_wheel
     code = ("import costlib, costlib.cli as c, sys; assert costlib.__file__.startswith(sys.argv[1])"
             "; sys.exit(c.main(['evaluate', 'ecommerce_catalog', '--format', 'json']))")
     out = subprocess.run([sys.executable, "-c", code, str(site)], capture_output=True,

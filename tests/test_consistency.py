@@ -72,7 +72,7 @@ def test_every_part_accepts_and_rejects_a_hybrid_of_any_two_kinds_alike(local, a
         "evaluate": _outcome(lambda: evaluate(resolve(parse_scenario(data), today=today))),
         "decide": _outcome(lambda: decide(resolve(parse_scenario(data), today=today),
                                           samples=SAMPLES)),
-        "report": _outcome(lambda: build_report(str(path), samples=SAMPLES)),
+        "report": _outcome(lambda: build_report(str(path), samples=SAMPLES, today=today)),
         "forms": _outcome(every_form),
     }
     for part, outcome in outcomes.items():
@@ -85,11 +85,16 @@ def test_every_part_accepts_and_rejects_a_hybrid_of_any_two_kinds_alike(local, a
 
 @pytest.mark.slow
 @pytest.mark.parametrize("preset", preset_names())
-def test_an_options_cost_and_gpus_are_one_number_everywhere(preset, today):
-    """evaluate, the decision's base case and the report's cost table show, for every option
-    of every preset, the same GPUs and the same monthly cost (a hybrid included)."""
+def test_an_options_cost_and_gpus_are_one_number_everywhere(preset, today, tmp_path,
+                                                             monkeypatch):
+    """evaluate, the decision's base case, the report's cost table, the cost-by-area chart
+    and the step 5 form show, for every option of every preset, the same GPUs and the same
+    monthly cost (a hybrid included)."""
+    from costlib import charts
     from costlib.report import build_report
+    from costlib.ui import TotalCostForm
 
+    monkeypatch.setenv("COSTLIB_WORKSPACE", str(tmp_path))
     scenario = load_scenario(preset_path(preset))
     model = resolve(scenario, today=today)
     rows = {r["name"]: r for r in evaluate(model)["options"]}
@@ -99,6 +104,19 @@ def test_an_options_cost_and_gpus_are_one_number_everywhere(preset, today):
         assert assessment.gpus == row["gpus"], assessment.name
         assert assessment.monthly_usd == pytest.approx(row["monthly_usd"], rel=1e-12), \
             assessment.name
-    costs = str(build_report(preset, samples=SAMPLES).costs())
+    costs = str(build_report(preset, samples=SAMPLES, today=today).costs())
     for row in rows.values():
         assert usd(row["monthly_usd"], unit="") in costs, row["name"]
+    # the chart of cost by area, as the report and step 5 draw it: the bars of each option
+    # add up to its monthly cost (review, shared by every option, left out and said so)
+    review = {n: r["by_area"]["review"] for n, r in rows.items()}
+    labels = charts.option_labels(model)
+    for figure in (charts.cost_by_area_figure(model),
+                   TotalCostForm(scenario, autosave=False).shown[0]):
+        stacked = {label: 0.0 for label in labels.values()}
+        for bar in figure["data"]:
+            for label, y in zip(bar["x"], bar["y"], strict=True):
+                stacked[label] += y
+        for name, row in rows.items():
+            assert stacked[labels[name]] + review[name] == pytest.approx(row["monthly_usd"],
+                                                                          rel=1e-9), name

@@ -213,8 +213,8 @@ def test_no_operations_team_costs_self_hosting_a_full_engineer(decisions):
     # The default's 0.25 FTE becomes 1 FTE for every self-hosted option; APIs are unchanged.
     with_team = scenario(2_000, "spiky")
     without = decisions["prototype"]
-    salary = with_team.values["ops.ml_engineer_usd_per_month"]
-    extra = (1 - with_team.values["ops.ml_engineer_fte"]) * salary
+    salary = with_team.values["labor.ml_engineer_usd_per_month"]
+    extra = (1 - with_team.values["labor.ml_engineer_fte"]) * salary
     w, ops = with_team.workload, with_team.ops
     for name in ("a100_reserved", "rtx4090_owned"):
         base = float(monthly_cost_usd(with_team.options[name], w, ops))
@@ -410,3 +410,12 @@ def test_interactive_decide_skips_only_the_sampled_breakeven(default_model):
     assert not any("sampled:" in r for r in quick.reasons)
     data = json.loads(json.dumps(quick.to_dict(), allow_nan=False))
     assert data["breakeven"]["p5"] is None and data["breakeven"]["p_breaks_even"] is None
+
+
+def test_decide_loads_its_catalog_for_the_day_given(frozen_clock, default_model, today):
+    # the model was resolved for the test day; the clock says a day before the data, so a
+    # catalog loaded for the clock fails, and one loaded for the model's day does not
+    with pytest.raises(InputError, match=rf"must not be after today \({frozen_clock}\)"):
+        decide(default_model, samples=200, sample_breakeven=False)
+    decision = decide(default_model, samples=200, sample_breakeven=False, today=today)
+    assert [lever.name for lever in decision.levers] == ["cache", "previews", "prompt"]

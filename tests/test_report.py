@@ -4,62 +4,34 @@ the Jinja templates with autoescape (costlib.report.html), the charts polished f
 in test_report_render.py.
 """
 
+import datetime as dt
 import re
 
 import pytest
 from markupsafe import escape
+from report_fixtures import CLIENT, INFEASIBLE, write_nasty
 
 from costlib import fmt
 from costlib import report as rp
+from costlib.catalog import load_catalog, parse_as_of
 from costlib.errors import InputError
 from costlib.report import html, sections
 
 SECTION_METHODS = ("header", "summary", "workload", "costs", "breakeven", "uncertainty",
                    "flip_points", "capacity", "hybrid", "appendix")
-NASTY = """\
-name: Nasty <script>alert("name")</script> & co
-description: Text with <img src=x onerror=alert(1)> and a </script> end
-client: Scenario client <i>x</i>
-quotes: quotes.csv
-workload:
-  images_per_month: {value: 300000, low: 200000, high: 500000, source: "their <b>guess</b>"}
-  outputs_per_approved: 3
-  variability: spiky
-constraints: {privacy: internal, max_latency_s: 20}
-options:
-  - {name: replicate_sdxl, label: "Replicate <script>alert(3)</script>", kind: api,
-     offer: replicate_sdxl}
-  - {name: own, label: "<b>Owned</b> <a href=\\"javascript:alert(4)\\">x</a>", kind: owned,
-     gpu: rtx4090, throughput: sdxl_rtx4090}
-  - {name: mix, label: "Mix & match", kind: hybrid, local: own, api: replicate_sdxl,
-     local_gpus: 2}
-"""
-QUOTES = ('table,name,value,unit,source,as_of\n'
-          'api_prices,replicate_sdxl,0.0025,USD/image,'
-          '"Quote <script>alert(5)</script> ""signed""",2026-10\n')
-CLIENT = "Acme </title><script>alert(2)</script>"
-INFEASIBLE = """\
-name: Patient imaging
-workload: {images_per_month: 20000}
-constraints: {privacy: regulated, dpa_available: false}
-options:
-  - {name: replicate_sdxl, kind: api, offer: replicate_sdxl}
-  - {name: fal_flux_schnell, kind: api, offer: fal_flux_schnell}
-"""
 RAW = ("<script", "<img", "<b>", "<i>", "<a href", "</title>")
 
 
 @pytest.fixture(scope="module")
-def built():
-    return rp.build_report("default", samples=2000, seed=3, client="<script>x</script>")
+def built(today):
+    return rp.build_report("default", samples=2000, seed=3, client="<script>x</script>",
+                           today=today)
 
 
 @pytest.fixture(scope="module")
-def nasty(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("nasty")
-    (folder / "nasty.yaml").write_text(NASTY)
-    (folder / "quotes.csv").write_text(QUOTES)
-    return rp.build_report(folder / "nasty.yaml", samples=500, client=CLIENT)
+def nasty(tmp_path_factory, today):
+    path = write_nasty(tmp_path_factory.mktemp("nasty"))
+    return rp.build_report(path, samples=500, client=CLIENT, today=today)
 
 
 # --------------------------------------------------------------------------- escaping
@@ -184,9 +156,9 @@ def test_breakeven_says_never_in_words(built):
         assert (payback != "-") == built.model.options[name].buys_hardware, name
 
 
-def test_an_infeasible_scenario_still_reports(tmp_path):
+def test_an_infeasible_scenario_still_reports(tmp_path, today):
     (tmp_path / "s.yaml").write_text(INFEASIBLE)
-    r = rp.build_report(tmp_path / "s.yaml", samples=500)
+    r = rp.build_report(tmp_path / "s.yaml", samples=500, today=today)
     assert not r.decision.feasible
     summary = str(r.summary())
     assert "Infeasible: no option meets the hard constraints" in summary
@@ -199,6 +171,41 @@ def test_an_infeasible_scenario_still_reports(tmp_path):
         assert "data-section" in str(getattr(r, section)())
     assert "EXCLUDED" in str(r.workload()).upper()
     assert "no Monte Carlo (infeasible)" in str(r.appendix())
+
+
+# --------------------------------------------------------------------------- the date
+
+
+def test_the_date_shown_and_the_staleness_follow_today(today):
+    later = today + dt.timedelta(days=3 * 365)
+    reports = {day: rp.build_report("prototype", samples=200, today=day)
+               for day in (today, later)}
+    for day, r in reports.items():
+        assert r.prepared == day.isoformat()
+        assert f"prepared {day.isoformat()} with costlib" in str(r.header())
+        appendix = str(r.appendix())
+        assert f"Prepared {day.isoformat()} with costlib" in appendix
+        data = sections.appendix(r)
+        assert f"{data['stale']} older than {r.scenario.stale_after_days}" in appendix
+        for i in r.model.inputs.values():
+            if i.row:  # a catalog row: stale where older than the threshold on that day
+                age = (day - parse_as_of(i.as_of)).days
+                assert i.stale == (age > r.scenario.stale_after_days), (day, i.path)
+    # three years on, every catalog figure is stale; on the test day, some are not
+    aged = reports[later]
+    assert sections.appendix(aged)["stale"] > sections.appendix(reports[today])["stale"]
+    assert all(i.stale for i in aged.model.inputs.values() if i.row)
+
+
+def test_a_report_given_today_never_reads_the_clock(frozen_clock, today):
+    with pytest.raises(InputError, match=rf"must not be after today \({frozen_clock}\)"):
+        load_catalog()  # the clock says a day before the data
+    r = rp.build_report("prototype", samples=200, today=today.isoformat())  # as papermill
+    assert r.prepared == today.isoformat()
+    assert r.decision.feasible and r.decision.levers  # decide's catalog is the same day's
+    with pytest.raises(InputError, match="today: '2026-13-01' is not allowed; must be a date "
+                                         "YYYY-MM-DD"):
+        rp.build_report("prototype", samples=200, today="2026-13-01")
 
 
 # --------------------------------------------------------------------------- the figures
@@ -232,7 +239,7 @@ def test_template_holds_the_wording_and_its_parameters():
     nb = nbformat.read(rp.template_path(), as_version=4)
     params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1
-    for name in ("scenario", "client", "title", "samples", "seed"):
+    for name in ("scenario", "client", "title", "samples", "seed", "today"):
         assert re.search(rf"^{name} = ", params[0].source, re.M), name
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     for title in rp.SECTIONS.values():

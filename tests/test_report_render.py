@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from markupsafe import escape
+from report_fixtures import CLIENT, write_nasty
 
 from costlib import fmt
 from costlib import report as rp
@@ -31,33 +32,6 @@ CHROMIUM = shutil.which("chromium")
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed")
 needs_poppler = pytest.mark.skipif(shutil.which("pdftoppm") is None,
                                    reason="poppler-utils (pdftoppm) is not installed")
-
-NASTY = """\
-name: Nasty <script>alert("name")</script> & co
-description: Text with <img src=x onerror=alert(1)> and a </script> end
-client: Scenario client <i>x</i>
-workload:
-  images_per_month: {value: 300000, low: 200000, high: 500000, source: "their <b>guess</b>"}
-  outputs_per_approved: 3
-  variability: spiky
-constraints: {privacy: internal, max_latency_s: 20}
-options:
-  - {name: replicate_sdxl, label: "Replicate <script>alert(3)</script>", kind: api,
-     offer: replicate_sdxl}
-  - {name: own, label: "<b>Owned</b> <a href=\\"javascript:alert(4)\\">x</a>", kind: owned,
-     gpu: rtx4090, throughput: sdxl_rtx4090}
-  - {name: mix, label: "Mix & match", kind: hybrid, local: own, api: replicate_sdxl,
-     local_gpus: 2}
-"""
-CLIENT = "Acme </title><script>alert(2)</script>"
-INFEASIBLE = """\
-name: Patient imaging
-workload: {images_per_month: 20000}
-constraints: {privacy: regulated, dpa_available: false}
-options:
-  - {name: replicate_sdxl, kind: api, offer: replicate_sdxl}
-  - {name: fal_flux_schnell, kind: api, offer: fal_flux_schnell}
-"""
 
 
 def run(*args, cwd="/", env=None, timeout=300):
@@ -112,11 +86,11 @@ def default_report(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def nasty_report(tmp_path_factory):
+def nasty_report(tmp_path_factory, today):
     out = tmp_path_factory.mktemp("nasty")
-    (out / "nasty.yaml").write_text(NASTY)
+    write_nasty(out)
     done = run("report", "nasty.yaml", "-o", "nasty.html", "--client", CLIENT, "--samples",
-               "2000", "--seed", "7", cwd=out)
+               "2000", "--seed", "7", "--today", str(today), cwd=out)
     assert done.returncode == 0, done.stderr
     return out / "nasty.html"
 
@@ -208,6 +182,13 @@ def test_the_seed_and_samples_are_printed(default_report, nasty_report):
 
 
 @pytest.mark.slow
+def test_the_report_is_dated_the_day_given(nasty_report, today):
+    text = nasty_report.read_text()
+    assert f"prepared {today.isoformat()} with costlib" in text  # the header
+    assert f"Prepared {today.isoformat()} with costlib" in text  # the appendix
+
+
+@pytest.mark.slow
 def test_client_text_is_escaped(nasty_report):
     text = nasty_report.read_text()
     rest = without_plotly_js(text)
@@ -218,6 +199,7 @@ def test_client_text_is_escaped(nasty_report):
         in rest
     assert "Replicate &lt;script&gt;alert(3)&lt;/script&gt;" in rest
     assert "their &lt;b&gt;guess&lt;/b&gt;" in rest
+    assert "Quote &lt;script&gt;alert(5)&lt;/script&gt;" in rest  # a quotes file's source
     # the only scripts are plotly.js, the print mode and one per chart
     assert len(re.findall(r"<script", text)) == 2 + 8
     # in the charts, labels are escaped before plotly reads them as its pseudo-HTML
@@ -329,6 +311,11 @@ def test_escaped_text_stays_text_in_chromium(nasty_report, browser):
     (("report", "default", "-o", "x.html", "--samples", "0"), "samples: 0 is not allowed"),
     (("report", "default", "-o", "x.html", "--seed", "-1"), "seed: -1 is not allowed"),
     (("report", "/nonexistent/s.yaml", "-o", "x.html"), "cannot be read"),
+    (("report", "default", "-o", "x.html", "--today", "2026-13-01"),
+     "today: '2026-13-01' is not allowed; must be a date YYYY-MM-DD"),
+    # a day before the figures were published: the catalog refuses rows dated after it
+    (("report", "default", "-o", "x.html", "--today", "2025-06-01"),
+     "must not be after today (2025-06-01)"),
 ])
 def test_report_errors_are_one_line_and_exit_2(args, message, tmp_path):
     out = run(*args, cwd=tmp_path)
@@ -351,15 +338,12 @@ def test_pdf_without_chromium_is_an_error_before_any_work(tmp_path):
 def test_help():
     out = run("report", "--help")
     assert out.returncode == 0 and "--pdf OUT.pdf" in out.stdout and "--client" in out.stdout
+    assert "--today YYYY-MM-DD" in out.stdout
 
 
 @pytest.mark.slow
-def test_the_template_ships_in_the_wheel_and_reports_from_it(tmp_path):
-    wheels = tmp_path / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
-                    "--no-build-isolation", "-w", str(wheels), str(ROOT)], check=True,
-                   capture_output=True, timeout=300)
-    wheel = next(wheels.glob("*.whl"))
+def test_the_template_ships_in_the_wheel_and_reports_from_it(tmp_path, installed_wheel):
+    wheel, site = installed_wheel
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in ("costlib/notebooks/report/report_template.ipynb",
                  "costlib/notebooks/report/templates/costlib_report/index.html.j2",
@@ -369,9 +353,6 @@ def test_the_template_ships_in_the_wheel_and_reports_from_it(tmp_path):
                  "costlib/report/templates/summary.html.j2",
                  "costlib/report/static/report.js"):
         assert name in names, name
-    site = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target",
-                    str(site), str(wheel)], check=True, capture_output=True, timeout=300)
     code = ("import costlib, costlib.cli as c, sys; assert costlib.__file__.startswith(sys.argv[1])"
             "; sys.exit(c.main(['report', 'prototype', '-o', 'r.html', '--samples', '500']))")
     out = subprocess.run([sys.executable, "-c", code, str(site)], capture_output=True,

@@ -41,10 +41,10 @@ CASES = [
     (VolumeForm, "workload.images_per_month", 400_000.0, "workload.images_per_month", 400_000, 1),
     (VolumeForm, "workload.peak_factor", 2.0, "workload.peak_factor", 2.0, 0),
     (PrivacyForm, "constraints.privacy", "regulated", None, None, None),
-    (OperationsForm, "labor.devops_hours_per_month", 80.0, "ops.devops_hours_per_month", 80, 0),
-    (OperationsForm, "labor.ml_engineer_fte", 1.0, "ops.ml_engineer_fte", 1.0, 0),
+    (OperationsForm, "labor.devops_hours_per_month", 80.0, "labor.devops_hours_per_month", 80, 0),
+    (OperationsForm, "labor.ml_engineer_fte", 1.0, "labor.ml_engineer_fte", 1.0, 0),
     (TotalCostForm, "workload.cache_hit_rate", 0.4, "workload.cache_hit_rate", 0.4, 0),
-    (TotalCostForm, "horizon_months", 12, "ops.amortization_months", 12, 2),
+    (TotalCostForm, "horizon_months", 12, "labor.amortization_months", 12, 2),
 ]
 
 
@@ -132,7 +132,7 @@ def test_prototype_uses_measured_numbers(tmp_path):
     assert "probe result probe_result.json" in measured.source
     assert changed(before, ys(form, 0))
     form.record_provider("replicate_sdxl", 6.5, 45.0)
-    latency = form.model.structure["options.replicate_sdxl.latency"]
+    latency = form.model.records["replicate_sdxl"].latency
     assert latency["warm"].value == 6.5 and latency["cold_start"].value == 45.0
     assert OperationsForm().scenario.quotes  # the next step reads the measured rows too
     form.consistent.value = False

@@ -319,7 +319,7 @@ def parse_and_resolve(workload):
     (lambda m: unc.breakeven_samples(m, "replicate_sdxl", "rtx4090_owned", {},
                                      max_images_per_month=-5), "max_images_per_month: -5"),
     (lambda m: unc.breakeven_samples(m, "replicate_sdxl", "rtx4090_owned",
-                                     {"ops.setup_weeks": np.ones((2, 2))}), "draws: arrays"),
+                                     {"labor.setup_weeks": np.ones((2, 2))}), "draws: arrays"),
 ])
 def test_bad_input_names_the_field(default_model, call, match):
     with pytest.raises(InputError, match=match):
@@ -332,7 +332,8 @@ def test_negative_and_non_finite_ranges_are_errors(default_model):
         default_model.with_inputs([dataclasses.replace(inp, low=-0.001)])
     with pytest.raises(InputError, match="cache_hit_rate: -0.1"):
         parse_and_resolve({"cache_hit_rate": -0.1})
-    nan = Input("workload.images_per_month", 1e5, float("nan"), 2e5, "images/month", "x", "")
+    nan = Input(path="workload.images_per_month", value=1e5, low=float("nan"), high=2e5,
+                unit="images/month", source="x")
     model = default_model.with_inputs([dataclasses.replace(nan, low=1e5)])
     object.__setattr__(model.inputs["workload.images_per_month"], "low", float("nan"))
     with pytest.raises(InputError, match=r"images_per_month \(low\): nan.*finite"):

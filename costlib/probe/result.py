@@ -465,7 +465,7 @@ def matching_options(model, result: ProbeResult) -> list[str]:
     measured = _gpu_key(result.gpu_name)
     return [n for n, o in model.options.items() if o.kind in ("rented", "owned")
             and all(part in measured for part in
-                    re.findall(r"[a-z]+\d+|\d+gb", model.structure[f"options.{n}.gpu"]))]
+                    re.findall(r"[a-z]+\d+|\d+gb", model.records[n].gpu))]
 
 
 def apply_to_scenario(scenario, path: str | Path, options: list[str]):

@@ -45,7 +45,6 @@ from costlib.report.render import (
     print_pdf,
     render,
     report_title,
-    scenario_path,
     template_path,
     to_html,
 )
@@ -55,6 +54,6 @@ __all__ = [
     "CHARTS", "DEFAULT_SAMPLES", "DEFAULT_SEED", "DISTRIBUTION", "NBCONVERT_TEMPLATE",
     "PRINT_HEIGHT_SCALE", "PRINT_WIDTH_PX", "SECTIONS", "TEMPLATE", "Html", "Rendered",
     "Report", "build_report", "execute_template", "find_chromium", "nbconvert_templates_dir",
-    "notebooks_dir", "polish", "print_pdf", "render", "report_title", "scenario_path",
+    "notebooks_dir", "polish", "print_pdf", "render", "report_title",
     "template_path", "to_html",
 ]

@@ -20,8 +20,8 @@ from costlib.report.render import (
     NBCONVERT_TEMPLATE,
     nbconvert_templates_dir,
     report_title,
-    scenario_path,
 )
+from costlib.scenario.io import scenario_path
 
 
 @dataclass
@@ -37,7 +37,7 @@ class Report:
     samples : int  Monte Carlo samples asked for. [samples]
     seed : int  Seed of the Monte Carlo.
     source : str  The scenario file's name or the preset's.
-    prepared : str  The date the report was made, ISO.
+    prepared : str  The date the report is dated, ISO: the day its figures' ages count to.
     """
 
     model: object
@@ -161,7 +161,8 @@ class Report:
 
 
 def build_report(scenario, *, client: str | None = None, title: str | None = None,
-                 samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED) -> Report:
+                 samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED,
+                 today: dt.date | str | None = None) -> Report:
     """Resolve, evaluate and decide one scenario (a file or a preset name) for a report.
 
     Parameters
@@ -171,19 +172,28 @@ def build_report(scenario, *, client: str | None = None, title: str | None = Non
     title : str, optional  The report's title; default: made from the scenario's name.
     samples : int  Monte Carlo samples. [samples]
     seed : int  Seed of the Monte Carlo, >= 0: the same seed gives the same report.
+    today : datetime.date or str, optional  The day the ages of figures count to (the stale
+        flags) and the report is dated: a date, or ISO ``YYYY-MM-DD`` (the template's
+        parameter); None or ``""``: the clock's date, read once, as the catalog loads.
     """
+    from costlib.catalog import load_catalog, parse_today
     from costlib.decision import decide
     from costlib.scenario import load_scenario, resolve
     from costlib.tco import evaluate
 
     path = scenario_path(scenario)
-    model = resolve(load_scenario(path))
-    decision = decide(model, samples=samples, distribution=DISTRIBUTION, seed=seed)
+    loaded = load_scenario(path)
+    # one catalog, so one day, for the inputs' ages, the levers' figures and the date shown
+    catalog = load_catalog(loaded.quotes, stale_after_days=loaded.stale_after_days,
+                           today=parse_today(today))
+    model = resolve(loaded, catalog, today=catalog.today)
+    decision = decide(model, samples=samples, distribution=DISTRIBUTION, seed=seed,
+                      catalog=catalog)
     source = path.name if path.parent.resolve() != _presets_dir() else f"preset '{path.stem}'"
     return Report(model, evaluate(model), decision,
                   (client if client else model.scenario.client).strip(),
                   report_title(model.scenario, title), samples, seed, source,
-                  dt.date.today().isoformat())
+                  catalog.today.isoformat())
 
 
 def _presets_dir() -> Path:

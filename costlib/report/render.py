@@ -8,6 +8,7 @@ papermill, nbconvert and nbformat are imported inside the functions that use the
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from costlib.errors import InputError
 from costlib.files import write_atomic
+from costlib.scenario.io import scenario_path
 
 # Monte Carlo samples: at 10,000 the P5 and P95 of a cost move by under 1 % from seed to
 # seed (2 % at 2,000), and decide() takes 1-2 s.
@@ -48,16 +50,6 @@ class Rendered:
 
 
 # --------------------------------------------------------------------------- where things are
-
-
-def scenario_path(text: str | os.PathLike) -> Path:
-    """A scenario file, or the name of a preset shipped in data/scenarios."""
-    from costlib.scenario import preset_path
-
-    path = Path(text)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        return path
-    return preset_path(str(text))
 
 
 def report_title(scenario, title: str | None = None) -> str:
@@ -108,14 +100,16 @@ def _no_chromium() -> InputError:
 
 def execute_template(scenario, executed: Path, *, client: str = "", title: str = "",
                      samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED,
-                     template: Path | None = None) -> None:
+                     today: dt.date | None = None, template: Path | None = None) -> None:
     """Run the report template with papermill, the scenario and options as parameters,
-    writing the executed notebook to ``executed``."""
+    writing the executed notebook to ``executed``. ``today`` goes in as an ISO date, or
+    ``""`` (None) for the clock's date, read in the kernel."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     parameters = {"scenario": str(scenario), "client": client or "", "title": title or "",
-                  "samples": int(samples), "seed": int(seed)}
+                  "samples": int(samples), "seed": int(seed),
+                  "today": today.isoformat() if today else ""}
     try:
         papermill.execute_notebook(str(template or template_path()), str(executed),
                                    parameters=parameters, kernel_name="python3",
@@ -173,7 +167,7 @@ def print_pdf(html_path: Path, pdf_path: Path, timeout: float = 120.0) -> None:
 
 def render(scenario, out_html, *, pdf=None, client: str | None = None,
            title: str | None = None, samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED,
-           notebook=None) -> Rendered:
+           notebook=None, today: dt.date | str | None = None) -> Rendered:
     """The report of one scenario: HTML (and PDF where ``pdf`` is given).
 
     Every input is checked before any work, so a bad one fails in one line and writes
@@ -189,17 +183,24 @@ def render(scenario, out_html, *, pdf=None, client: str | None = None,
     samples : int  Monte Carlo samples. [samples]
     seed : int  Seed of the Monte Carlo, >= 0.
     notebook : str or Path, optional  Where to keep the executed notebook.
+    today : datetime.date or str, optional  The day the ages of figures count to (the stale
+        flags) and the report is dated, a date or ISO ``YYYY-MM-DD``; default: the clock's
+        date when the template runs.
 
     Returns
     -------
     Rendered
     """
+    from costlib.catalog import load_catalog, parse_today
     from costlib.scenario import load_scenario
     from costlib.uncertainty import check_settings
 
     start = time.perf_counter()
+    today = parse_today(today)
     path = scenario_path(scenario)
     loaded = load_scenario(path)  # a bad scenario fails here, in one line
+    # and here a bad quotes file, or a today before the dates of the data
+    load_catalog(loaded.quotes, stale_after_days=loaded.stale_after_days, today=today)
     check_settings(samples, DISTRIBUTION, seed)
     if pdf and find_chromium() is None:
         raise _no_chromium()
@@ -210,7 +211,7 @@ def render(scenario, out_html, *, pdf=None, client: str | None = None,
     with tempfile.TemporaryDirectory(prefix="costlib-report-") as tmp:
         executed = Path(tmp) / "report.ipynb"
         execute_template(path.resolve(), executed, client=client or "", title=title or "",
-                         samples=samples, seed=seed)
+                         samples=samples, seed=seed, today=today)
         body = to_html(executed, name)
         if notebook:
             write_atomic(Path(notebook), executed.read_bytes())

@@ -139,7 +139,7 @@ class StepForm:
         self._syncing = True
         try:
             for path, widget in self.fields.items():
-                value = (self.model.values.get(path.replace("labor.", "ops."))
+                value = (self.model.values.get(path)
                          if path.split(".")[0] in ("workload", "labor") else None)
                 if value is None:
                     node = self.scenario

@@ -1,0 +1,216 @@
+"""The scenario file's schema: pydantic models whose errors are one line naming the field, the
+bad value and what is allowed, the allowed range of every number, and editing one field.
+
+Any number may be given as a plain value or as ``{value: V, low: L, high: H, source: "..."}``
+so its uncertainty travels with it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from costlib.errors import InputError, one_line
+from costlib.options import OPTION_KINDS
+
+Number = Annotated[float, Field(allow_inf_nan=False)]
+MODELS = ("sd15", "sdxl", "sdxl-turbo", "flux-schnell", "flux-dev", "other")
+VARIABILITY = ("steady", "business_hours", "seasonal", "spiky")
+PRIVACY = ("public", "internal", "confidential", "regulated")
+_IDENT = r"^[a-z0-9][a-z0-9_\-]*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Ranged(_Strict):
+    """A number with the range it may take (read as a 90 % interval) and where it came from."""
+
+    value: Number
+    low: Number | None = None
+    high: Number | None = None
+    source: str | None = None
+
+
+Quantity = Number | Ranged
+
+
+class WorkloadSpec(_Strict):
+    images_per_month: Quantity
+    outputs_per_approved: Quantity = 1.0
+    model: Literal[MODELS] = "sdxl"
+    resolution: Annotated[str, Field(pattern=r"^\d{2,5}x\d{2,5}$")] = "1024x1024"
+    variability: Literal[VARIABILITY] = "steady"
+    peak_factor: Quantity | None = None
+    burst_images: Number | None = Field(default=None, ge=0)
+    burst_hours: Number | None = Field(default=None, gt=0)
+    review_minutes_per_asset: Quantity | None = None
+    reviewer_hourly_usd: Quantity | None = None
+    stored_mb_per_image: Quantity | None = None
+    retention_months: Quantity = 1.0
+    delivered_mb_per_image: Quantity | None = None
+    views_per_approved: Quantity | None = None
+    cache_hit_rate: Quantity = 0.0
+    preview_share: Quantity = 0.0
+    preview_cost_ratio: Quantity | None = None
+    prompt_tokens_per_image: Quantity = 0.0
+
+
+class Constraints(_Strict):
+    privacy: Literal[PRIVACY] = "internal"
+    dpa_available: bool = False
+    max_latency_s: Number | None = Field(default=None, gt=0)
+    has_ops_team: bool = True
+
+
+class LaborSpec(_Strict):
+    devops_hours_per_month: Quantity | None = None
+    engineer_hourly_usd: Quantity | None = None
+    ml_engineer_fte: Quantity = 0.0
+    ml_engineer_usd_per_month: Quantity | None = None
+    setup_weeks: Quantity | None = None
+    monitoring_usd_per_month: Quantity | None = None
+    backup_copies: Quantity | None = None
+    downtime_allowance: Quantity | None = None
+    api_integration_hours_per_month: Quantity | None = None
+    vendor_management_hours_per_month: Quantity | None = None
+
+
+class OptionSpec(_Strict):
+    name: Annotated[str, Field(pattern=_IDENT)]
+    kind: Literal[tuple(OPTION_KINDS)]
+    label: str | None = None
+    offer: str | None = None
+    throughput: str | None = None
+    gpu: str | None = None
+    billing: Literal["on_demand", "reserved"] | None = None
+    discounts: tuple[str, ...] = ()
+    surcharges: tuple[str, ...] = ()
+    tier: Literal["starter", "pro"] | None = None
+    local: str | None = None
+    api: str | None = None
+    local_gpus: Quantity | None = None
+    latency: tuple[str, ...] = ()
+    set: dict[str, Quantity] = {}
+
+    @model_validator(mode="after")
+    def _needs(self):
+        for key in OPTION_KINDS[self.kind].spec_needs:
+            if getattr(self, key) is None and not (key == "throughput"
+                                                   and "images_per_hour" in self.set):
+                raise ValueError(f"option {self.name!r} of kind {self.kind} needs '{key}'")
+        return self
+
+
+class Scenario(_Strict):
+    name: str
+    description: str = ""
+    client: str = ""
+    as_of: dt.date | None = None
+    quotes: str | None = None
+    workload: WorkloadSpec
+    constraints: Constraints = Constraints()
+    labor: LaborSpec = LaborSpec()
+    horizon_months: int = Field(default=36, ge=1, le=240)
+    discount_rate: Quantity | None = None
+    stale_after_days: int = Field(default=365, ge=0)
+    options: Annotated[list[OptionSpec], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _references(self):
+        kinds = {}
+        for o in self.options:
+            if o.name in kinds:
+                raise ValueError(f"option name {o.name!r} is used twice")
+            kinds[o.name] = o
+        for o in self.options:
+            for part, allowed in (("local", "may_be_hybrid_local"), ("api", "may_be_hybrid_api")):
+                if part not in OPTION_KINDS[o.kind].spec_needs:
+                    continue
+                named = kinds.get(getattr(o, part))
+                if named is None or not getattr(OPTION_KINDS[named.kind], allowed):
+                    fit = " or ".join(k for k, c in OPTION_KINDS.items() if getattr(c, allowed))
+                    raise ValueError(f"hybrid {o.name!r}: {part} {getattr(o, part)!r} must "
+                                     f"name an option of kind {fit} in this scenario "
+                                     f"({', '.join(kinds)})")
+        return self
+
+
+def parse_scenario(data: dict, where: str = "scenario") -> Scenario:
+    """Validate a scenario given as a dict (as read from YAML)."""
+    if not isinstance(data, dict):
+        raise InputError(f"{where}: the file must hold a mapping of fields, "
+                         f"not {type(data).__name__}")
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as e:
+        raise one_line(e, where) from None
+
+
+def set_field(scenario: Scenario, path: str, value) -> Scenario:
+    """A copy of ``scenario`` with the field at dotted ``path`` set to ``value``.
+
+    Where the field holds a range (``{value, low, high}``) and ``value`` is a number, the
+    range moves with it (low and high scaled by the same factor), so a slider keeps the
+    uncertainty the scenario gave. Validation errors name the field.
+    """
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    keys = path.split(".")
+    node = data
+    for key in keys[:-1]:
+        node = node[int(key)] if key.isdigit() else node.setdefault(key, {})
+    last = keys[-1]
+    old = node.get(last) if isinstance(node, dict) else None
+    if isinstance(old, dict) and "value" in old and isinstance(value, int | float):
+        ratio = value / old["value"] if old["value"] else None
+        floor, ceiling, _ = LIMITS.get(last, (0.0, math.inf, False))
+        new = {**old, "value": value}
+        for bound in ("low", "high"):
+            if bound in old:
+                moved = old[bound] * ratio if ratio is not None else value
+                new[bound] = min(max(moved, floor), ceiling)
+        new["low"] = min(new.get("low", value), value)
+        new["high"] = max(new.get("high", value), value)
+        value = new
+    if value is None:
+        node.pop(last, None)
+    else:
+        node[last] = value
+    return parse_scenario(data, "scenario")
+
+
+# Allowed ranges by field name: (low, high, low is exclusive).
+LIMITS: dict[str, tuple[float, float, bool]] = {
+    "images_per_month": (0, math.inf, False),
+    "outputs_per_approved": (1, math.inf, False),
+    "peak_factor": (1, math.inf, False),
+    "megapixels_per_image": (0, math.inf, True),
+    "retention_months": (0, math.inf, False),
+    "cache_hit_rate": (0, 0.99, False),
+    "preview_share": (0, 0.99, False),
+    "preview_cost_ratio": (0, 1, False),
+    "utilization": (0, 1, True),
+    "resale_fraction": (0, 1, False),
+    "idle_power_fraction": (0, 1, False),
+    "downtime_allowance": (0, 1, False),
+    "rework": (0, 10, False),
+    "ml_engineer_fte": (0, 100, False),
+    "images_per_hour": (0, math.inf, True),
+    "useful_life_months": (0, math.inf, True),
+    "amortization_months": (0, math.inf, True),
+    "pue": (1, 5, False),
+    "annual_discount_rate": (0, 1, False),
+    "discount_rate": (0, 1, False),
+    "local_gpus": (0, 100_000, False),
+    "min_gpus": (0, 100_000, False),
+}
+_DEFAULT_LIMIT = (0, math.inf, False)
+
+
+def input_limits(path: str) -> tuple[float, float, bool]:
+    """The allowed range of an input, by its field name: ``(low, high, low is exclusive)``."""
+    return LIMITS.get(path.rsplit(".", 1)[-1], _DEFAULT_LIMIT)

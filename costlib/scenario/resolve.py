@@ -159,12 +159,6 @@ class Model:
         values = {**self.values, **{i.path: i.value for i in replaced}}
         return _build(self.scenario, inputs, values, self.records, self.profile)
 
-    def with_profile(self, profile) -> Model:
-        """The same model with hybrids overflowing under another hourly demand profile
-        (weights, e.g. :func:`costlib.capacity.preset_profile`); None: steady."""
-        profile = None if profile is None else np.asarray(profile, dtype=float)
-        return _build(self.scenario, self.inputs, self.values, self.records, profile)
-
     def option(self, name: str) -> Option:
         """One option by name; the error lists the valid names."""
         try:

@@ -170,12 +170,13 @@ def cost_per_approved_figure(model) -> dict:
     names = list(model.options)
     usd = [float(cost_per_approved_usd(model.options[n], model.workload, model.ops))
            for n in names]
-    outputs = float(model.workload.outputs_per_approved)
+    outputs = number(model.workload.outputs_per_approved)
     return _figure([dict(type="bar", x=[labels[n] for n in names], y=usd,
                          marker=dict(color=[colors[n] for n in names]),
                          hovertemplate="%{x}: %{y:$,.3f} per approved asset<extra></extra>")],
-                   f"Cost per approved asset<br><sup>{outputs:g} outputs generated per "
-                   "approved asset; review labor included</sup>",
+                   f"Cost per approved asset<br><sup>{outputs} outputs generated per "
+                   "approved asset unless an option has its own; review labor "
+                   "included</sup>",
                    yaxis=dict(title="Cost [USD/asset]", tickformat="$,.3f"))
 
 

@@ -202,6 +202,36 @@ def cmd_catalog(args) -> int:
     return 0
 
 
+def cmd_decide(args) -> int:
+    from costlib.decision import decide
+    from costlib.fmt import share
+
+    model = _model(args)
+    decision = decide(model, samples=args.samples, seed=args.seed, today=_today(args))
+    _stale_warning(model)
+    if args.format == "json":
+        print(json.dumps(decision.to_dict(), indent=2, allow_nan=False))
+        return 0
+    if decision.feasible:
+        runner = decision.option(decision.runner_up).label if decision.runner_up else "none"
+        print(f"{model.scenario.name}: choose {decision.label} ({decision.architecture}), "
+              f"{share(decision.confidence)} sure it is the cheapest option kept; "
+              f"runner-up {runner}; decided by {decision.deciding_factor}")
+    else:
+        print(f"{model.scenario.name}: no option meets the hard constraints "
+              f"({decision.deciding_factor})")
+    for title, lines in (("Why", decision.reasons), ("Advice", decision.advice)):
+        print(f"\n{title}:")
+        print("\n".join(f"- {line}" for line in lines))
+    excluded = [a for a in decision.options if not a.allowed]
+    if excluded:
+        print("\nExcluded:")
+        print("\n".join(f"- {a.label}: {' '.join(a.reasons)}" for a in excluded))
+    print(f"\n({decision.monte_carlo.samples if decision.monte_carlo else 0:,} Monte Carlo "
+          f"samples, seed {args.seed})")
+    return 0
+
+
 def cmd_report(args) -> int:
     from costlib.report import render  # papermill, nbconvert and plotly load only here
 
@@ -254,6 +284,21 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--apply-to", action="append", metavar="OPTION")
     _add_today(be)
     be.set_defaults(func=cmd_breakeven)
+
+    de = sub.add_parser("decide", help="the recommendation, its confidence and reasons",
+                        description="The seven-step decision: hard constraints, costs with "
+                                    "their uncertainty, the recommendation with its "
+                                    "confidence, reasons, advice and exclusions.")
+    de.add_argument("scenario", metavar="SCENARIO")
+    de.add_argument("--format", choices=("table", "json"), default="table")
+    de.add_argument("--samples", type=int, default=10_000, metavar="N",
+                    help="Monte Carlo samples (default 10,000)")
+    de.add_argument("--seed", type=int, default=0, metavar="N",
+                    help="Monte Carlo seed (default 0): the same seed gives the same answer")
+    de.add_argument("--throughput", metavar="RESULT.json")
+    de.add_argument("--apply-to", action="append", metavar="OPTION")
+    _add_today(de)
+    de.set_defaults(func=cmd_decide)
 
     ca = sub.add_parser("catalog", help="the sourced data tables, with source and age",
                         description="Rows of the data catalog with their source and age; "

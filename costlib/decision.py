@@ -66,6 +66,7 @@ from costlib.errors import InputError
 from costlib.fmt import json_ready
 from costlib.options import HOURS_PER_MONTH
 from costlib.tco import (
+    approved_per_month,
     monthly_cost_usd,
     option_gpus,
     serving_images_per_month,
@@ -625,9 +626,8 @@ def decide(model, *, samples: int = 10_000, distribution: str = "pert", seed: in
 
     base = {n: float(monthly_cost_usd(o, costed.workload, costed.ops))
             for n, o in costed.options.items()}
-    images = float(costed.workload.images_per_month)
-    per_approved = {n: (v / images * float(costed.workload.outputs_per_approved)
-                        if images > 0 else math.inf) for n, v in base.items()}
+    approved = float(approved_per_month(costed.workload))
+    per_approved = {n: (v / approved if approved > 0 else math.inf) for n, v in base.items()}
     capacity = {n: _capacity(costed, n, c.max_latency_s) for n in model.options}
 
     def assessment(name, mc=None, percentiles=None):

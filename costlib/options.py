@@ -28,7 +28,8 @@ class Workload:
     outputs_per_approved : float  Outputs generated per approved asset, >= 1. [images/asset]
     peak_factor : float  Busiest hour's rate over the mean hourly rate, >= 1. [ratio]
     megapixels_per_image : float  Output size, e.g. 1.05 for 1024x1024. [MP]
-    review_minutes_per_asset : float  Review time per approved asset. [min/asset]
+    review_minutes_per_output : float  Review time per generated output: every output is
+        looked at, so worse acceptance costs more review. [min/image]
     reviewer_hourly_usd : float  Cost of review labor. [USD/h]
     stored_mb_per_image : float  Stored size of a generated image. [MB]
     retention_months : float  Months a generated image stays stored. [months]
@@ -49,7 +50,7 @@ class Workload:
     outputs_per_approved: float = 1.0
     peak_factor: float = 1.0
     megapixels_per_image: float = 1.048576
-    review_minutes_per_asset: float = 0.0
+    review_minutes_per_output: float = 0.0
     reviewer_hourly_usd: float = 0.0
     stored_mb_per_image: float = 0.0
     retention_months: float = 1.0
@@ -144,6 +145,9 @@ class ManagedAPI(OptionKind):
     fixed_usd_per_month : float  Plan or rate-limit tier fee. [USD/month]
     usd_per_prompt_token : float  Token-based pricing of the prompt, where an API has it (0 for
         today's per-image prices). [USD/token]
+    outputs_per_approved : float or None  This option's own outputs per approved asset
+        (acceptance), where its model or recipe is accepted more or less often than the
+        workload's; None: the workload's. [images/asset]
     """
 
     name: str
@@ -153,6 +157,7 @@ class ManagedAPI(OptionKind):
     surcharge_usd_per_image: float = 0.0
     fixed_usd_per_month: float = 0.0
     usd_per_prompt_token: float = 0.0
+    outputs_per_approved: float | None = None
 
     kind: ClassVar[str] = "api"
     kind_label: ClassVar[str] = "managed API"
@@ -182,6 +187,9 @@ class RentedGPU(OptionKind):
     billing : str  ``on_demand`` (pay for busy hours) or ``reserved`` (whole GPUs, all month).
     rework : float  Extra hours lost to spot interruptions. [0-1]
     min_gpus : float  GPUs kept when reserved, even with no work. [GPUs]
+    outputs_per_approved : float or None  This option's own outputs per approved asset
+        (acceptance), where its model or recipe is accepted more or less often than the
+        workload's; None: the workload's. [images/asset]
     """
 
     name: str
@@ -192,6 +200,7 @@ class RentedGPU(OptionKind):
     billing: Literal["on_demand", "reserved"] = "on_demand"
     rework: float = 0.0
     min_gpus: float = 1.0
+    outputs_per_approved: float | None = None
 
     kind: ClassVar[str] = "rented"
     kind_label: ClassVar[str] = "rented GPU"
@@ -222,6 +231,9 @@ class OwnedGPU(OptionKind):
     annual_discount_rate : float  Cost of capital; 0 gives straight-line depreciation,
         above 0 the capital cost is the equivalent monthly annuity (NPV-consistent). [1/year]
     min_gpus : float  GPUs owned even with no work. [GPUs]
+    outputs_per_approved : float or None  This option's own outputs per approved asset
+        (acceptance), where its model or recipe is accepted more or less often than the
+        workload's; None: the workload's. [images/asset]
     """
 
     name: str
@@ -238,6 +250,7 @@ class OwnedGPU(OptionKind):
     utilization: float = 1.0
     annual_discount_rate: float = 0.0
     min_gpus: float = 1.0
+    outputs_per_approved: float | None = None
 
     kind: ClassVar[str] = "owned"
     kind_label: ClassVar[str] = "owned GPU"
@@ -258,6 +271,9 @@ class Hybrid(OptionKind):
         :func:`costlib.capacity.preset_profile`): the API takes each hour's demand above the
         local capacity. None sends ``max(0, images - capacity)`` a month, a steady profile.
         [ratio]
+    outputs_per_approved : float or None  This option's own outputs per approved asset
+        (acceptance), where its model or recipe is accepted more or less often than the
+        workload's; None: the workload's. [images/asset]
     """
 
     name: str
@@ -265,6 +281,7 @@ class Hybrid(OptionKind):
     api: ManagedAPI
     local_gpus: float = 1.0
     profile: np.ndarray | None = field(default=None, compare=False, repr=False)
+    outputs_per_approved: float | None = None
 
     kind: ClassVar[str] = "hybrid"
     kind_label: ClassVar[str] = "hybrid"

@@ -11,6 +11,7 @@ backups; monitoring and security; downtime risk) plus review labor per approved 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -293,11 +294,29 @@ def monthly_cost_by_area(option: Option, workload: Workload, ops: Operations) ->
     return {area: zero + areas.get(area, 0.0) for area in COST_AREAS}
 
 
+def approved_per_month(workload: Workload):
+    """Approved assets a month, the demand every option serves: the workload's images over
+    its outputs per approved asset. [assets/month]"""
+    return np.asarray(workload.images_per_month, dtype=float) / workload.outputs_per_approved
+
+
+def option_workload(option: Option, workload: Workload) -> Workload:
+    """The workload as ``option`` generates it: the same approved assets, at the option's own
+    outputs per approved asset where it has one (a model accepted less often generates, pays
+    for and has reviewed more outputs for the same assets)."""
+    if option.outputs_per_approved is None:
+        return workload
+    return dataclasses.replace(
+        workload, outputs_per_approved=option.outputs_per_approved,
+        images_per_month=approved_per_month(workload) * option.outputs_per_approved)
+
+
 def _areas(option: Option, workload: Workload, ops: Operations) -> dict:
     """The cost areas that apply to ``option``, unbroadcast (see monthly_cost_by_area)."""
+    workload = option_workload(option, workload)
     requested = np.asarray(workload.images_per_month, dtype=float)
     generated = requested * (1.0 - np.asarray(workload.cache_hit_rate))
-    approved = requested / workload.outputs_per_approved
+    approved = approved_per_month(workload)
     stored_usd = (generated * np.multiply(workload.stored_mb_per_image,
                                           workload.retention_months)
                   / 1000.0 * workload.storage_usd_per_gb_month)
@@ -306,8 +325,9 @@ def _areas(option: Option, workload: Workload, ops: Operations) -> dict:
                   / 1000.0 * workload.egress_usd_per_gb)
     shared = {
         "storage_bandwidth": stored_usd + egress_usd,
-        "review": approved * np.multiply(workload.review_minutes_per_asset,
-                                         workload.reviewer_hourly_usd) / 60.0,
+        # every output is looked at (a cache hit too): worse acceptance, more review
+        "review": requested * np.multiply(workload.review_minutes_per_output,
+                                          workload.reviewer_hourly_usd) / 60.0,
     }
     serving = _SERVING[type(option)](option, serving_images_per_month(workload), workload, ops,
                                      stored_usd)
@@ -320,14 +340,19 @@ def monthly_cost_usd(option: Option, workload: Workload, ops: Operations):
 
 
 def cost_per_image_usd(option: Option, workload: Workload, ops: Operations):
-    """Monthly cost over generated images (``inf`` at zero volume). [USD/image]"""
+    """Generation cost per image the option generates: its monthly cost without review
+    labor, over its images (``inf`` at zero volume). [USD/image]"""
+    areas = monthly_cost_by_area(option, workload, ops)
+    images = option_workload(option, workload).images_per_month
     with np.errstate(divide="ignore", invalid="ignore"):
-        return monthly_cost_usd(option, workload, ops) / np.asarray(workload.images_per_month)
+        return (sum(areas.values()) - areas["review"]) / np.asarray(images, dtype=float)
 
 
 def cost_per_approved_usd(option: Option, workload: Workload, ops: Operations):
-    """Monthly cost over approved assets: rejected outputs and review included. [USD/asset]"""
-    return cost_per_image_usd(option, workload, ops) * workload.outputs_per_approved
+    """All-in monthly cost over approved assets: rejected outputs and review included
+    (``inf`` at zero volume). [USD/asset]"""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return monthly_cost_usd(option, workload, ops) / approved_per_month(workload)
 
 
 def option_gpus(option: Option, workload: Workload):
@@ -338,6 +363,7 @@ def option_gpus(option: Option, workload: Workload):
     """
     local = option.local_part
     zero = _zero(workload.images_per_month)
+    workload = option_workload(option, workload)
     if local is None:
         return zero
     if local is not option:  # a hybrid holds the local GPUs it names
@@ -411,7 +437,8 @@ def evaluate(model) -> dict:
         upfront, monthly_cash = cash_usd(option, w, ops, by_area)
         areas = {k: float(v) for k, v in by_area.items()}
         total = sum(areas.values())
-        images = float(w.images_per_month)
+        images = float(option_workload(option, w).images_per_month)
+        approved = float(approved_per_month(w))
         spec = next(s for s in model.scenario.options if s.name == name)
         rows.append({
             "name": name,
@@ -419,9 +446,9 @@ def evaluate(model) -> dict:
             "kind": option.kind,
             "gpus": float(option_gpus(option, w)),
             "monthly_usd": total,
-            "usd_per_image": total / images if images > 0 else math.inf,
-            "usd_per_approved": (total / images * float(w.outputs_per_approved)
-                                 if images > 0 else math.inf),
+            "images_per_month": images,
+            "usd_per_image": (total - areas["review"]) / images if images > 0 else math.inf,
+            "usd_per_approved": total / approved if approved > 0 else math.inf,
             "upfront_usd": float(upfront),
             "horizon_usd": float(upfront + months * monthly_cash),
             "npv_usd": float(_npv_usd(option, upfront, monthly_cash, months, rate)),
@@ -432,7 +459,7 @@ def evaluate(model) -> dict:
         "scenario": model.scenario.name,
         "horizon_months": months,
         "images_per_month": float(w.images_per_month),
-        "approved_per_month": float(w.images_per_month) / float(w.outputs_per_approved),
+        "approved_per_month": float(approved_per_month(w)),
         "cheapest": min(rows, key=lambda r: r["monthly_usd"])["name"],
         "options": rows,
         "stale_inputs": [p for p, i in model.inputs.items() if i.stale],

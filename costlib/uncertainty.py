@@ -43,7 +43,7 @@ from costlib.breakeven import breakeven_samples, crossings
 from costlib.catalog import Sourced, sourced
 from costlib.errors import InputError, check_finite
 from costlib.sizing import bisect
-from costlib.tco import monthly_cost_usd
+from costlib.tco import approved_per_month, monthly_cost_usd
 
 DISTRIBUTIONS = ("pert", "triangular", "lognormal", "uniform")
 _P_LOW, _P_HIGH = 0.05, 0.95
@@ -368,9 +368,8 @@ def monte_carlo(model, samples: int = 10_000, *, distribution: str = "pert", see
                       if k != distribution)
     m = model.with_values(draws)
     monthly = _costs(m, names, (samples,))
-    images = np.asarray(m.workload.images_per_month, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        approved = monthly / images * np.asarray(m.workload.outputs_per_approved)
+        approved = monthly / approved_per_month(m.workload)
     counts = np.bincount(np.argmin(monthly, axis=0), minlength=len(names))
     volumes = None
     if breakeven is not None:

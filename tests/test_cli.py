@@ -134,3 +134,33 @@ def test_probe_result_feeds_evaluate(tmp_path, today):
     no_match = run("evaluate", "default", "--throughput", str(tmp_path / "r.json"))
     assert no_match.returncode == 2 and "name one with --apply-to" in no_match.stderr
     assert measured > 0
+
+
+def test_decide_json_is_strict_and_equals_the_library(tmp_path, today):
+    """`costlib decide --format json` for a consultant's scripts: strict JSON (a break-even
+    that never happens is null, not Infinity) with the library's answer."""
+    from costlib.decision import decide
+
+    out = run("decide", "internal_feature", "--format", "json", "--samples", "300",
+              "--today", str(today), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout, parse_constant=lambda c: pytest.fail(f"non-strict {c}"))
+    want = decide(resolve(load_scenario(preset_path("internal_feature")), today=today),
+                  samples=300)
+    assert got["recommendation"] == want.recommendation == "rtx4090_owned"
+    assert got["deciding_factor"] == "privacy"
+    assert got["confidence"] == pytest.approx(want.confidence)
+    excluded = {o["name"]: o["excluded_by"] for o in got["options"] if not o["allowed"]}
+    assert excluded == {"fal_flux_schnell": ["privacy"], "hybrid_4090_fal": ["privacy"],
+                        "rtx4090_community": ["latency"]}
+
+
+def test_decide_table_and_bad_input(today):
+    table = run("decide", "default", "--samples", "300", "--today", str(today))
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.startswith("Marketing batch (default): choose SDXL on Replicate (API)")
+    assert "Why:" in table.stdout and "Advice:" in table.stdout
+    bad = run("decide", "default", "--samples", "0")
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == ("costlib: error: samples: 0 is not allowed; must be a whole "
+                                  "number >= 1")

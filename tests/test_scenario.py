@@ -140,6 +140,8 @@ BAD = [
     ("options.2.set", {"images_per_hour": 0}, "options.a100_on_demand.images_per_hour: 0.0 is not allowed; must be > 0"),
     ("options.2.set", {"utilization": 1.5}, "options.a100_on_demand.utilization: 1.5 is not allowed"),
     ("options.2.set", {"colour": 1}, "options.a100_on_demand.set: 'colour' is not allowed"),
+    ("options.1.set", {"outputs_per_approved": 0.5}, "options.fal_flux_schnell.outputs_per_approved: 0.5 is not allowed; must be >= 1"),
+    ("options.4.set", {"annual_discount_rate": 0.1}, "options.rtx4090_owned.set: 'annual_discount_rate' is not allowed"),
     ("options.4.gpu", "a100_40gb", "options.rtx4090_owned.gpu: 'a100_40gb' has no purchase price"),
     ("options.4.gpu", "tpu", "options.rtx4090_owned.gpu: 'tpu' has no purchase price"),
     ("options.4.throughput", _DELETE, "option 'rtx4090_owned' of kind owned needs 'throughput'"),
@@ -186,3 +188,20 @@ def test_unknown_preset():
 def test_with_values_unknown_path(default_model):
     with pytest.raises(InputError, match="input: 'workload.colour' is not allowed"):
         default_model.with_values({"workload.colour": 1})
+
+
+def test_an_option_can_have_its_own_acceptance(today):
+    """The default makes 25,000 approved assets from 100,000 images (4 per asset). Flux
+    Schnell accepted at 6 per asset (4-8) generates 150,000 images for them, pays fal.ai's
+    0.003 USD each (architecture article, 2026-05-19): 450 USD, and its range is sampled as
+    its own quantity."""
+    from costlib.tco import evaluate
+    from costlib.uncertainty import factors
+
+    data = _set("options.1.set", {"outputs_per_approved": {"value": 6, "low": 4, "high": 8}})
+    model = resolve(parse_scenario(data), today=today)
+    rows = {r["name"]: r for r in evaluate(model)["options"]}
+    assert rows["fal_flux_schnell"]["images_per_month"] == pytest.approx(150_000)
+    assert rows["fal_flux_schnell"]["by_area"]["api_fees"] == pytest.approx(450)
+    assert rows["replicate_sdxl"]["images_per_month"] == pytest.approx(100_000)
+    assert "options.fal_flux_schnell.outputs_per_approved" in {f.name for f in factors(model)}

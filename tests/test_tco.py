@@ -187,10 +187,11 @@ def test_hybrid_sends_overflow_to_the_api():
 
 def test_cost_per_approved_includes_rejects_and_review():
     api = ManagedAPI("a", 0.01)
-    w = Workload(1000, outputs_per_approved=5, review_minutes_per_asset=3,
+    w = Workload(1000, outputs_per_approved=5, review_minutes_per_output=3,
                  reviewer_hourly_usd=60)
-    # 200 assets: 10 USD of fees + 200 x 3 USD review = 610 USD -> 3.05 USD/asset
-    assert float(cost_per_approved_usd(api, w, NO_OPS)) == pytest.approx(3.05)
+    # 200 assets from 1,000 outputs: 10 USD of fees + every output looked at for 3 min at
+    # 60 USD/h, 1,000 x 3 USD = 3,000 USD of review: 3,010 USD -> 15.05 USD/asset
+    assert float(cost_per_approved_usd(api, w, NO_OPS)) == pytest.approx(15.05)
 
 
 def test_every_area_present_and_vectorized(default_model):
@@ -246,7 +247,7 @@ def options(draw):
 def workloads(draw_volume=volume):
     return st.builds(Workload, images_per_month=draw_volume,
                      outputs_per_approved=st.floats(1, 20), peak_factor=st.floats(1, 5),
-                     review_minutes_per_asset=st.floats(0, 5),
+                     review_minutes_per_output=st.floats(0, 5),
                      reviewer_hourly_usd=st.floats(0, 100),
                      stored_mb_per_image=st.floats(0, 5), delivered_mb_per_image=st.floats(0, 1),
                      views_per_approved=st.floats(0, 20),
@@ -305,3 +306,45 @@ def test_scaling_every_price_scales_every_cost(option, workload, ops, k):
     scaled = monthly_cost_by_area(_scale_prices(option, k), w_k, ops_k)
     for area in COST_AREAS:
         assert float(scaled[area]) == pytest.approx(float(base[area]) * k, rel=1e-9, abs=1e-9)
+
+
+# --- acceptance and review (per output) ------------------------------------------------
+
+
+@given(options(), workloads(), ops_strategy, st.floats(1, 20), st.floats(0, 10))
+def test_worse_acceptance_always_costs_more(option, workload, ops, outputs, worse):
+    """For every option kind, generating more outputs per approved asset (the option's own
+    acceptance) never costs less for the same approved assets."""
+    better = dataclasses.replace(option, outputs_per_approved=outputs)
+    worse_option = dataclasses.replace(option, outputs_per_approved=outputs + worse)
+    assert (monthly_cost_usd(worse_option, workload, ops)
+            >= monthly_cost_usd(better, workload, ops) - 1e-6)
+
+
+@given(options(), workloads(), ops_strategy, st.floats(0, 5), st.floats(0, 100))
+def test_cost_never_falls_as_review_time_or_labor_rates_grow(option, workload, ops, minutes,
+                                                             rate):
+    more = dataclasses.replace(
+        workload, review_minutes_per_output=workload.review_minutes_per_output + minutes,
+        reviewer_hourly_usd=workload.reviewer_hourly_usd + rate)
+    dearer = dataclasses.replace(ops, engineer_hourly_usd=ops.engineer_hourly_usd + rate,
+                                 ml_engineer_usd_per_month=ops.ml_engineer_usd_per_month
+                                 + 100 * rate)
+    assert monthly_cost_usd(option, more, dearer) >= monthly_cost_usd(option, workload, ops) - 1e-6
+
+
+def test_an_api_accepted_half_as_often_is_dearer_despite_a_lower_price():
+    """10,000 approved assets a month (40,000 outputs at 4 per asset), 0.5 min of review per
+    output at 40 USD/h (costlib assumptions). SDXL on Replicate at 0.0023 USD/image (ImageBench
+    guide, 2026): 40,000 x 0.0023 = 92 USD of fees + 40,000 x 0.5 / 60 x 40 = 13,333.33 USD
+    of review = 13,425.33 USD. A cheaper API at 0.0015 USD/image whose outputs are accepted
+    half as often (8 per asset) generates 80,000: 120 USD of fees + 26,666.67 USD of review
+    = 26,786.67 USD, twice as dear per approved asset (2.68 against 1.34 USD)."""
+    w = Workload(40_000, outputs_per_approved=4, review_minutes_per_output=0.5,
+                 reviewer_hourly_usd=40)
+    replicate = ManagedAPI("replicate", 0.0023)
+    cheaper = ManagedAPI("cheaper", 0.0015, outputs_per_approved=8)
+    assert float(monthly_cost_usd(replicate, w, NO_OPS)) == pytest.approx(13_425.33, abs=0.01)
+    assert float(monthly_cost_usd(cheaper, w, NO_OPS)) == pytest.approx(26_786.67, abs=0.01)
+    assert float(cost_per_approved_usd(cheaper, w, NO_OPS)) == pytest.approx(2.6787, abs=1e-4)
+    assert float(cost_per_image_usd(cheaper, w, NO_OPS)) == pytest.approx(0.0015)

@@ -51,7 +51,7 @@ class Input(Sourced):
 
 
 _WORKLOAD_DEFAULTS = {
-    "review_minutes_per_asset": ("labor", "review_minutes_per_asset"),
+    "review_minutes_per_output": ("labor", "review_minutes_per_output"),
     "reviewer_hourly_usd": ("labor", "reviewer_hourly"),
     "stored_mb_per_image": ("overheads", "png_1024_size"),
     "delivered_mb_per_image": ("overheads", "jpeg_webp_1024_size"),
@@ -291,7 +291,10 @@ def _resolve_option(spec: OptionSpec, catalog: Catalog, take) -> OptionRecord:
         raise InputError(f"options.{spec.name}.set: {sorted(unknown)[0]!r} is not allowed; "
                          f"fields of a {spec.kind} option are "
                          f"{', '.join(sorted(_settable(cls))) or 'none'}")
-    return _RESOLVE[cls](spec, catalog, take, f"options.{spec.name}", spec.set.get)
+    p = f"options.{spec.name}"
+    if "outputs_per_approved" in spec.set:  # the option's own acceptance
+        take(f"{p}.outputs_per_approved", spec.set["outputs_per_approved"], unit="images/asset")
+    return _RESOLVE[cls](spec, catalog, take, p, spec.set.get)
 
 
 def _resolve_api(spec, catalog, take, p, s) -> OptionRecord:
@@ -424,7 +427,8 @@ def _build_api(spec, record, mine, build, context) -> ManagedAPI:
 def _build_hybrid(spec, record, mine, build, context) -> Hybrid:
     specs = context["specs"]
     return Hybrid(spec.name, build(specs[spec.local]), build(specs[spec.api]),
-                  mine["local_gpus"], profile=context["profile"])
+                  mine["local_gpus"], profile=context["profile"],
+                  outputs_per_approved=mine.get("outputs_per_approved"))
 
 
 # Each option kind's resolver (scenario + catalog -> inputs and record) and builder

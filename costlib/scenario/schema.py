@@ -48,7 +48,7 @@ class WorkloadSpec(_Strict):
     peak_factor: Quantity | None = None
     burst_images: Number | None = Field(default=None, ge=0)
     burst_hours: Number | None = Field(default=None, gt=0)
-    review_minutes_per_asset: Quantity | None = None
+    review_minutes_per_output: Quantity | None = None
     reviewer_hourly_usd: Quantity | None = None
     stored_mb_per_image: Quantity | None = None
     retention_months: Quantity = 1.0

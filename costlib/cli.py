@@ -215,7 +215,8 @@ def cmd_decide(args) -> int:
     if decision.feasible:
         runner = decision.option(decision.runner_up).label if decision.runner_up else "none"
         print(f"{model.scenario.name}: choose {decision.label} ({decision.architecture}), "
-              f"{share(decision.confidence)} sure it is the cheapest option kept; "
+              f"{share(decision.confidence)} sure it is cheaper than the rest by more than "
+              f"{usd(decision.materiality_usd)}/month; "
               f"runner-up {runner}; decided by {decision.deciding_factor}")
     else:
         print(f"{model.scenario.name}: no option meets the hard constraints "

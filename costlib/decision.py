@@ -410,6 +410,70 @@ class Setting:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Tie:
+    """Options within the materiality band of the cheapest, and how one was chosen.
+
+    options : tuple of str  The tied options, cheapest first.
+    criterion : str  What chose: "acceptance", "privacy", "operations", "latency" or "cost"
+        (the first of these on which the chosen option beats the next one).
+    next_option : str  The tied option that came second.
+    chosen_value, next_value : float  The two options' figures on that criterion: outputs
+        per approved asset, data leaving the team (1) or not (0), operational burden (0 no
+        GPUs to run, 1 GPUs to run, 2 hardware bought), warm latency at the high end [s],
+        monthly cost [USD/month].
+    """
+
+    options: tuple[str, ...]
+    criterion: str
+    next_option: str
+    chosen_value: float
+    next_value: float
+
+
+# Among practically tied options, the non-cost criteria in the order they decide.
+TIE_CRITERIA = ("acceptance", "privacy", "operations", "latency", "cost")
+
+
+def materiality_usd(scenario, cheapest_usd: float) -> float:
+    """The band within which monthly costs are practically tied: the scenario's
+    ``materiality_share`` of the cheapest option's cost, at least its
+    ``materiality_usd_per_month``. [USD/month]"""
+    return max(scenario.materiality_share * cheapest_usd, scenario.materiality_usd_per_month)
+
+
+def _tie_figures(model, name: str, verdict) -> tuple[float, ...]:
+    """An option's figures on :data:`TIE_CRITERIA`, lower is better."""
+    option = model.options[name]
+    outputs = option.outputs_per_approved or float(model.workload.outputs_per_approved)
+    sensitive = model.scenario.constraints.privacy in ("confidential", "regulated")
+    burden = 0.0 if not option.self_hosted else 2.0 if option.buys_hardware else 1.0
+    latency = verdict.latency.warm_seconds[2] if verdict.latency is not None else math.inf
+    return (float(outputs), float(sensitive and option.third_party), burden, float(latency))
+
+
+def _break_tie(model, tied: list[str], verdicts, base: dict) -> tuple[str, Tie]:
+    """The tied option that is best on the first criterion that tells them apart."""
+    figures = {n: (*_tie_figures(model, n, verdicts[n]), base[n]) for n in tied}
+    ordered = sorted(tied, key=lambda n: figures[n])
+    chosen, second = ordered[0], ordered[1]
+    k = next((i for i, (a, b) in enumerate(zip(figures[chosen], figures[second], strict=True))
+              if a != b), len(TIE_CRITERIA) - 1)
+    return chosen, Tie(options=tuple(tied), criterion=TIE_CRITERIA[k], next_option=second,
+                       chosen_value=figures[chosen][k], next_value=figures[second][k])
+
+
+def _confidence(mc, rec: str, share: float, floor_usd: float) -> float:
+    """Share of samples in which ``rec`` is cheaper than every other option by more than
+    the materiality band (the share of its own sampled cost, at least the floor)."""
+    mine = mc.monthly_usd[rec]
+    others = [mc.monthly_usd[n] for n in mc.options if n != rec]
+    if not others:
+        return 1.0
+    band = np.maximum(share * mine, floor_usd)
+    return float(np.mean(np.min(others, axis=0) - mine > band))
+
+
+@dataclass(frozen=True, kw_only=True)
 class Decision:
     """The framework's answer for one scenario.
 
@@ -418,8 +482,14 @@ class Decision:
         architecture, confidence and runner_up are None and no cost is given as an answer.
     recommendation : str or None  The option to choose, by name; label and architecture
         ("cloud", "local" or "hybrid") describe it.
-    confidence : float or None  Probability that it is the cheapest option kept. [0-1]
-    runner_up : str or None  The next cheapest option kept.
+    confidence : float or None  Probability that it is cheaper than every other option kept
+        by more than the materiality band (0 where it is practically tied). [0-1]
+    runner_up : str or None  The cheapest option kept other than the recommendation.
+    materiality_usd : float or None  The band within which monthly costs are practically
+        tied: the scenario's share of the cheapest option's cost, at least its USD floor.
+        [USD/month]
+    tie : Tie or None  Where several options are practically tied: which, and the non-cost
+        criterion that chose among them.
     deciding_factor : str or None  "privacy", "latency", "privacy and latency",
         "operations" or "cost": the constraint without which another option would win, or
         cost where none would; for an infeasible decision the constraints that exclude all.
@@ -450,6 +520,8 @@ class Decision:
     confidence: float | None
     runner_up: str | None
     deciding_factor: str | None
+    materiality_usd: float | None = None
+    tie: Tie | None = None
     cheapest_unconstrained: str | None = None
     cheapest_without_hiring: str | None = None
     options: tuple[OptionAssessment, ...]
@@ -658,8 +730,12 @@ def decide(model, *, samples: int = 10_000, distribution: str = "pert", seed: in
             options=tuple(assessment(n) for n in model.options), setting=setting))
 
     ranked = sorted(allowed, key=lambda n: base[n])
-    rec = ranked[0]
-    runner = ranked[1] if len(ranked) > 1 else None
+    cheapest = ranked[0]
+    band = materiality_usd(scenario, base[cheapest])
+    tied = [n for n in ranked if base[n] - base[cheapest] <= band]
+    rec, tie = _break_tie(costed, tied, verdicts, base) if len(tied) > 1 else (cheapest, None)
+    rivals = [n for n in ranked if n != rec]
+    runner = rivals[0] if rivals else None
     alternative, volume = _alternative(costed, rec, ranked)
     sampled = alternative is not None and sample_breakeven
     mc = monte_carlo(costed, samples, distribution=distribution, seed=seed, options=ranked,
@@ -697,15 +773,18 @@ def decide(model, *, samples: int = 10_000, distribution: str = "pert", seed: in
     unhired_winner = min(allowed, key=lambda n: free_base[n])
     if verdicts[free_winner].excluded_by:
         factor = " and ".join(verdicts[free_winner].excluded_by)
-    elif hired and unhired_winner != rec:
+    elif hired and unhired_winner != cheapest:
         factor = "operations"
     else:
         factor = "cost"
 
     return _narrate(Decision(
         scenario=scenario.name, feasible=True, recommendation=rec, label=labels[rec],
-        architecture=model.options[rec].architecture, confidence=mc.p_cheapest[rec],
-        runner_up=runner, deciding_factor=factor, cheapest_unconstrained=free_winner,
+        architecture=model.options[rec].architecture,
+        confidence=_confidence(mc, rec, scenario.materiality_share,
+                               scenario.materiality_usd_per_month),
+        runner_up=runner, deciding_factor=factor, materiality_usd=band, tie=tie,
+        cheapest_unconstrained=free_winner,
         cheapest_without_hiring=unhired_winner, options=assessments, breakeven=breakeven,
         tornado=sens, flip_points=flips, hybrid=hybrid_plan, hybrid_saving_usd=hybrid_saving,
         levers=tuple(levers), setting=setting, monte_carlo=mc))

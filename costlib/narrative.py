@@ -264,8 +264,12 @@ def reasons(d: Decision) -> tuple[str, ...]:
     cost_line = (f"{r.label} costs {_cost(r.monthly_usd)}/month "
                  f"({_cost(r.usd_per_approved)} per approved asset)")
     if runner is not None:
-        cost_line += f", {_cost(runner.monthly_usd - r.monthly_usd)} less than {runner.label}"
-    if d.deciding_factor == "cost":
+        gap = runner.monthly_usd - r.monthly_usd
+        cost_line += (f", {_cost(gap)} less than {runner.label}" if gap >= 0 else
+                      f", {_cost(-gap)} more than {runner.label}")
+    if d.tie is not None and d.deciding_factor == "cost":
+        first = f"{_tie_sentence(d, a)} {cost_line}."
+    elif d.deciding_factor == "cost":
         first = (f"Cost decides at {count(d.setting.images_per_month[1])} images/month: "
                  f"{cost_line}.")
     elif d.deciding_factor == "operations":
@@ -282,14 +286,18 @@ def reasons(d: Decision) -> tuple[str, ...]:
                  f" {free.label} would be cheapest ({_cost(free.monthly_usd)}/month). Among the "
                  f"options kept, {cost_line}.")
     out = [first]
+    if d.tie is not None and d.deciding_factor != "cost":
+        out.append(_tie_sentence(d, a))
     samples = d.monte_carlo.samples if d.monte_carlo is not None else None
     of_samples = f" of {count(samples)} Monte Carlo samples" if samples else " of samples"
-    out.append(f"{r.label} is the cheapest in {share(r.p_cheapest)}{of_samples}; its monthly "
-               f"cost lies between {_cost(r.monthly_usd_p5)} and {_cost(r.monthly_usd_p95)} "
-               "(P5-P95).")
+    out.append(f"{r.label} is cheaper than every other option kept by more than "
+               f"{_cost(d.materiality_usd)}/month (the band within which costs are practically "
+               f"tied) in {share(d.confidence)}{of_samples}, and the cheapest at all in "
+               f"{share(r.p_cheapest)}; its monthly cost lies between "
+               f"{_cost(r.monthly_usd_p5)} and {_cost(r.monthly_usd_p95)} (P5-P95).")
     ranked = _ranked(d)
     favourite = max(ranked, key=lambda x: x.p_cheapest or 0.0)
-    if favourite.name != r.name:
+    if favourite.name != r.name and d.tie is None:
         out.append(f"{favourite.label} is the cheapest in more samples "
                    f"({share(favourite.p_cheapest)}), though not at the base values: the two "
                    "are close.")
@@ -317,6 +325,34 @@ def reasons(d: Decision) -> tuple[str, ...]:
                    + "; ".join(f"{x.label} ({', '.join(x.excluded_by)})" for x in excluded)
                    + ".")
     return tuple(out)
+
+
+_TIE_WORDS = {
+    "acceptance": lambda chosen, other: (
+        f"acceptance decides: it needs {number(chosen)} outputs per approved asset against "
+        f"{number(other)}"),
+    "privacy": lambda chosen, other: (
+        "privacy decides: it keeps prompts and images on GPUs the team runs"),
+    "operations": lambda chosen, other: (
+        "operational burden decides: it is easier to run and to reverse ("
+        + ("no GPUs to run" if chosen == 0 else "no hardware to buy") + ")"),
+    "latency": lambda chosen, other: (
+        f"latency decides: it answers faster, {seconds(chosen)} against {seconds(other)} "
+        "warm at the high end"),
+    "cost": lambda chosen, other: "cost decides: it is the cheaper at base values",
+}
+
+
+def _tie_sentence(d: Decision, a: dict) -> str:
+    """Options practically tied on cost, and the criterion that chose among them."""
+    t = d.tie
+    tied = _join([a[n].label for n in t.options])
+    cheapest = a[t.options[0]].monthly_usd
+    band = f", {_percent(d.materiality_usd / cheapest)} of its cost" if cheapest else ""
+    return (f"Practically tied on cost: {tied} lie within {_cost(d.materiality_usd)}/month "
+            f"of the cheapest (the materiality band{band}), so the choice rests on what else "
+            f"matters; against {a[t.next_option].label}, "
+            f"{_TIE_WORDS[t.criterion](t.chosen_value, t.next_value)}.")
 
 
 def _sampled_breakeven(b) -> str:

@@ -28,12 +28,20 @@ from costlib.scenario import parse_scenario, preset_path, resolve
 from costlib.tco import api_fees_usd, monthly_cost_by_area, monthly_cost_usd
 
 BASE = yaml.safe_load(preset_path("default").read_text())
+# The framework cases test how constraints and costs decide, so no cost difference is
+# immaterial here; the materiality band (default 5 %) has its own tests below.
+BASE["materiality_share"] = 0.0
 SAMPLES = 3000  # enough for the confidence; decide's default is 10,000
 SELF_HOSTED = {"a100_on_demand", "a100_reserved", "rtx4090_owned"}
 
 
-def scenario(volume=None, variability=None, options=None, workload=None, **constraints):
+def scenario(volume=None, variability=None, options=None, workload=None,
+             materiality_share=None, materiality_usd_per_month=None, **constraints):
     data = copy.deepcopy(BASE)
+    for key, value in (("materiality_share", materiality_share),
+                       ("materiality_usd_per_month", materiality_usd_per_month)):
+        if value is not None:
+            data[key] = value
     if volume is not None:
         data["workload"]["images_per_month"] = volume
     if variability is not None:
@@ -102,7 +110,7 @@ def test_framework_scenarios(decisions, case, build, expected, architecture, fac
     assert d.deciding_factor == factor
     for word in words:
         assert word in d.reasons[0], (word, d.reasons[0])
-    assert 0 < d.confidence <= 1
+    assert 0 < d.confidence <= 1 and d.tie is None
 
 
 def test_a_clear_answer_is_certain(decisions):
@@ -374,7 +382,6 @@ def test_decision_renders_as_json_and_seven_steps(decisions):
                                               "Choose hybrid: 1 RTX 4090 + Replicate"))
     data = json.loads(json.dumps(d.to_dict(), allow_nan=False))
     assert data["recommendation"] == d.recommendation
-    assert data["monte_carlo"]["options"][d.recommendation]["p_cheapest"] == d.confidence
     assert len(data["options"]) == 6 and data["tornado"]["bars"]
     assert {"factor", "recommended", "below", "above"} <= set(data["flip_points"][0])
     assert len(data["hybrid"]["monthly_usd"]) == 65
@@ -419,3 +426,44 @@ def test_decide_loads_its_catalog_for_the_day_given(frozen_clock, default_model,
         decide(default_model, samples=200, sample_breakeven=False)
     decision = decide(default_model, samples=200, sample_breakeven=False, today=today)
     assert [lever.name for lever in decision.levers] == ["cache", "previews", "prompt"]
+
+
+# --------------------------------------------------------------------------- materiality
+
+
+def test_a_two_tenths_of_a_percent_margin_is_practically_tied():
+    """The default at 100,000 images/month: SDXL on Replicate costs 33,950 USD/month and
+    Flux Schnell on fal.ai 34,020 (fees 100,000 x 0.0023 = 230 against 100,000 x 0.003 = 300
+    USD; everything else the same), 70 USD or 0.2 % apart. The default band is 5 % of the
+    cheapest's cost, 0.05 x 33,950.46 = 1,697.52 USD/month: practically tied. Acceptance,
+    privacy and operational burden are the same for two APIs; latency tells them apart,
+    Flux Schnell 2-3 s warm against SDXL's 2-4 s (ImageBench guide, 2026), so fal.ai is
+    chosen, and said so. Confidence, the share of samples in which it is cheaper than the
+    rest by more than the band, is 0: it is never cheaper at all."""
+    d = decide(scenario(materiality_share=0.05), samples=SAMPLES)
+    assert d.materiality_usd == pytest.approx(1_697.52, abs=0.01)
+    assert d.tie.options == ("replicate_sdxl", "fal_flux_schnell")
+    assert d.recommendation == "fal_flux_schnell" and d.runner_up == "replicate_sdxl"
+    assert (d.tie.criterion, d.tie.chosen_value, d.tie.next_value) == ("latency", 3.0, 4.0)
+    assert d.confidence == 0.0
+    assert d.reasons[0].startswith("Practically tied on cost: SDXL on Replicate (API) and "
+                                   "Flux Schnell on fal.ai (API) lie within 1,698 USD/month")
+    assert "latency decides: it answers faster, 3 s against 4 s" in d.reasons[0]
+    assert "70.00 USD more than SDXL on Replicate (API)" in d.reasons[0]
+
+
+def test_a_material_lead_is_confident_and_a_usd_floor_widens_the_band():
+    """Neither API price has a range, so Replicate's lead over fal.ai moves only with the
+    volume: 60,000-150,000 images at 0.0007 USD, 42-105 USD/month, while a sampled monthly
+    cost (review labor 0.25-1.25 min per output at 25-60 USD/h) stays below about 200,000
+    USD. A 0.02 % band (at most about 40 USD) leaves the lead material in every sample; a
+    0.1 % band (up to about 200 USD at the top of the ranges) does not, and a floor of 200
+    USD/month makes the two practically tied at base values."""
+    sharp = decide(scenario(materiality_share=0.0002), samples=SAMPLES)
+    assert sharp.tie is None and sharp.recommendation == "replicate_sdxl"
+    assert sharp.confidence == 1.0
+    wider = decide(scenario(materiality_share=0.001), samples=SAMPLES)
+    assert wider.tie is None and 0 < wider.confidence < 1
+    floored = decide(scenario(materiality_share=0.0002, materiality_usd_per_month=200),
+                     samples=SAMPLES)
+    assert floored.materiality_usd == 200 and floored.tie is not None

@@ -77,6 +77,7 @@ def decision(confidence=0.9, **changes) -> Decision:
     facts = dict(
         scenario=SETTING.scenario, feasible=True, recommendation=API, label=LABELS[API],
         architecture="cloud", confidence=confidence, runner_up=OWNED, deciding_factor="cost",
+        materiality_usd=50.0,
         cheapest_unconstrained=API, cheapest_without_hiring=API, options=options,
         breakeven=Breakeven(options=(API, OWNED), alternative_cheaper_above=True,
                             images_per_month=620_000.0, p5=410_000.0, p50=640_000.0,
@@ -123,9 +124,12 @@ def test_cost_decides_with_the_figures_worked_out():
     assert d.reasons[0] == ("Cost decides at 100,000 images/month: SDXL on Replicate (API) "
                             "costs 1,000 USD/month (0.04 USD per approved asset), 250 USD less "
                             "than RTX 4090 owned.")
-    assert d.reasons[1] == ("SDXL on Replicate (API) is the cheapest in 90 % of 2,000 Monte "
-                            "Carlo samples; its monthly cost lies between 600 USD and 1,800 USD "
-                            "(P5-P95).")
+    # the band of 50 USD (5 % of 1,000) within which costs are practically tied
+    assert d.reasons[1] == ("SDXL on Replicate (API) is cheaper than every other option kept "
+                            "by more than 50.00 USD/month (the band within which costs are "
+                            "practically tied) in 90 % of 2,000 Monte Carlo samples, and the "
+                            "cheapest at all in 90 %; its monthly cost lies between 600 USD "
+                            "and 1,800 USD (P5-P95).")
     # the volume moves the margin by 250 USD; the throughput's 0.001 USD is rounding noise
     assert ("The margin over RTX 4090 owned is most sensitive to workload.images_per_month "
             "(60,000-150,000 images/month), which moves it by 250 USD/month.") in d.reasons

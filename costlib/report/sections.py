@@ -133,7 +133,8 @@ def summary(r) -> dict:
                           f"{fmt.usd(given_usd)}/month"
                           if abs(rec.monthly_usd - given_usd) > 0.5 else "")),
         _keyfigure("confidence", "Confidence", fmt.share(d.confidence),
-                   "share of samples in which it is the cheapest option kept"
+                   "share of samples in which it is cheaper than every other option kept by "
+                   f"more than {fmt.usd(d.materiality_usd)}/month (the materiality band)"
                    + (" (a close call)" if d.confidence < CLOSE_CALL else "")),
         _keyfigure("hinge", "Hinges on", hinge_text, hinge_detail, text=True),
     ]

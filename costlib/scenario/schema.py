@@ -118,6 +118,10 @@ class Scenario(_Strict):
     horizon_months: int = Field(default=36, ge=1, le=240)
     discount_rate: Quantity | None = None
     stale_after_days: int = Field(default=365, ge=0)
+    # costlib assumption: monthly costs within 5 % of each other are practically tied (the
+    # inputs' own ranges are wider than that); a scenario may set the share or a USD floor
+    materiality_share: float = Field(default=0.05, ge=0, le=1, allow_inf_nan=False)
+    materiality_usd_per_month: float = Field(default=0.0, ge=0, allow_inf_nan=False)
     options: Annotated[list[OptionSpec], Field(min_length=1)]
 
     @model_validator(mode="after")

@@ -186,7 +186,8 @@ class StepForm:
         answer = f"cheapest per month: <b>{html.escape(cheapest)}</b>"
         if self.decision is not None:
             answer = (f"recommended: <b>{html.escape(self.decision.label)}</b> "
-                      f"({self.decision.confidence:.0%} sure it is cheapest)"
+                      f"({self.decision.confidence:.0%} sure it is cheaper by a material "
+                      "margin)"
                       if self.decision.feasible else "<b>no option meets the constraints</b>")
         stale = len(result["stale_inputs"])
         note = f"; {stale} input(s) older than {self.scenario.stale_after_days} days" \
@@ -413,7 +414,8 @@ def decision_html(decision) -> str:
     flips = [flip_sentence(f, labels) for f in decision.flip_points
              if f.below is not None or f.above is not None][:5]
     return (f"<h4>Recommended: {html.escape(decision.label)} ({decision.architecture}), "
-            f"{decision.confidence:.0%} sure it is the cheapest option kept</h4>"
+            f"{decision.confidence:.0%} sure it is cheaper than the rest by more than "
+            f"{decision.materiality_usd:,.0f} USD/month</h4>"
             f"<b>Why</b><ul>{items(decision.reasons)}</ul>"
             f"<b>Advice</b><ul>{items(decision.advice)}</ul>"
             f"<b>What would change the answer</b>"

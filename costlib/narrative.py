@@ -338,7 +338,9 @@ _TIE_WORDS = {
         + ("no GPUs to run" if chosen == 0 else "no hardware to buy") + ")"),
     "latency": lambda chosen, other: (
         f"latency decides: it answers faster, {seconds(chosen)} against {seconds(other)} "
-        "warm at the high end"),
+        "warm at the high end" if math.isfinite(other) else
+        f"latency decides: its warm latency is known ({seconds(chosen)} at the high end), "
+        "the other's is not"),
     "cost": lambda chosen, other: "cost decides: it is the cheaper at base values",
 }
 

@@ -449,3 +449,15 @@ def test_no_sentence_shows_inf_nan_or_an_option_id():
     for text in texts:
         assert not re.search(r"\b(inf|infinity|nan|unbounded|1e\+?0?9)\b", text, re.I), text
         assert not any(name in text for name in IDS), text
+
+
+def test_a_tie_broken_on_a_known_latency_says_so():
+    """Against an API no source gives a latency for, a known 4 s wins the tie; the sentence
+    never prints an unknown latency as a number."""
+    from costlib.decision import Tie
+
+    d = tell(decision(tie=Tie(options=(API, OWNED), criterion="latency", next_option=OWNED,
+                              chosen_value=4.0, next_value=math.inf)))
+    assert "latency decides: its warm latency is known (4 s at the high end), the other's is "\
+        "not" in d.reasons[0]
+    assert "never" not in d.reasons[0] and "inf" not in d.reasons[0]

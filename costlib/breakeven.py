@@ -1,4 +1,5 @@
-"""Break-even volume, payback month and flip points: one crossing solver for all of them.
+"""Break-even volume and flip points: one crossing solver for all of them (the payback month
+comes from the cash flow, :func:`costlib.cashflow.payback_month`).
 
 The cost functions have steps (whole GPUs, discount tiers), so a crossing cannot be found
 from a formula. :func:`crossings` finds where a difference changes sign along a grid, for
@@ -26,7 +27,7 @@ import numpy as np
 from costlib.errors import InputError, check_range
 from costlib.options import Operations, Option, Workload
 from costlib.sizing import bisect
-from costlib.tco import cash_usd, monthly_cost_usd
+from costlib.tco import monthly_cost_usd
 
 # 0 and 240 geometric steps of 9 % from 1 image/month to the top of the search
 VOLUME_GRID_POINTS = 241
@@ -236,21 +237,6 @@ def breakeven_samples(model, a: str, b: str, draws: dict[str, np.ndarray],
     volumes = np.full(n, np.inf)
     volumes[row] = found
     return volumes
-
-
-def payback_months(owned: Option, alternative: Option, workload: Workload,
-                   ops: Operations):
-    """Months until buying hardware has paid for itself against ``alternative``.
-
-    The purchase is paid at month 0; each month saves the alternative's cost less the owned
-    option's cash cost. ``inf`` where it never saves. [months]
-    """
-    upfront, own_monthly = cash_usd(owned, workload, ops)
-    alt_upfront, alt_monthly = cash_usd(alternative, workload, ops)
-    saving = alt_monthly - own_monthly
-    with np.errstate(divide="ignore", invalid="ignore"):
-        months = np.where(saving > 0, (upfront - alt_upfront) / saving, np.inf)
-    return np.maximum(months, 0.0)
 
 
 def flip_value(model, path: str, a: str, b: str, low: float | None = None,

@@ -18,12 +18,12 @@ import html
 import numpy as np
 
 from costlib.breakeven import crossings_against
+from costlib.cashflow import model_cash_flow
 from costlib.fmt import number
 from costlib.options import HOURS_PER_MONTH
 from costlib.tco import (
     COST_AREAS,
     cost_per_approved_usd,
-    cumulative_cost_usd,
     local_capacity_images_per_month,
     monthly_cost_by_area,
     option_gpus,
@@ -151,13 +151,14 @@ def cost_vs_volume_figure(model, max_images_per_month: float | None = None,
 
 
 def cumulative_cost_figure(model) -> dict:
-    """Cumulative cash cost of each option over the horizon (purchases at month 0). [USD]"""
+    """Cumulative cash cost of each option over the horizon (:mod:`costlib.cashflow`:
+    purchases and setup at month 0, growth, price declines, replacements). [USD]"""
     months = model.scenario.horizon_months
     colors, labels = option_colors(model), option_labels(model)
     traces = [_line(np.arange(months + 1),
-                    cumulative_cost_usd(option, model.workload, model.ops, months), labels[name],
+                    model_cash_flow(model, name).cumulative_usd, labels[name],
                     colors[name], labels[name] + "<br>month %{x}: %{y:$,.0f}<extra></extra>")
-              for name, option in model.options.items()]
+              for name in model.options]
     return _figure(traces, f"Cumulative cost over {months} months, review labor included",
                    xaxis=dict(title="Month"),
                    yaxis=dict(title="Cumulative cost [USD]", tickformat="$,.0f"),

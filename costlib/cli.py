@@ -131,8 +131,8 @@ def cmd_breakeven(args) -> int:
         MAX_IMAGES_PER_MONTH,
         breakeven_images_per_month,
         flip_value,
-        payback_months,
     )
+    from costlib.cashflow import payback_month
     from costlib.tco import monthly_cost_usd
 
     model = _model(args)
@@ -156,18 +156,18 @@ def cmd_breakeven(args) -> int:
                   "monthly_usd_at_breakeven": [float(monthly_cost_usd(o, w, model.ops))
                                                for o in (a, b)]
                   if math.isfinite(volume) else None}
-        for owned, other in ((a, b), (b, a)):
-            if owned.buys_hardware:
-                result["payback_months"] = float(payback_months(owned, other, model.workload,
-                                                                model.ops))
+        for owned, other in (args.between, args.between[::-1]):
+            if model.option(owned).buys_hardware:
+                result["payback_month"] = payback_month(model, owned, other)
         text = (f"break-even between {args.between[0]} and {args.between[1]}: "
                 + (f"{count(volume)} images/month" if math.isfinite(volume)
                    else f"none (one option is cheaper at every volume up to "
                         f"{count(MAX_IMAGES_PER_MONTH)} images/month)"))
-        if "payback_months" in result:
-            months = result["payback_months"]
-            text += (f"; hardware pays back in {number(months)} months" if math.isfinite(months)
-                     else "; the hardware never pays back")
+        if "payback_month" in result:
+            month = result["payback_month"]
+            text += (f"; the hardware pays back in month {month:.0f}" if math.isfinite(month)
+                     else f"; the hardware does not pay back within the "
+                          f"{model.scenario.horizon_months}-month horizon")
     _stale_warning(model)
     print(json.dumps(json_ready(result), indent=2, allow_nan=False) if args.format == "json"
           else text)

@@ -15,6 +15,9 @@ import numpy as np
 from costlib.errors import InputError
 
 HOURS_PER_MONTH = 730.0  # 8,760 h / 12 months
+# Working hours in a full-time month: the architecture article's ML infrastructure engineer
+# rate over these hours gives the engineering hourly rate (labor.csv, devops_hourly).
+WORK_HOURS_PER_FTE_MONTH = 160.0
 # A turbo preview over a full generation, in GPU time or price: ImageBench gives SDXL-Turbo
 # 1-2 s against 8-12 s per image for the final generation (1.5 / 10).
 PREVIEW_COST_RATIO = 0.15
@@ -68,12 +71,25 @@ class Workload:
 class Operations:
     """People and overheads a deployment needs, by kind.
 
-    devops_hours_per_month : float  Operating self-hosted GPUs. [h/month]
+    Self-hosting takes one role, platform engineering (ML infrastructure and DevOps are the
+    same work, named by two sources): ``devops_hours_per_month`` for a first GPU server plus
+    ``devops_hours_per_gpu_month`` per GPU, plus ``hardware_hours_per_gpu_month`` per GPU the
+    team owns (racking, failures, replacement). Staff the team dedicates
+    (``ml_engineer_fte``) do up to 160 h/month each of it for their salary; hours beyond are
+    bought at ``engineer_hourly_usd``. User-facing serving adds an on-call rotation. An API
+    takes integration and vendor management hours instead.
+
+    devops_hours_per_month : float  Base effort of operating self-hosted GPUs. [h/month]
+    devops_hours_per_gpu_month : float  Effort added by each GPU held. [h/GPU-month]
+    hardware_hours_per_gpu_month : float  Effort added by each owned GPU. [h/GPU-month]
     engineer_hourly_usd : float  Rate for DevOps, integration and vendor work. [USD/h]
-    ml_engineer_fte : float  Share of a full-time ML infrastructure engineer. [FTE]
-    ml_engineer_usd_per_month : float  Fully loaded cost of that engineer. [USD/month]
+    ml_engineer_fte : float  Staff dedicated to operating the GPUs. [FTE]
+    ml_engineer_usd_per_month : float  Fully loaded cost of one such engineer. [USD/month]
+    oncall_usd_per_month : float  On-call rotation for user-facing self-hosted serving. [USD/month]
+    user_facing : bool  Serving is user-facing (outages reach users), so self-hosting is on call.
     setup_weeks : float  Initial serving setup effort of one engineer. [weeks]
-    amortization_months : float  Months the setup effort is spread over. [months]
+    amortization_months : float  Months the setup effort is spread over in a monthly cost
+        (the cash flow pays it at month 0). [months]
     monitoring_usd_per_month : float  Monitoring and security tooling when self-hosting. [USD/month]
     backup_copies : float  Extra stored copies when self-hosting. [copies]
     downtime_allowance : float  Downtime cost as a share of compute cost. [0-1]
@@ -82,9 +98,13 @@ class Operations:
     """
 
     devops_hours_per_month: float = 0.0
+    devops_hours_per_gpu_month: float = 0.0
+    hardware_hours_per_gpu_month: float = 0.0
     engineer_hourly_usd: float = 0.0
     ml_engineer_fte: float = 0.0
     ml_engineer_usd_per_month: float = 0.0
+    oncall_usd_per_month: float = 0.0
+    user_facing: bool = False
     setup_weeks: float = 0.0
     amortization_months: float = 36.0
     monitoring_usd_per_month: float = 0.0
@@ -226,6 +246,10 @@ class OwnedGPU(OptionKind):
     pue : float  Facility power over IT power (cooling). [ratio]
     maintenance_per_year : float  Maintenance and parts over purchase, per year. [1/year]
     space_usd_per_gpu_month : float  Rack or room space. [USD/GPU-month]
+    host_usd_per_server : float  Host server and networking bought for each server. [USD/server]
+    gpus_per_server : float  GPUs one host server holds. [GPUs/server]
+    lead_months : float  Procurement lead time: months from order to serving, during which
+        an API carries the load (in the cash flow). [months]
     images_per_hour : float  Throughput of one GPU. [images/h]
     utilization : float  Target average utilization when sizing. [0-1]
     annual_discount_rate : float  Cost of capital; 0 gives straight-line depreciation,
@@ -247,6 +271,9 @@ class OwnedGPU(OptionKind):
     pue: float = 1.0
     maintenance_per_year: float = 0.0
     space_usd_per_gpu_month: float = 0.0
+    host_usd_per_server: float = 0.0
+    gpus_per_server: float = 1.0
+    lead_months: float = 0.0
     utilization: float = 1.0
     annual_discount_rate: float = 0.0
     min_gpus: float = 1.0

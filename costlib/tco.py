@@ -19,6 +19,7 @@ import numpy as np
 from costlib import __version__
 from costlib.options import (
     HOURS_PER_MONTH,
+    WORK_HOURS_PER_FTE_MONTH,
     Hybrid,
     ManagedAPI,
     Operations,
@@ -108,43 +109,75 @@ def _zero(like):
     return np.zeros_like(np.asarray(like, dtype=float))
 
 
-def _rented(gpu: RentedGPU, images, peak_factor, gpus=None) -> dict:
-    """GPU rental for ``images`` generated images; ``gpus`` fixes the reserved count."""
+def _rented(gpu: RentedGPU, images, peak_factor, gpus=None) -> tuple[dict, object]:
+    """GPU rental for ``images`` generated images, and the GPUs it runs (the peak hour's
+    count on demand); ``gpus`` fixes the reserved count."""
+    n = gpus if gpus is not None else gpus_needed(
+        images, gpu.images_per_hour, gpu.utilization, peak_factor,
+        gpu.min_gpus if gpu.holds_dedicated_gpus else 0.0)
     if not gpu.holds_dedicated_gpus:  # on demand: pay for the hours generating
         hours = images / np.multiply(gpu.images_per_hour, gpu.utilization) * (1.0 + gpu.rework)
         cost = hours * gpu.hourly_usd
     else:
-        n = gpus if gpus is not None else gpus_needed(
-            images, gpu.images_per_hour, gpu.utilization, peak_factor, gpu.min_gpus)
         monthly = np.where(np.asarray(gpu.monthly_usd) > 0, gpu.monthly_usd,
                            np.multiply(gpu.hourly_usd, HOURS_PER_MONTH))
         cost = n * monthly
-    return {"gpu": cost + _zero(images)}
+    return {"gpu": cost + _zero(images)}, n
 
 
-def _owned(own: OwnedGPU, images, peak_factor, gpus=None) -> dict:
-    """Depreciation, power, space and maintenance of owned GPUs generating ``images``."""
+def host_servers(own: OwnedGPU, gpus):
+    """Host servers that hold ``gpus`` owned GPUs: whole servers. [servers]"""
+    return np.ceil(np.asarray(gpus, dtype=float) / own.gpus_per_server - 1e-9)
+
+
+def _owned(own: OwnedGPU, images, peak_factor, gpus=None) -> tuple[dict, object]:
+    """Depreciation (GPUs and their host servers), power, space and maintenance of owned
+    GPUs generating ``images``, and the GPUs held."""
     n = gpus if gpus is not None else gpus_needed(
         images, own.images_per_hour, own.utilization, peak_factor, own.min_gpus)
     busy_hours = images / np.asarray(own.images_per_hour, dtype=float)
     idle_hours = np.maximum(n * HOURS_PER_MONTH - busy_hours, 0.0)
     kwh = (busy_hours + idle_hours * own.idle_power_fraction) * own.board_watts / 1000.0
+    hardware_usd = n * own.purchase_usd + host_servers(own, n) * own.host_usd_per_server
     return {
-        "gpu": n * capital_usd_per_month(own.purchase_usd, own.useful_life_months,
-                                         own.resale_fraction, own.annual_discount_rate),
+        "gpu": capital_usd_per_month(hardware_usd, own.useful_life_months,
+                                     own.resale_fraction, own.annual_discount_rate),
         "power_cooling_space": kwh * np.multiply(own.kwh_usd, own.pue)
         + n * own.space_usd_per_gpu_month,
-        "maintenance": n * np.multiply(own.purchase_usd, own.maintenance_per_year) / 12.0,
-    }
+        "maintenance": hardware_usd * own.maintenance_per_year / 12.0,
+    }, n
 
 
-def _self_hosting(ops: Operations, compute_usd, stored_usd) -> dict:
-    """People, tooling, backups and downtime allowance of running GPUs yourself."""
-    engineer_weekly_usd = np.asarray(ops.ml_engineer_usd_per_month) / _WEEKS_PER_MONTH
+def engineering_hours_per_month(ops: Operations, gpus, owns_hardware: bool):
+    """Platform engineering effort of running ``gpus`` GPUs: a base for the first server, an
+    effort per GPU, and hardware handling per GPU when the team owns them. [h/month]"""
+    per_gpu = np.add(ops.devops_hours_per_gpu_month,
+                     ops.hardware_hours_per_gpu_month if owns_hardware else 0.0)
+    return ops.devops_hours_per_month + np.multiply(gpus, per_gpu)
+
+
+def engineering_usd(ops: Operations, hours):
+    """Monthly cost of ``hours`` of platform engineering: the dedicated staff's salaries
+    (``ml_engineer_fte``), who do up to 160 h/month each, and the hours beyond them at the
+    engineering rate. No hour is paid twice. [USD/month]"""
+    covered_hours = np.multiply(ops.ml_engineer_fte, WORK_HOURS_PER_FTE_MONTH)
+    return (np.multiply(ops.ml_engineer_fte, ops.ml_engineer_usd_per_month)
+            + np.maximum(np.subtract(hours, covered_hours), 0.0) * ops.engineer_hourly_usd)
+
+
+def setup_usd(ops: Operations):
+    """Initial serving setup: ``setup_weeks`` of one engineer at the staff salary. Paid at
+    month 0 in the cash flow; spread over ``amortization_months`` in a monthly cost. [USD]"""
+    return np.multiply(ops.setup_weeks, ops.ml_engineer_usd_per_month) / _WEEKS_PER_MONTH
+
+
+def _self_hosting(ops: Operations, compute_usd, stored_usd, gpus, owns_hardware) -> dict:
+    """People, tooling, backups and downtime allowance of running ``gpus`` GPUs yourself."""
+    hours = engineering_hours_per_month(ops, gpus, owns_hardware)
     return {
-        "engineering": np.multiply(ops.devops_hours_per_month, ops.engineer_hourly_usd)
-        + np.multiply(ops.ml_engineer_fte, ops.ml_engineer_usd_per_month)
-        + np.multiply(ops.setup_weeks, engineer_weekly_usd) / ops.amortization_months,
+        "engineering": engineering_usd(ops, hours)
+        + np.multiply(ops.oncall_usd_per_month, float(ops.user_facing))
+        + setup_usd(ops) / ops.amortization_months,
         "monitoring": np.asarray(ops.monitoring_usd_per_month, dtype=float),
         "storage_bandwidth": stored_usd * ops.backup_copies,
         "downtime_risk": compute_usd * ops.downtime_allowance,
@@ -256,17 +289,21 @@ def _hybrid_serving(option: Hybrid, images, workload: Workload, ops: Operations,
     return _add(local, overflow, _api_operations(ops))
 
 
-def _self_hosted(compute: dict, ops: Operations, stored_usd) -> dict:
+def _self_hosted(compute_and_gpus: tuple[dict, object], ops: Operations, stored_usd,
+                 owns_hardware: bool) -> dict:
+    compute, gpus = compute_and_gpus
     compute_usd = compute["gpu"] + compute.get("power_cooling_space", 0.0)
-    return _add(compute, _self_hosting(ops, compute_usd, stored_usd))
+    return _add(compute, _self_hosting(ops, compute_usd, stored_usd, gpus, owns_hardware))
 
 
 def _rented_serving(gpu: RentedGPU, images, workload, ops, stored_usd, gpus=None) -> dict:
-    return _self_hosted(_rented(gpu, images, workload.peak_factor, gpus), ops, stored_usd)
+    return _self_hosted(_rented(gpu, images, workload.peak_factor, gpus), ops, stored_usd,
+                        owns_hardware=False)
 
 
 def _owned_serving(own: OwnedGPU, images, workload, ops, stored_usd, gpus=None) -> dict:
-    return _self_hosted(_owned(own, images, workload.peak_factor, gpus), ops, stored_usd)
+    return _self_hosted(_owned(own, images, workload.peak_factor, gpus), ops, stored_usd,
+                        owns_hardware=True)
 
 
 # Every cost area that depends on how an option serves its images (not storage or review),
@@ -373,69 +410,31 @@ def option_gpus(option: Option, workload: Workload):
                        local.min_gpus if local.holds_dedicated_gpus else 0.0)
 
 
-def upfront_usd(option: Option, workload: Workload):
-    """Cash paid before the first month: the purchase of owned GPUs. [USD]"""
-    if not option.buys_hardware:
-        return _zero(workload.images_per_month)
-    return option_gpus(option, workload) * option.local_part.purchase_usd
-
-
-def cash_usd(option: Option, workload: Workload, ops: Operations, areas: dict | None = None):
-    """``(upfront, monthly)``: the purchase paid at month 0 [USD] and the monthly cash cost
-    after it, which leaves out the capital charge of owned GPUs [USD/month]. ``areas`` (the
-    option's :func:`monthly_cost_by_area`) saves computing them again."""
-    areas = monthly_cost_by_area(option, workload, ops) if areas is None else areas
-    upfront = upfront_usd(option, workload)
-    return upfront, sum(areas.values()) - np.where(upfront > 0, areas["gpu"], 0.0)
-
-
-def cumulative_cost_usd(option: Option, workload: Workload, ops: Operations, months: int):
-    """Cumulative cash cost at the end of months 0..``months``.
-
-    Purchases are paid at month 0; resale value is not credited. Shape
-    ``(months + 1,) + volume shape``. [USD]
-    """
-    upfront, monthly = cash_usd(option, workload, ops)
-    m = np.arange(months + 1, dtype=float).reshape((-1,) + (1,) * np.ndim(monthly))
-    return upfront + m * monthly
-
-
-def npv_cost_usd(option: Option, workload: Workload, ops: Operations, months: int,
-                 annual_discount_rate):
-    """Present value of the cash cost over ``months``, less the discounted value of owned
-    GPUs left at the end (straight-line to the resale value). [USD]"""
-    return _npv_usd(option, *cash_usd(option, workload, ops), months, annual_discount_rate)
-
-
-def _npv_usd(option: Option, upfront, monthly, months: int, annual_discount_rate):
-    r = np.expm1(np.log1p(np.asarray(annual_discount_rate, dtype=float)) / 12.0)
-    discount_end = np.exp(-months * np.log1p(r))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        annuity_pv = np.where(r > 0, -np.expm1(-months * np.log1p(r)) / r, float(months))
-    local = option.local_part
-    left_usd = _zero(upfront)
-    if option.buys_hardware:
-        used = np.minimum(months / np.asarray(local.useful_life_months, dtype=float), 1.0)
-        left_usd = upfront * (1.0 - used * (1.0 - np.asarray(local.resale_fraction)))
-    return upfront + monthly * annuity_pv - left_usd * discount_end
+def shared_review_usd(review_usd_by_option):
+    """Review labor every option pays: the least any of them pays (at the workload's own
+    acceptance it is the same for all); what an option pays above it is a cost the choice
+    changes. [USD/month]"""
+    return min(review_usd_by_option, default=0.0)
 
 
 def evaluate(model) -> dict:
     """Every option of a resolved scenario (``costlib.scenario.Model``), summarized.
 
-    Returns a JSON-ready dict: per option its GPUs, monthly cost by area and in total, cost
-    per image and per approved asset, upfront cash, cumulative cash cost and NPV over the
-    horizon; the cheapest option by monthly cost; and the stale inputs. The README documents
-    the fields.
+    Returns a JSON-ready dict: per option its GPUs, monthly cost by area and in total, the
+    part of it the choice changes (all but the review every option shares), cost per image
+    and per approved asset, month-0 cash, cumulative cash cost and NPV over the horizon
+    (:mod:`costlib.cashflow`); the shared review; the cheapest option by monthly cost; and
+    the stale inputs. The README documents the fields.
     """
+    from costlib.cashflow import model_cash_flow  # the cash flow builds on this module
+
     w, ops = model.workload, model.ops
     months = model.scenario.horizon_months
     rate = model.values["discount_rate"]
     rows = []
     for name, option in model.options.items():
-        by_area = monthly_cost_by_area(option, w, ops)
-        upfront, monthly_cash = cash_usd(option, w, ops, by_area)
-        areas = {k: float(v) for k, v in by_area.items()}
+        areas = {k: float(v) for k, v in monthly_cost_by_area(option, w, ops).items()}
+        flow = model_cash_flow(model, name)
         total = sum(areas.values())
         images = float(option_workload(option, w).images_per_month)
         approved = float(approved_per_month(w))
@@ -449,17 +448,21 @@ def evaluate(model) -> dict:
             "images_per_month": images,
             "usd_per_image": (total - areas["review"]) / images if images > 0 else math.inf,
             "usd_per_approved": total / approved if approved > 0 else math.inf,
-            "upfront_usd": float(upfront),
-            "horizon_usd": float(upfront + months * monthly_cash),
-            "npv_usd": float(_npv_usd(option, upfront, monthly_cash, months, rate)),
+            "upfront_usd": float(flow.cash_usd[0]),
+            "horizon_usd": float(flow.cumulative_usd[-1]),
+            "npv_usd": float(flow.npv_usd(rate)),
             "by_area": areas,
         })
+    shared = shared_review_usd(r["by_area"]["review"] for r in rows)
+    for r in rows:
+        r["differing_usd"] = r["monthly_usd"] - shared
     return {
         "costlib_version": __version__,
         "scenario": model.scenario.name,
         "horizon_months": months,
         "images_per_month": float(w.images_per_month),
         "approved_per_month": float(approved_per_month(w)),
+        "shared_usd": shared,
         "cheapest": min(rows, key=lambda r: r["monthly_usd"])["name"],
         "options": rows,
         "stale_inputs": [p for p, i in model.inputs.items() if i.stale],

@@ -134,16 +134,25 @@ def test_a_swing_matters_above_rounding_noise():
 
 
 def test_the_framework_advice_applies_where_it_should(decisions):
-    # AD: start managed, revisit at measured volume
+    # AD: start managed, revisit at measured volume -- where a higher volume would change the
+    # answer. Business-hours demand (the marketing batch) sizes GPUs for a peak hour of 3.36x
+    # the mean: owned RTX 4090s then cost about 0.0035 USD per image with host servers and
+    # per-GPU operations, above Replicate's 0.0023 at every volume, so there is no volume to
+    # revisit at; steady demand (operations, 5M images/month) has one.
     for case in ("prototype", "marketing batch", "operations"):
-        advice = decisions[case].advice[0]
+        d = decisions[case]
+        advice = d.advice[0]
         assert advice.startswith("Start managed and stay managed")
-        assert "Revisit at measured volume" in advice
-    marketing = decisions["marketing batch"]
-    assert marketing.breakeven.options[0] == "replicate_sdxl"
-    assert marketing.breakeven.options[1] in SELF_HOSTED
-    assert 500_000 < marketing.breakeven.images_per_month < 1e8
-    assert f"{count(marketing.breakeven.images_per_month)} images/month" in marketing.advice[0]
+        found = d.breakeven is not None and math.isfinite(d.breakeven.images_per_month)
+        assert ("Revisit at measured volume" in advice) == found, case
+        assert ("No self-hosted option of this scenario becomes cheaper" in advice) != found
+    assert "No self-hosted option" in decisions["marketing batch"].advice[0]
+    operations = decisions["operations"]
+    assert operations.breakeven.options[0] == "replicate_sdxl"
+    assert operations.breakeven.options[1] in SELF_HOSTED | {"hybrid_4090_replicate"}
+    assert 500_000 < operations.breakeven.images_per_month < 1e8
+    assert (f"{count(operations.breakeven.images_per_month)} images/month"
+            in operations.advice[0])
     # a self-hosted answer still says to prototype first and when the saving holds
     ecommerce = decisions["ecommerce catalog"]
     assert any(a.startswith("Prototype before committing") and "saving holds above" in a

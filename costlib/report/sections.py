@@ -272,7 +272,7 @@ def _sampled(b) -> str:
 
 
 def breakeven(r) -> dict:
-    from costlib.breakeven import payback_months
+    from costlib.cashflow import payback_month
 
     m, ev, d = r.model, r.evaluation, r.decision
     best = ev["cheapest"]
@@ -287,8 +287,8 @@ def breakeven(r) -> dict:
                    + (" ..." if len(crossings) > 3 else "")) if crossings else fmt.NEVER
         payback = "-"
         if r.option(name).buys_hardware:
-            payback = fmt.number(payback_months(m.options[name], m.options[best], m.workload,
-                                                m.ops))
+            month = payback_month(m, name, best)
+            payback = f"month {month:.0f}" if math.isfinite(month) else fmt.NEVER
         rows.append({"label": r.label(name), "name": name, "volumes": volumes,
                      "payback": payback})
     lines = []
@@ -308,10 +308,12 @@ def breakeven(r) -> dict:
         lines.append(f'Break-even volume "{fmt.NEVER}": the two do not swap at any volume up '
                      f"to {SEARCHED_UP_TO}.")
     if any(row["payback"] == fmt.NEVER for row in rows):
-        lines.append(f'Payback "{fmt.NEVER}": the purchase does not pay for itself against '
-                     f"{r.label(best)}.")
+        lines.append(f'Payback "{fmt.NEVER}": the purchase has not paid for itself against '
+                     f"{r.label(best)} by the end of the {m.scenario.horizon_months}-month "
+                     "horizon.")
     lines.append(f"Today's volume: {fmt.count(ev['images_per_month'])} images/month. Payback "
-                 f"counts the purchase at month 0 against the monthly saving.")
+                 "is the month from which the purchase's cumulative cash (bought at month 0, "
+                 "the cash flow's growth and prices) stays at or below the cheapest option's.")
     return {"best": r.label(best), "rows": rows, "lines": lines}
 
 

@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 
+from costlib.cashflow import Timeline
 from costlib.catalog import Catalog, Entry, Sourced, load_catalog, sourced
 from costlib.errors import InputError
 from costlib.options import (
@@ -61,6 +62,9 @@ _WORKLOAD_DEFAULTS = {
 }
 _LABOR_DEFAULTS = {
     "devops_hours_per_month": ("labor", "devops_hours"),
+    "devops_hours_per_gpu_month": ("labor", "devops_hours_per_gpu"),
+    "hardware_hours_per_gpu_month": ("labor", "hardware_hours_per_gpu"),
+    "oncall_usd_per_month": ("labor", "oncall"),
     "engineer_hourly_usd": ("labor", "devops_hourly"),
     "ml_engineer_usd_per_month": ("labor", "ml_infra_engineer"),
     "setup_weeks": ("labor", "serving_setup"),
@@ -89,6 +93,9 @@ _OWNED_DEFAULTS = {
     "pue": ("assumptions", "pue"),
     "maintenance_per_year": ("assumptions", "maintenance"),
     "space_usd_per_gpu_month": ("assumptions", "space"),
+    "host_usd_per_server": ("assumptions", "host_server"),
+    "gpus_per_server": ("assumptions", "gpus_per_server"),
+    "lead_months": ("assumptions", "procurement_lead"),
     "utilization": ("assumptions", "utilization"),
 }
 
@@ -132,6 +139,7 @@ class Model:
     profile: np.ndarray | None
     workload: Workload
     labor: Operations
+    timeline: Timeline
     options: dict[str, Option]
 
     @property
@@ -263,6 +271,12 @@ def resolve(scenario: Scenario, catalog: Catalog | None = None, *,
         inputs["labor.ml_engineer_fte"] = hire(inputs["labor.ml_engineer_fte"])
     take("labor.amortization_months", float(scenario.horizon_months), unit="months")
     take("discount_rate", scenario.discount_rate, ("assumptions", "annual_discount_rate"))
+    t = scenario.timeline
+    take("timeline.growth_per_month", t.growth_per_month, unit="1/month")
+    take("timeline.api_price_decline_per_year", t.api_price_decline_per_year,
+         ("assumptions", "api_price_decline"))
+    take("timeline.gpu_price_decline_per_year", t.gpu_price_decline_per_year,
+         ("assumptions", "gpu_price_decline"))
     from costlib.capacity.profiles import preset_profile
 
     records = {spec.name: _resolve_option(spec, catalog, take) for spec in scenario.options}
@@ -401,8 +415,11 @@ def _build(scenario: Scenario, inputs: dict[str, Input], values: dict,
     """Construct the cost-model objects from input values."""
     workload = Workload(**{f.name: values[f"workload.{f.name}"]
                            for f in dataclasses.fields(Workload)})
-    labor = Operations(**{f.name: values[f"labor.{f.name}"]
-                          for f in dataclasses.fields(Operations)})
+    labor = Operations(user_facing=scenario.constraints.user_facing,
+                       **{f.name: values[f"labor.{f.name}"]
+                          for f in dataclasses.fields(Operations) if f.name != "user_facing"})
+    timeline = Timeline(**{f.name: values[f"timeline.{f.name}"]
+                           for f in dataclasses.fields(Timeline)})
     specs = {s.name: s for s in scenario.options}
     context = {"rate": values["discount_rate"], "profile": profile, "specs": specs,
                "records": records}
@@ -413,7 +430,7 @@ def _build(scenario: Scenario, inputs: dict[str, Input], values: dict,
         return _BUILD[OPTION_KINDS[spec.kind]](spec, records[spec.name], mine, build, context)
 
     options = {spec.name: build(spec) for spec in scenario.options}
-    return Model(scenario, inputs, values, records, profile, workload, labor, options)
+    return Model(scenario, inputs, values, records, profile, workload, labor, timeline, options)
 
 
 def _build_api(spec, record, mine, build, context) -> ManagedAPI:

@@ -65,10 +65,14 @@ class Constraints(_Strict):
     dpa_available: bool = False
     max_latency_s: Number | None = Field(default=None, gt=0)
     has_ops_team: bool = True
+    user_facing: bool = False
 
 
 class LaborSpec(_Strict):
     devops_hours_per_month: Quantity | None = None
+    devops_hours_per_gpu_month: Quantity | None = None
+    hardware_hours_per_gpu_month: Quantity | None = None
+    oncall_usd_per_month: Quantity | None = None
     engineer_hourly_usd: Quantity | None = None
     ml_engineer_fte: Quantity = 0.0
     ml_engineer_usd_per_month: Quantity | None = None
@@ -78,6 +82,14 @@ class LaborSpec(_Strict):
     downtime_allowance: Quantity | None = None
     api_integration_hours_per_month: Quantity | None = None
     vendor_management_hours_per_month: Quantity | None = None
+
+
+class TimelineSpec(_Strict):
+    """How the world moves over the horizon (the cash flow): volume growth and price declines."""
+
+    growth_per_month: Quantity = 0.0
+    api_price_decline_per_year: Quantity | None = None
+    gpu_price_decline_per_year: Quantity | None = None
 
 
 class OptionSpec(_Strict):
@@ -115,6 +127,7 @@ class Scenario(_Strict):
     workload: WorkloadSpec
     constraints: Constraints = Constraints()
     labor: LaborSpec = LaborSpec()
+    timeline: TimelineSpec = TimelineSpec()
     horizon_months: int = Field(default=36, ge=1, le=240)
     discount_rate: Quantity | None = None
     stale_after_days: int = Field(default=365, ge=0)
@@ -211,6 +224,11 @@ LIMITS: dict[str, tuple[float, float, bool]] = {
     "discount_rate": (0, 1, False),
     "local_gpus": (0, 100_000, False),
     "min_gpus": (0, 100_000, False),
+    "gpus_per_server": (1, 64, False),
+    "lead_months": (0, 24, False),
+    "growth_per_month": (0, 1, False),
+    "api_price_decline_per_year": (0, 0.9, False),
+    "gpu_price_decline_per_year": (0, 0.9, False),
 }
 _DEFAULT_LIMIT = (0, math.inf, False)
 

@@ -1,0 +1,231 @@
+"""Month by month cash over the horizon: volume growth, price declines, purchases, replacement
+at the end of a GPU's useful life, resale, procurement lead time, NPV, break-even month.
+
+Month 0 is the day of the decision: owned GPUs and their host servers are ordered and paid,
+and the serving setup is paid. Months 1..H are operating months, each paid at its end. Month
+1 runs at today's volume and prices; volume grows by ``growth_per_month`` a month, API prices
+fall by ``api_price_decline_per_year`` and GPU prices (rental and purchase) by
+``gpu_price_decline_per_year`` a year. Owned GPUs are bought for the month that first needs
+them (at the start of that month) and replaced at the end of their useful life, resold then
+at ``resale_fraction`` of what new hardware costs that month. The value left in hardware at
+the horizon's end (straight line from its price to its resale value over the life) is
+credited in the NPV, not in the cumulative cash. During an owned
+option's procurement lead time an API carries its load: a hybrid's own API, otherwise the
+scenario's cheapest API option (with none, the lead time is not modelled).
+
+With no growth, no price decline and no lead time the cash flow is today's monthly cost
+(without the capital charge and the spread setup, which are cash at month 0) month after
+month: the cumulative cost and NPV reproduce :func:`costlib.tco.monthly_cost_by_area`'s
+figures.
+
+Everything broadcasts: option fields may be Monte Carlo arrays of shape ``S``; a cash flow
+has shape ``(H + 1,) + S``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from costlib.tco import (
+    host_servers,
+    monthly_cost_by_area,
+    monthly_cost_usd,
+    option_gpus,
+    setup_usd,
+)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """How the world moves over the horizon.
+
+    growth_per_month : float  Volume growth, compounded monthly, >= 0. [1/month]
+    api_price_decline_per_year : float  Yearly fall of API prices. [1/year]
+    gpu_price_decline_per_year : float  Yearly fall of GPU rental and purchase prices. [1/year]
+    """
+
+    growth_per_month: float = 0.0
+    api_price_decline_per_year: float = 0.0
+    gpu_price_decline_per_year: float = 0.0
+
+
+def _months_axis(months: int, like, start: int = 0) -> np.ndarray:
+    """Months ``start..start + months - 1`` as a column that broadcasts against ``like``."""
+    return np.arange(start, start + months, dtype=float).reshape((-1,) + (1,) * np.ndim(like))
+
+
+def price_factor(decline_per_year, months_from_today):
+    """A price ``months_from_today`` months on over today's: ``(1 - d) ** (m / 12)``. [ratio]"""
+    return np.power(np.subtract(1.0, decline_per_year), np.divide(months_from_today, 12.0))
+
+
+def volumes_per_month(images_per_month, growth_per_month, months: int):
+    """Images requested in operating months 1..``months``: month 1 at today's volume,
+    compounding by ``growth_per_month``. Shape ``(months,) + shape``. [images/month]"""
+    k = _months_axis(months, np.broadcast(images_per_month, growth_per_month))
+    return np.multiply(images_per_month, np.power(np.add(1.0, growth_per_month), k))
+
+
+@dataclass(frozen=True)
+class CashFlow:
+    """An option's cash, month by month.
+
+    cash_usd : ndarray  Cash paid in month 0..H (month 0: purchases and setup; resale comes in
+        as negative cash in the month a GPU retires). Shape ``(H + 1,) + S``. [USD]
+    residual_usd : ndarray  Value left in owned hardware at the end of month H. [USD]
+    gpu_purchases : ndarray  GPUs bought in month 0..H-1 (new and replacements). [GPUs]
+    """
+
+    cash_usd: np.ndarray
+    residual_usd: np.ndarray
+    gpu_purchases: np.ndarray
+
+    @property
+    def cumulative_usd(self) -> np.ndarray:
+        """Cumulative cash at the end of months 0..H; resale of retired GPUs credited, the
+        value left at the end not. [USD]"""
+        return np.cumsum(self.cash_usd, axis=0)
+
+    def npv_usd(self, annual_discount_rate):
+        """Present value of the cash less the discounted value left at the end. [USD]"""
+        months = self.cash_usd.shape[0] - 1
+        monthly_rate = np.expm1(np.log1p(np.asarray(annual_discount_rate, dtype=float)) / 12)
+        t = _months_axis(months + 1, monthly_rate)
+        discount = np.exp(-t * np.log1p(monthly_rate))
+        return (np.sum(self.cash_usd * discount, axis=0)
+                - self.residual_usd * discount[-1])
+
+
+def _operating_cash(option, workload, ops, timeline: Timeline, months: int):
+    """Cash of operating months 1..H without purchases: the option's monthly cost at each
+    month's volume, less the capital charge of owned hardware and the spread setup, with API
+    fees and GPU rental at each month's prices; and the GPUs held each month."""
+    volumes = volumes_per_month(workload.images_per_month, timeline.growth_per_month, months)
+    monthly = dataclasses.replace(workload, images_per_month=volumes)
+    areas = monthly_cost_by_area(option, monthly, ops)
+    k = _months_axis(months, volumes[0])
+    api = areas["api_fees"] * price_factor(timeline.api_price_decline_per_year, k)
+    gpu = 0.0
+    if option.local_part is not None and not option.buys_hardware:  # rented: price falls
+        gpu = areas["gpu"] * price_factor(timeline.gpu_price_decline_per_year, k)
+    other = sum(v for a, v in areas.items() if a not in ("api_fees", "gpu"))
+    if option.self_hosted:
+        other = other - setup_usd(ops) / ops.amortization_months
+    return api + gpu + other, option_gpus(option, monthly)
+
+
+def _purchases(own, held_gpus, timeline: Timeline, months: int):
+    """Cash for owned GPUs and host servers, month 0..H-1, as ``(cash, resale, gpus bought,
+    residual)``: each month's purchases are the GPUs a month first needs plus replacements
+    of those reaching the end of their life, which are resold then at ``resale_fraction``
+    of what new hardware costs that month."""
+    shape = np.shape(held_gpus)[1:]
+    life = np.maximum(np.round(np.broadcast_to(own.useful_life_months, shape)), 1).astype(int)
+    held = np.maximum.accumulate(held_gpus, axis=0)  # owned GPUs are never sold early
+    servers = host_servers(own, held)
+    bought_gpus = np.zeros((months,) + shape)
+    bought_servers = np.zeros((months,) + shape)
+    paid = np.zeros((months,) + shape)
+    resale = np.zeros((months,) + shape)
+    fraction = np.broadcast_to(own.resale_fraction, shape)
+
+    def new_price(gpus, servers, month):
+        return (gpus * np.multiply(own.purchase_usd,
+                                   price_factor(timeline.gpu_price_decline_per_year, month))
+                + servers * np.asarray(own.host_usd_per_server))
+
+    previous_gpus = previous_servers = np.zeros(shape)
+    for t in range(months):  # bought at the start of month t + 1
+        index = np.maximum(t - life, 0)[None]
+        retiring = t - life >= 0
+        old_gpus = np.where(retiring, np.take_along_axis(bought_gpus, index, 0)[0], 0.0)
+        old_servers = np.where(retiring, np.take_along_axis(bought_servers, index, 0)[0], 0.0)
+        resale[t] = fraction * new_price(old_gpus, old_servers, t)
+        bought_gpus[t] = held[t] - previous_gpus + old_gpus
+        bought_servers[t] = servers[t] - previous_servers + old_servers
+        paid[t] = new_price(bought_gpus[t], bought_servers[t], t)
+        previous_gpus, previous_servers = held[t], servers[t]
+    # hardware still held at the end: straight line from its price to its resale value
+    age = months - np.arange(months).reshape((-1,) + (1,) * len(shape))
+    end_resale = fraction * new_price(bought_gpus, bought_servers, months)
+    left = paid - np.minimum(age / life, 1.0) * (paid - end_resale)
+    residual = np.sum(np.where(age <= life, left, 0.0), axis=0)
+    return paid, resale, bought_gpus, residual
+
+
+def cash_flow(option, workload, ops, timeline: Timeline, months: int, bridge=None) -> CashFlow:
+    """The cash flow of ``option`` over ``months`` (see the module notes).
+
+    Parameters
+    ----------
+    option : an option of :mod:`costlib.options`
+    workload, ops : Workload, Operations
+    timeline : Timeline
+    months : int  The horizon H. [months]
+    bridge : ManagedAPI or None  The API that carries an owned option's load during its
+        procurement lead time (None: the lead time is not modelled).
+    """
+    operating, held = _operating_cash(option, workload, ops, timeline, months)
+    shape = operating.shape[1:]
+    cash = np.zeros((months + 1,) + shape)
+    cash[1:] = operating
+    residual = np.zeros(shape)
+    bought = np.zeros((months,) + shape)
+    if option.self_hosted:
+        cash[0] += setup_usd(ops)
+    if option.buys_hardware:
+        own = option.local_part
+        held = np.broadcast_to(held, (months,) + shape)
+        paid, resale, bought, residual = _purchases(own, held, timeline, months)
+        cash[:months] += paid - resale
+        lead = np.broadcast_to(np.round(own.lead_months), shape)
+        if bridge is not None and np.any(lead > 0):
+            carried, _ = _operating_cash(bridge, workload, ops, timeline, months)
+            k = _months_axis(months, lead, start=1)
+            cash[1:] = np.where(k <= lead, carried, cash[1:])
+    return CashFlow(cash, residual, bought)
+
+
+def model_cash_flow(model, name: str, months: int | None = None) -> CashFlow:
+    """The cash flow of one option of a resolved scenario over its horizon (or ``months``):
+    its timeline, and for an owned option the API that bridges the lead time."""
+    option = model.option(name)
+    return cash_flow(option, model.workload, model.ops, model.timeline,
+                     months or model.scenario.horizon_months, bridge_api(model, name))
+
+
+def bridge_api(model, name: str):
+    """The API that carries an owned option's load while its GPUs are on order: a hybrid's
+    own API, else the scenario's cheapest API option today, else None."""
+    option = model.option(name)
+    if not option.buys_hardware:
+        return None
+    if option.api_part is not None:
+        return option.api_part
+    apis = [o for o in model.options.values() if o.local_part is None]
+    if not apis:
+        return None
+    return min(apis, key=lambda o: float(np.mean(monthly_cost_usd(o, model.workload,
+                                                                   model.ops))))
+
+
+def breakeven_month(cumulative_a, cumulative_b):
+    """The first month from which ``a``'s cumulative cash stays at or below ``b``'s (the
+    month buying pays back against renting or an API): 0 when it never costs more, ``nan``
+    when it still costs more at the horizon's end. [month]"""
+    behind = np.asarray(cumulative_a) > np.asarray(cumulative_b) + 1e-6
+    months = behind.shape[0]
+    last_behind = months - 1 - np.argmax(behind[::-1], axis=0)
+    month = np.where(behind.any(axis=0), last_behind + 1.0, 0.0)
+    return np.where(month >= months, np.nan, month)
+
+
+def payback_month(model, owned: str, other: str) -> float:
+    """The month from which buying ``owned`` has cost no more cash than ``other``
+    (:func:`breakeven_month` of their cumulative cash); ``nan`` when it has not paid back by
+    the end of the horizon. [month]"""
+    return float(breakeven_month(model_cash_flow(model, owned).cumulative_usd,
+                                 model_cash_flow(model, other).cumulative_usd))

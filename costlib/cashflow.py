@@ -109,7 +109,7 @@ def _operating_cash(option, workload, ops, timeline: Timeline, months: int):
     k = _months_axis(months, volumes[0])
     api = areas["api_fees"] * price_factor(timeline.api_price_decline_per_year, k)
     gpu = 0.0
-    if option.local_part is not None and not option.buys_hardware:  # rented: price falls
+    if not option.buys_hardware:  # rented GPUs and GPU-seconds follow GPU prices
         gpu = areas["gpu"] * price_factor(timeline.gpu_price_decline_per_year, k)
     other = sum(v for a, v in areas.items() if a not in ("api_fees", "gpu"))
     if option.self_hosted:

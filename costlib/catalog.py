@@ -89,6 +89,7 @@ TABLES: dict[str, dict[str, object]] = {
         "gpu": Text, "billing": Literal["hourly", "monthly"],
         "market": Literal["on_demand", "reserved", "spot"],
     },
+    "gpu_serverless": {"provider": Text, "gpu": Text, "cold_start": Text},
     "gpu_hardware": {
         "gpu": Text,
         "quantity": Literal["purchase_usd", "power_cooling_usd_per_year", "board_watts",

@@ -65,10 +65,12 @@ from costlib.catalog import load_catalog
 from costlib.errors import InputError
 from costlib.fmt import json_ready
 from costlib.options import HOURS_PER_MONTH
+from costlib.sizing import gpus_needed
 from costlib.tco import (
     approved_per_month,
     monthly_cost_usd,
     option_gpus,
+    option_workload,
     serving_images_per_month,
 )
 from costlib.uncertainty import (
@@ -160,11 +162,15 @@ def option_latency(model, name: str) -> Latency | None:
             cold_start_seconds=tuple(max(c[i] for c in colds) for i in range(3)) if colds
             else None,
             warm_dedicated=dedicated, source="; ".join(p.source for p in parts))
-    if local is None:
+    if local is None and not option.scales_to_zero:
         return None
     rate = model.inputs[f"options.{name}.images_per_hour"]
+    cold = None
+    if option.scales_to_zero:  # a serverless GPU boots and loads the model after idle gaps
+        c = model.inputs[f"options.{name}.cold_start_seconds"]
+        cold = (c.low, c.value, c.high)
     return Latency(warm_seconds=(3600.0 / rate.high, 3600.0 / rate.value, 3600.0 / rate.low),
-                   cold_start_seconds=None, warm_dedicated=dedicated,
+                   cold_start_seconds=cold, warm_dedicated=dedicated,
                    source=f"3600 s over its throughput of {rate.value:g} images/h "
                           f"({rate.source})")
 
@@ -184,7 +190,9 @@ class Verdict:
     latency : Latency or None  The option's latency, where anything gives it.
     latency_rule : str or None  Under a target: "meets" (warm latency at the high end of its
         range at or under the target), "too_slow" (above it), "unknown" (no figure to check)
-        or "not_warm" (an on-demand rental, started for busy hours); None without a target.
+        "not_warm" (an on-demand rental, started for busy hours) or "queued" (a serverless GPU
+        whose busiest hour needs more GPUs than the provider runs at once); None without a
+        target.
     cold_start_misses : bool  Kept on latency, but its cold starts (high end) miss the target.
     """
 
@@ -193,7 +201,7 @@ class Verdict:
     privacy_rule: Literal["stays_local", "dpa", "excluded"] | None
     max_latency_s: float | None
     latency: Latency | None
-    latency_rule: Literal["meets", "too_slow", "unknown", "not_warm"] | None
+    latency_rule: Literal["meets", "too_slow", "unknown", "not_warm", "queued"] | None
     cold_start_misses: bool
 
 
@@ -446,9 +454,9 @@ def _tie_figures(model, name: str, verdict) -> tuple[float, ...]:
     option = model.options[name]
     outputs = option.outputs_per_approved or float(model.workload.outputs_per_approved)
     sensitive = model.scenario.constraints.privacy in ("confidential", "regulated")
-    burden = 0.0 if not option.self_hosted else 2.0 if option.buys_hardware else 1.0
     latency = verdict.latency.warm_seconds[2] if verdict.latency is not None else math.inf
-    return (float(outputs), float(sensitive and option.third_party), burden, float(latency))
+    return (float(outputs), float(sensitive and option.third_party),
+            option.operations_burden, float(latency))
 
 
 def _break_tie(model, tied: list[str], verdicts, base: dict) -> tuple[str, Tie]:
@@ -578,12 +586,16 @@ def _verdict(model, name: str) -> Verdict:
     target = c.max_latency_s
     latency_rule, cold_start_misses = None, False
     if target is not None:
-        if option.self_hosted and not option.holds_dedicated_gpus:
-            latency_rule = "not_warm"  # GPUs started for busy hours
+        cold = latency.cold_start_seconds if latency is not None else None
+        starts_cold = option.scales_to_zero and cold is not None and cold[2] > target
+        if (option.self_hosted and not option.holds_dedicated_gpus) or starts_cold:
+            latency_rule = "not_warm"  # GPUs started when requests come
         elif latency is None:
             latency_rule = "unknown"
         elif latency.warm_seconds[2] > target:
             latency_rule = "too_slow"
+        elif option.scales_to_zero and _peak_gpus(model, name) > option.max_concurrency:
+            latency_rule = "queued"  # the busiest hour needs more GPUs than the provider runs
         else:
             latency_rule = "meets"
             cold_start_misses = (latency.cold_start_seconds is not None
@@ -593,6 +605,14 @@ def _verdict(model, name: str) -> Verdict:
     return Verdict(excluded_by=tuple(excluded), privacy=c.privacy, privacy_rule=privacy_rule,
                    max_latency_s=target, latency=latency, latency_rule=latency_rule,
                    cold_start_misses=cold_start_misses)
+
+
+def _peak_gpus(model, name: str) -> float:
+    """GPUs a serverless option runs at once in the busiest hour (at full use). [GPUs]"""
+    option = model.option(name)
+    w = option_workload(option, model.workload)
+    return float(gpus_needed(serving_images_per_month(w), option.images_per_hour, 1.0,
+                             w.peak_factor, 0.0))
 
 
 def _unhired(model):

@@ -89,16 +89,20 @@ def option_reasons(verdict: Verdict) -> tuple[str, ...]:
     elif verdict.privacy_rule == "excluded":
         reasons.append(f"Privacy: excluded, because prompts and images are {data} and no "
                        "data-processing agreement is available, so they may not go to a "
-                       "third-party API.")
+                       "third party (an API or a serverless GPU provider).")
     elif verdict.privacy_rule == "stays_local":
         reasons.append(f"Privacy: allowed; {data} data stays on GPUs the team runs.")
     if verdict.latency_rule is not None:
         target = seconds(verdict.max_latency_s)
         latency = verdict.latency
         if verdict.latency_rule == "not_warm":
-            reasons.append("Latency: excluded, because an on-demand rental is started for busy "
-                           "hours, not kept warm: a request after an idle gap waits for a GPU "
-                           f"to start and the model to load, far beyond the {target} target.")
+            reasons.append("Latency: excluded, because its GPUs are started when requests "
+                           "come, not kept warm: a request after an idle gap waits for a GPU "
+                           f"to start and the model to load, beyond the {target} target.")
+        elif verdict.latency_rule == "queued":
+            reasons.append("Latency: excluded, because its busiest hour needs more GPUs at once "
+                           "than the serverless provider runs for the team, so requests queue "
+                           f"beyond the {target} target.")
         elif verdict.latency_rule == "unknown":
             reasons.append("Latency: excluded, because no latency figure is known to check "
                            f"against the {target} target; name its api_latency family in the "
@@ -242,7 +246,7 @@ def _constraint_words(d: Decision, constraints) -> list[str]:
     words = []
     if "privacy" in constraints:
         words.append(f"prompts and images are {s.privacy} and no data-processing agreement is "
-                     "available, so no third-party API may receive them")
+                     "available, so no third party may receive them")
     if "latency" in constraints:
         target = seconds(s.max_latency_s)
         words.append(
@@ -335,7 +339,8 @@ _TIE_WORDS = {
         "privacy decides: it keeps prompts and images on GPUs the team runs"),
     "operations": lambda chosen, other: (
         "operational burden decides: it is easier to run and to reverse ("
-        + ("no GPUs to run" if chosen == 0 else "no hardware to buy") + ")"),
+        + ("no GPUs to run" if chosen == 0 else "no GPU fleet to operate" if chosen < 1
+           else "no hardware to buy") + ")"),
     "latency": lambda chosen, other: (
         f"latency decides: it answers faster, {seconds(chosen)} against {seconds(other)} "
         "warm at the high end" if math.isfinite(other) else
@@ -484,7 +489,7 @@ def steps(d: Decision) -> tuple[Step, ...]:
              f"{'available' if s.dpa_available else 'not available'}."]
     private = [x.label for x in d.options if "privacy" in x.excluded_by]
     if private:
-        three.append(f"Excluded for privacy (third-party APIs): {', '.join(private)}.")
+        three.append(f"Excluded for privacy (third parties): {', '.join(private)}.")
     if s.max_latency_s is not None:
         late = [x.label for x in d.options if "latency" in x.excluded_by]
         three.append(f"Latency target {seconds(s.max_latency_s)}"

@@ -128,6 +128,11 @@ class OptionKind:
     holds_dedicated_gpus : bool  Whole GPUs kept for the team all month (reserved, owned or a
         hybrid's local part): warm capacity, sized by :func:`costlib.sizing.gpus_needed`.
     self_hosted : bool  The team runs GPUs and pays the people and tooling that takes.
+    operations_burden : float  What it asks of the team to run, for choosing between options
+        tied on cost: 0 an API, 0.5 a serverless GPU (the team packages and deploys its
+        model), 1 rented GPUs (a fleet to operate), 2 owned GPUs (and hardware to handle).
+    scales_to_zero : bool  GPUs billed by the second that a provider starts on demand (a
+        serverless GPU): the team's model, no GPU held, cold starts billed.
     buys_hardware : bool  GPUs are bought at month 0 (itself or a hybrid's local part).
     local_part : RentedGPU, OwnedGPU or None  The GPUs the team runs.
     api_part : ManagedAPI or None  The managed API it sends images to.
@@ -142,6 +147,8 @@ class OptionKind:
     may_be_hybrid_api: ClassVar[bool] = False
     holds_dedicated_gpus: ClassVar[bool] = False
     self_hosted: ClassVar[bool] = True
+    operations_burden: ClassVar[float] = 1.0
+    scales_to_zero: ClassVar[bool] = False
     buys_hardware: ClassVar[bool] = False
 
     @property
@@ -186,6 +193,7 @@ class ManagedAPI(OptionKind):
     spec_needs: ClassVar[tuple[str, ...]] = ("offer",)
     may_be_hybrid_api: ClassVar[bool] = True
     self_hosted: ClassVar[bool] = False
+    operations_burden: ClassVar[float] = 0.0
 
     @property
     def local_part(self) -> None:
@@ -285,6 +293,47 @@ class OwnedGPU(OptionKind):
     may_be_hybrid_local: ClassVar[bool] = True
     holds_dedicated_gpus: ClassVar[bool] = True
     buys_hardware: ClassVar[bool] = True
+    operations_burden: ClassVar[float] = 2.0
+
+
+@dataclass(frozen=True)
+class ServerlessGPU(OptionKind):
+    """The team's own model on GPUs a provider runs and bills by the second, scaled to zero
+    between requests (serverless GPU: Replicate, Modal, RunPod serverless). No GPU is held:
+    the team pays the seconds that generate and the seconds each cold start takes to boot and
+    load the model; at most ``max_concurrency`` GPUs run at once.
+
+    usd_per_gpu_second : float  Price of one GPU-second. [USD/GPU-s]
+    images_per_hour : float  Throughput of one GPU for this model and recipe. [images/h]
+    cold_starts_per_month : float  Times a GPU starts from zero (after an idle gap, or to
+        scale out). [1/month]
+    cold_start_seconds : float  Billed seconds of one cold start. [s]
+    max_concurrency : float  GPUs the provider runs at once for the team. [GPUs]
+    outputs_per_approved : float or None  This option's own outputs per approved asset
+        (acceptance), where its model or recipe is accepted more or less often than the
+        workload's; None: the workload's. [images/asset]
+    """
+
+    name: str
+    usd_per_gpu_second: float
+    images_per_hour: float
+    cold_starts_per_month: float = 0.0
+    cold_start_seconds: float = 0.0
+    max_concurrency: float = 1.0
+    outputs_per_approved: float | None = None
+
+    kind: ClassVar[str] = "serverless"
+    kind_label: ClassVar[str] = "serverless GPU"
+    architecture: ClassVar[str] = "cloud"
+    third_party: ClassVar[bool] = True
+    spec_needs: ClassVar[tuple[str, ...]] = ("offer", "throughput")
+    self_hosted: ClassVar[bool] = False
+    operations_burden: ClassVar[float] = 0.5
+    scales_to_zero: ClassVar[bool] = True
+
+    @property
+    def local_part(self) -> None:
+        return None
 
 
 @dataclass(frozen=True)
@@ -335,12 +384,16 @@ class Hybrid(OptionKind):
     def buys_hardware(self) -> bool:
         return self.local.buys_hardware
 
+    @property
+    def operations_burden(self) -> float:
+        return self.local.operations_burden
 
-Option = ManagedAPI | RentedGPU | OwnedGPU | Hybrid
+
+Option = ManagedAPI | RentedGPU | OwnedGPU | ServerlessGPU | Hybrid
 # Every option kind by the name a scenario file gives it; each class carries its own rules
 # (the ClassVars and properties above), so no other module compares kind strings.
 OPTION_KINDS: dict[str, type] = {cls.kind: cls for cls in (ManagedAPI, RentedGPU, OwnedGPU,
-                                                             Hybrid)}
+                                                             ServerlessGPU, Hybrid)}
 
 
 def megapixels(width_px: int, height_px: int) -> float:

@@ -26,6 +26,7 @@ from costlib.options import (
     Option,
     OwnedGPU,
     RentedGPU,
+    ServerlessGPU,
     Workload,
 )
 from costlib.sizing import gpus_needed
@@ -306,10 +307,25 @@ def _owned_serving(own: OwnedGPU, images, workload, ops, stored_usd, gpus=None) 
                         owns_hardware=True)
 
 
+def serverless_gpu_seconds(option: ServerlessGPU, images):
+    """GPU-seconds a serverless GPU bills for ``images``: generating, plus every cold start's
+    boot and model load. [GPU-s/month]"""
+    return (np.asarray(images, dtype=float) * 3600.0 / option.images_per_hour
+            + np.multiply(option.cold_starts_per_month, option.cold_start_seconds))
+
+
+def _serverless_serving(option: ServerlessGPU, images, workload: Workload, ops: Operations,
+                        stored_usd) -> dict:
+    """Billed GPU-seconds, and the integration and vendor work of a provider (the provider
+    runs the GPUs: no fleet to operate, no on-call)."""
+    return _add({"gpu": serverless_gpu_seconds(option, images) * option.usd_per_gpu_second},
+                _api_operations(ops))
+
+
 # Every cost area that depends on how an option serves its images (not storage or review),
 # by option kind: ``stored_usd`` is the monthly storage bill, which self-hosting backs up.
 _SERVING = {ManagedAPI: _api_serving, RentedGPU: _rented_serving, OwnedGPU: _owned_serving,
-            Hybrid: _hybrid_serving}
+            ServerlessGPU: _serverless_serving, Hybrid: _hybrid_serving}
 
 
 def monthly_cost_by_area(option: Option, workload: Workload, ops: Operations) -> dict:
@@ -317,7 +333,7 @@ def monthly_cost_by_area(option: Option, workload: Workload, ops: Operations) ->
 
     Parameters
     ----------
-    option : ManagedAPI, RentedGPU, OwnedGPU or Hybrid
+    option : ManagedAPI, RentedGPU, OwnedGPU, ServerlessGPU or Hybrid
     workload : Workload  ``images_per_month`` may be an array.
     ops : Operations
 

@@ -48,7 +48,7 @@ from costlib.tco import approved_per_month, monthly_cost_usd
 DISTRIBUTIONS = ("pert", "triangular", "lognormal", "uniform")
 _P_LOW, _P_HIGH = 0.05, 0.95
 _Z95 = 1.6448536269514722  # standard normal 95th percentile
-_WHOLE = ("min_gpus", "local_gpus", "gpus_per_server", "lead_months")
+_WHOLE = ("min_gpus", "local_gpus", "gpus_per_server", "lead_months", "max_concurrency")
 
 
 # --------------------------------------------------------------------------- factors

@@ -125,3 +125,23 @@ def test_evaluate_reads_the_cash_flow(default_model):
         assert row["horizon_usd"] == pytest.approx(float(flow.cumulative_usd[-1]))
         assert row["npv_usd"] == pytest.approx(float(flow.npv_usd(rate)))
         assert row["upfront_usd"] == pytest.approx(float(flow.cash_usd[0]))
+
+
+def test_serverless_gpu_priced_from_a_published_per_second_rate():
+    """Replicate's A100 (80 GB) at 0.0014 USD/GPU-s (Replicate pricing, 2026-05-04); SDXL at
+    1,000 images/h on it, so 3.6 s each. 100,000 images take 360,000 GPU-s; 60 cold starts
+    a month at the architecture article's 75 s for a Replicate cold start add 4,500 GPU-s:
+    364,500 x 0.0014 = 510.30 USD/month, nothing when idle, nothing bought."""
+    from costlib.catalog import load_catalog
+    from costlib.options import ServerlessGPU
+
+    cat = load_catalog()
+    option = ServerlessGPU("replicate_a100", cat.value("gpu_serverless", "replicate_a100_80gb"),
+                           1000, cold_starts_per_month=60,
+                           cold_start_seconds=cat.value("api_latency", "replicate_cold_start"))
+    areas = monthly_cost_by_area(option, Workload(100_000), NO_OPS)
+    assert float(areas["gpu"]) == pytest.approx(510.30)
+    idle = monthly_cost_by_area(option, Workload(0), NO_OPS)
+    assert float(idle["gpu"]) == pytest.approx(60 * 75 * 0.0014)
+    flow = cash_flow(option, Workload(100_000), NO_OPS, CONSTANT, 12)
+    assert flow.cash_usd[0] == 0 and flow.gpu_purchases.sum() == 0

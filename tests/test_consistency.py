@@ -20,6 +20,8 @@ KINDS = {
     "rented_reserved": {"kind": "rented", "offer": "a100_40gb_monthly",
                         "throughput": "sdxl_a100"},
     "owned": {"kind": "owned", "gpu": "rtx4090", "throughput": "sdxl_rtx4090"},
+    "serverless": {"kind": "serverless", "offer": "replicate_a100_80gb",
+                   "throughput": "sdxl_a100_compiled"},
 }
 SAMPLES = 200
 

@@ -165,7 +165,7 @@ def test_the_framework_advice_applies_where_it_should(decisions):
 def test_exclusions_are_visible_with_their_reasons(decisions):
     privacy = decisions["privacy"]
     assert [o.name for o in privacy.options] == [s["name"] for s in BASE["options"]]
-    third_party = {"replicate_sdxl", "fal_flux_schnell", "hybrid_4090_replicate"}
+    third_party = {"replicate_sdxl", "fal_flux_schnell", "hybrid_4090_replicate", "serverless_h100"}
     for o in privacy.options:
         if o.name in third_party:
             assert not o.allowed and o.excluded_by == ("privacy",)
@@ -173,7 +173,7 @@ def test_exclusions_are_visible_with_their_reasons(decisions):
             assert "excluded" in o.reasons[0] and "data-processing agreement" in o.reasons[0]
         else:
             assert o.allowed and o.p_cheapest is not None
-    assert any("3 of 6 options are excluded" in r for r in privacy.reasons)
+    assert any("4 of 7 options are excluded" in r for r in privacy.reasons)
     # the price of the constraint stays visible: the excluded API's cost is still shown
     assert privacy.option("replicate_sdxl").monthly_usd < privacy.option(
         privacy.recommendation).monthly_usd
@@ -391,7 +391,7 @@ def test_decision_renders_as_json_and_seven_steps(decisions):
                                               "Choose hybrid: 1 RTX 4090 + Replicate"))
     data = json.loads(json.dumps(d.to_dict(), allow_nan=False))
     assert data["recommendation"] == d.recommendation
-    assert len(data["options"]) == 6 and data["tornado"]["bars"]
+    assert len(data["options"]) == 7 and data["tornado"]["bars"]
     assert {"factor", "recommended", "below", "above"} <= set(data["flip_points"][0])
     assert len(data["hybrid"]["monthly_usd"]) == 65
 
@@ -448,15 +448,17 @@ def test_a_two_tenths_of_a_percent_margin_is_practically_tied():
     privacy and operational burden are the same for two APIs; latency tells them apart,
     Flux Schnell 2-3 s warm against SDXL's 2-4 s (ImageBench guide, 2026), so fal.ai is
     chosen, and said so. Confidence, the share of samples in which it is cheaper than the
-    rest by more than the band, is 0: it is never cheaper at all."""
+    rest by more than the band, is 0: it is never cheaper at all. SDXL on a serverless H100
+    (34,032 USD/month) is in the tie too, but an API asks less of the team to run."""
     d = decide(scenario(materiality_share=0.05), samples=SAMPLES)
     assert d.materiality_usd == pytest.approx(1_697.52, abs=0.01)
-    assert d.tie.options == ("replicate_sdxl", "fal_flux_schnell")
+    assert d.tie.options == ("replicate_sdxl", "fal_flux_schnell", "serverless_h100")
     assert d.recommendation == "fal_flux_schnell" and d.runner_up == "replicate_sdxl"
     assert (d.tie.criterion, d.tie.chosen_value, d.tie.next_value) == ("latency", 3.0, 4.0)
     assert d.confidence == 0.0
-    assert d.reasons[0].startswith("Practically tied on cost: SDXL on Replicate (API) and "
-                                   "Flux Schnell on fal.ai (API) lie within 1,698 USD/month")
+    assert d.reasons[0].startswith("Practically tied on cost: SDXL on Replicate (API), "
+                                   "Flux Schnell on fal.ai (API) and SDXL on serverless H100 "
+                                   "(Replicate) lie within 1,698 USD/month")
     assert "latency decides: it answers faster, 3 s against 4 s" in d.reasons[0]
     assert "70.00 USD more than SDXL on Replicate (API)" in d.reasons[0]
 
@@ -467,12 +469,16 @@ def test_a_material_lead_is_confident_and_a_usd_floor_widens_the_band():
     cost (review labor 0.25-1.25 min per output at 25-60 USD/h) stays below about 200,000
     USD. A 0.02 % band (at most about 40 USD) leaves the lead material in every sample; a
     0.1 % band (up to about 200 USD at the top of the ranges) does not, and a floor of 200
-    USD/month makes the two practically tied at base values."""
-    sharp = decide(scenario(materiality_share=0.0002), samples=SAMPLES)
+    USD/month makes the two practically tied at base values. (The two APIs alone: the
+    serverless GPU's throughput range would move it past either.)"""
+    def apis(options):
+        return [o for o in options if o["kind"] == "api"]
+
+    sharp = decide(scenario(materiality_share=0.0002, options=apis), samples=SAMPLES)
     assert sharp.tie is None and sharp.recommendation == "replicate_sdxl"
     assert sharp.confidence == 1.0
-    wider = decide(scenario(materiality_share=0.001), samples=SAMPLES)
+    wider = decide(scenario(materiality_share=0.001, options=apis), samples=SAMPLES)
     assert wider.tie is None and 0 < wider.confidence < 1
-    floored = decide(scenario(materiality_share=0.0002, materiality_usd_per_month=200),
-                     samples=SAMPLES)
+    floored = decide(scenario(materiality_share=0.0002, materiality_usd_per_month=200,
+                              options=apis), samples=SAMPLES)
     assert floored.materiality_usd == 200 and floored.tie is not None

@@ -169,7 +169,7 @@ def test_privacy_decides_and_names_the_price_of_the_constraint():
                       breakeven=None, cheapest_without_hiring=OWNED))
     assert d.reasons[0] == (
         "Privacy decides: prompts and images are confidential and no data-processing "
-        "agreement is available, so no third-party API may receive them. Without that "
+        "agreement is available, so no third party may receive them. Without that "
         "constraint SDXL on Replicate (API) would be cheapest (1,000 USD/month). Among the "
         "options kept, RTX 4090 owned costs 1,250 USD/month (0.05 USD per approved asset).")
     assert ("2 of 3 options are excluded: SDXL on Replicate (API) (privacy); 1 RTX 4090 + "
@@ -177,7 +177,7 @@ def test_privacy_decides_and_names_the_price_of_the_constraint():
     assert any(a.startswith("A signed data-processing agreement") for a in d.advice)
     assert d.advice[0].startswith("Prototype before committing: run real prompts on the "
                                   "chosen GPUs")
-    assert ("Excluded for privacy (third-party APIs): SDXL on Replicate (API), 1 RTX 4090 + "
+    assert ("Excluded for privacy (third parties): SDXL on Replicate (API), 1 RTX 4090 + "
             "Replicate overflow.") in d.steps[2].findings
 
 
@@ -203,7 +203,7 @@ def test_two_constraints_decide_together():
                       setting=setting))
     assert d.reasons[0].startswith(
         "Privacy and latency decide: prompts and images are confidential and no "
-        "data-processing agreement is available, so no third-party API may receive them; the "
+        "data-processing agreement is available, so no third party may receive them; the "
         "3 s latency target is real time")
     assert "Without those constraints SDXL on Replicate (API) would be cheapest" in d.reasons[0]
 
@@ -336,7 +336,7 @@ def test_each_constraint_rule_in_words():
         "Latency: allowed, its warm latency of 8-12 s meets the 15 s target.",)
     not_warm = narrative.option_reasons(verdict(excluded_by=("latency",), max_latency_s=3.0,
                                                 latency_rule="not_warm"))
-    assert "on-demand rental is started for busy hours, not kept warm" in not_warm[0]
+    assert "its GPUs are started when requests come, not kept warm" in not_warm[0]
     unknown = narrative.option_reasons(verdict(excluded_by=("latency",), max_latency_s=3.0,
                                                latency_rule="unknown"))
     assert "no latency figure is known to check against the 3 s target" in unknown[0]

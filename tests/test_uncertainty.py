@@ -142,7 +142,8 @@ def test_draws_respect_the_limits(default_model, distribution):
 
 def test_gpu_counts_are_drawn_whole(default_model):
     data = copy.deepcopy(BASE)
-    data["options"][-1]["local_gpus"] = {"value": 2, "low": 1, "high": 4}
+    hybrid = next(o for o in data["options"] if o["kind"] == "hybrid")
+    hybrid["local_gpus"] = {"value": 2, "low": 1, "high": 4}
     draws = unc.sample_inputs(resolve(parse_scenario(data)), 2000)
     gpus = draws["options.hybrid_4090_replicate.local_gpus"]
     assert np.all(gpus == np.round(gpus)) and gpus.min() >= 0

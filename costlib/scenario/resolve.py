@@ -28,6 +28,7 @@ from costlib.options import (
     Option,
     OwnedGPU,
     RentedGPU,
+    ServerlessGPU,
     Workload,
     megapixels,
 )
@@ -390,6 +391,18 @@ def _resolve_owned(spec, catalog, take, p, s) -> OptionRecord:
     return OptionRecord(gpu=spec.gpu, latency=_latency(spec, catalog, spec.latency))
 
 
+def _resolve_serverless(spec, catalog, take, p, s) -> OptionRecord:
+    offer = catalog.get("gpu_serverless", spec.offer, field=f"{p}.offer")
+    take(f"{p}.usd_per_gpu_second", s("usd_per_gpu_second"), ("gpu_serverless", spec.offer))
+    _throughput(spec, catalog, take, p, s)
+    take(f"{p}.cold_starts_per_month", s("cold_starts_per_month"),
+         ("assumptions", "serverless_cold_starts"))
+    take(f"{p}.cold_start_seconds", s("cold_start_seconds"),
+         ("api_latency", offer.extra["cold_start"]))
+    take(f"{p}.max_concurrency", s("max_concurrency"), ("assumptions", "serverless_concurrency"))
+    return OptionRecord(gpu=offer.extra["gpu"], latency=_latency(spec, catalog, spec.latency))
+
+
 def _resolve_hybrid(spec, catalog, take, p, s) -> OptionRecord:
     take(f"{p}.local_gpus", spec.local_gpus, unit="GPUs")
     return OptionRecord(latency=_latency(spec, catalog, spec.latency))
@@ -451,12 +464,13 @@ def _build_hybrid(spec, record, mine, build, context) -> Hybrid:
 # Each option kind's resolver (scenario + catalog -> inputs and record) and builder
 # (input values -> the cost-model object): adding a kind adds its two entries here.
 _RESOLVE = {ManagedAPI: _resolve_api, RentedGPU: _resolve_rented, OwnedGPU: _resolve_owned,
-            Hybrid: _resolve_hybrid}
+            ServerlessGPU: _resolve_serverless, Hybrid: _resolve_hybrid}
 _BUILD = {
     ManagedAPI: _build_api,
     RentedGPU: lambda spec, record, mine, build, context: RentedGPU(
         spec.name, billing=record.billing, **mine),
     OwnedGPU: lambda spec, record, mine, build, context: OwnedGPU(
         spec.name, annual_discount_rate=context["rate"], **mine),
+    ServerlessGPU: lambda spec, record, mine, build, context: ServerlessGPU(spec.name, **mine),
     Hybrid: _build_hybrid,
 }

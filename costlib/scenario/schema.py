@@ -225,6 +225,7 @@ LIMITS: dict[str, tuple[float, float, bool]] = {
     "local_gpus": (0, 100_000, False),
     "min_gpus": (0, 100_000, False),
     "gpus_per_server": (1, 64, False),
+    "max_concurrency": (1, 100_000, False),
     "lead_months": (0, 24, False),
     "growth_per_month": (0, 1, False),
     "api_price_decline_per_year": (0, 0.9, False),

@@ -15,6 +15,11 @@ Each row is validated on load by a pydantic row model (`Row` plus the table's ow
 what is allowed. Rows older than ``stale_after_days`` are flagged (``Entry.stale``), never
 hidden; ages count to the ``today`` given to :func:`load_catalog` (by default the clock's
 date, read there and nowhere else).
+
+``gpu_rental`` holds the articles' rows and a market snapshot: one row per cloud offer
+(``cloud``), on demand or spot (``market``), in USD per GPU-hour. ``pick`` says whether
+:func:`market_offer` may choose the row ("no" for the articles' rows and for offers the
+snapshot itself flags as anomalous or without an on-demand price).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import csv
 import datetime as dt
 import math
 import re
+import statistics
 from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
@@ -86,7 +92,8 @@ TABLES: dict[str, dict[str, object]] = {
         "min_images_per_month": OptionalAmount,
     },
     "gpu_rental": {
-        "gpu": Text, "billing": Literal["hourly", "monthly"],
+        "gpu": Text, "cloud": Text, "pick": Literal["yes", "no"],
+        "billing": Literal["hourly", "monthly"],
         "market": Literal["on_demand", "reserved", "spot"],
     },
     "gpu_hardware": {
@@ -311,6 +318,48 @@ class Catalog:
                     "age_days": e.age_days, "stale": e.stale, "overridden": e.overridden,
                     "note": e.note, **e.extra} for e in self.rows(table)]
         return pd.DataFrame.from_records(records)
+
+
+MARKET_PICKS = ("cheapest", "median")
+
+
+def market_offer(catalog: Catalog, gpu: str, pick: str, market: str = "on_demand",
+                 field: str = "offer") -> Entry:
+    """The hourly rental offer for ``gpu`` that ``pick`` names, among rows with pick=yes.
+
+    ``pick`` is a cloud (its cheapest offer), ``cheapest`` (the cheapest across clouds) or
+    ``median``: the median across clouds of each cloud's cheapest offer (the snapshot's
+    summary method), a derived row whose low..high is the spread across clouds, dated by
+    its oldest row. ``field`` names the place that asked, in errors.
+    """
+    rows = catalog.rows("gpu_rental", gpu=gpu, market=market, billing="hourly", pick="yes")
+    if not rows:
+        known = sorted({e.extra["gpu"] for e in catalog.rows("gpu_rental", market=market,
+                                                              pick="yes")})
+        raise InputError(f"{field}: gpu {gpu!r} has no {market} market offer; GPUs with one "
+                         f"are {', '.join(known)}")
+    cheapest: dict[str, Entry] = {}
+    for e in sorted(rows, key=lambda e: e.value):
+        cheapest.setdefault(e.extra["cloud"], e)
+    if pick == "cheapest":
+        return next(iter(cheapest.values()))
+    if pick in cheapest:
+        return cheapest[pick]
+    if pick != "median":
+        raise InputError(f"{field}: {pick!r} is not allowed; must be "
+                         f"{', '.join(MARKET_PICKS)} or a cloud that offers {gpu} {market} "
+                         f"({', '.join(sorted(cheapest))})")
+    offers = list(cheapest.values())
+    oldest = max(offers, key=lambda e: e.age_days)
+    listed = ", ".join(f"{e.extra['cloud']} {e.value:g}" for e in offers)
+    return Entry(table="gpu_rental", name=f"{gpu}_median_{market}",
+                 value=statistics.median(e.value for e in offers), low=offers[0].value,
+                 high=offers[-1].value, unit=offers[0].unit,
+                 source=f"median of {len(offers)} clouds' cheapest {market} offers "
+                        f"({listed}; gpu_rental)",
+                 as_of=oldest.as_of, note="low..high: the spread across clouds",
+                 extra={**oldest.extra, "cloud": "median"}, age_days=oldest.age_days,
+                 stale=any(e.stale for e in offers))
 
 
 def load_catalog(quotes: str | Path | None = None, *, directory: str | Path | None = None,

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from costlib.catalog import Catalog, Entry, Sourced, load_catalog, sourced
+from costlib.catalog import Catalog, Entry, Sourced, load_catalog, market_offer, sourced
 from costlib.errors import InputError
 from costlib.options import (
     HOURS_PER_MONTH,
@@ -228,13 +228,14 @@ def resolve(scenario: Scenario, catalog: Catalog | None = None, *,
     today = today or catalog.today
     inputs: dict[str, Input] = {}
 
-    def take(path: str, given, default: tuple[str, str] | None = None, unit: str = "",
+    def take(path: str, given, default: tuple[str, str] | Entry | None = None, unit: str = "",
              fallback: float | None = None):
         if given is not None:
             inp = _from_scenario(path, given, unit or (catalog.get(*default).unit
                                                        if default else ""), scenario, today)
         elif default is not None:
-            inp = _from_entry(path, catalog.get(*default))
+            inp = _from_entry(path, default if isinstance(default, Entry)
+                              else catalog.get(*default))
         else:
             inp = Input(path=path, value=fallback, low=fallback, high=fallback, unit=unit,
                         source="costlib default")
@@ -332,15 +333,28 @@ def _throughput(spec, catalog, take, p, s) -> None:
          ("throughput", spec.throughput) if spec.throughput else None, unit="images/h")
 
 
+def rental_offer(spec: OptionSpec, catalog: Catalog, field: str) -> Entry:
+    """A rented option's offer: the gpu_rental row ``offer`` names or, where the option names
+    a ``gpu``, the market offer ``offer`` picks: ``PICK`` or ``PICK/MARKET`` with PICK a
+    cloud, ``cheapest`` or ``median`` and MARKET ``on_demand`` (default) or ``spot``."""
+    if spec.gpu is None:
+        return catalog.get("gpu_rental", spec.offer, field=field)
+    pick, _, market = spec.offer.partition("/")
+    if market not in ("", "on_demand", "spot"):
+        raise InputError(f"{field}: {spec.offer!r} is not allowed; the market after '/' must "
+                         "be on_demand or spot")
+    return market_offer(catalog, spec.gpu, pick, market or "on_demand", field=field)
+
+
 def _resolve_rented(spec, catalog, take, p, s) -> OptionRecord:
-    offer = catalog.get("gpu_rental", spec.offer, field=f"{p}.offer")
+    offer = rental_offer(spec, catalog, f"{p}.offer")
     billing = spec.billing or ("reserved" if offer.extra["billing"] == "monthly"
                                else "on_demand")
     hourly = offer.extra["billing"] == "hourly"
-    take(f"{p}.hourly_usd", s("hourly_usd"), ("gpu_rental", spec.offer) if hourly else None,
+    take(f"{p}.hourly_usd", s("hourly_usd"), offer if hourly else None,
          unit="USD/h", fallback=offer.value / HOURS_PER_MONTH)
     take(f"{p}.monthly_usd", s("monthly_usd"),
-         None if hourly else ("gpu_rental", spec.offer), unit="USD/month", fallback=0.0)
+         None if hourly else offer, unit="USD/month", fallback=0.0)
     _throughput(spec, catalog, take, p, s)
     util_row = "utilization" if billing == "reserved" else "on_demand_utilization"
     take(f"{p}.utilization", s("utilization"), ("assumptions", util_row))

@@ -174,9 +174,29 @@ def cmd_breakeven(args) -> int:
     return 0
 
 
+def cmd_import_skypilot(args) -> int:
+    """``costlib catalog import-skypilot DIR -o QUOTES.csv``: SkyPilot prices as quotes."""
+    from costlib.skypilot import read_skypilot, write_quotes
+
+    if not args.directory or not args.out:
+        raise InputError("catalog import-skypilot: DIR and --out QUOTES.csv are required, e.g. "
+                         "costlib catalog import-skypilot ~/.sky/catalogs/v7 -o quotes.csv")
+    quotes = read_skypilot(args.directory)
+    write_quotes(quotes, args.out)
+    clouds = sorted({q["cloud"] for q in quotes})
+    print(f"wrote {len(quotes)} GPU rental quotes (USD/GPU-h) from {', '.join(clouds)} to "
+          f"{args.out}; use it with --quotes or a scenario's 'quotes' field")
+    return 0
+
+
 def cmd_catalog(args) -> int:
     from costlib.catalog import TABLES, load_catalog
 
+    if args.table == "import-skypilot":
+        return cmd_import_skypilot(args)
+    if args.directory or args.out:
+        raise InputError(f"catalog: {args.directory or args.out!r} is not allowed; only "
+                         "import-skypilot takes DIR and --out")
     catalog = load_catalog(args.quotes, stale_after_days=args.stale_after, today=_today(args))
     entries = catalog.rows(args.table)
     if args.format == "json":
@@ -304,7 +324,12 @@ def build_parser() -> argparse.ArgumentParser:
     ca = sub.add_parser("catalog", help="the sourced data tables, with source and age",
                         description="Rows of the data catalog with their source and age; "
                                     "stale rows are marked.")
-    ca.add_argument("table", nargs="?", metavar="TABLE")
+    ca.add_argument("table", nargs="?", metavar="TABLE",
+                    help="a table to show, or import-skypilot to read SkyPilot's prices")
+    ca.add_argument("directory", nargs="?", metavar="DIR",
+                    help="with import-skypilot: a SkyPilot catalog folder of <cloud>/vms.csv")
+    ca.add_argument("-o", "--out", metavar="QUOTES.csv",
+                    help="with import-skypilot: the quotes file to write")
     ca.add_argument("--quotes", metavar="QUOTES.csv", help="your own figures overriding rows")
     ca.add_argument("--stale-after", type=int, default=365, metavar="DAYS")
     ca.add_argument("--format", choices=FORMATS, default="table")

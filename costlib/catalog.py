@@ -84,7 +84,7 @@ TABLES: dict[str, dict[str, object]] = {
     "api_prices": {
         "provider": Text, "model": Text,
         "resolution": _matching(r"^\d+x\d+$", "must be WIDTHxHEIGHT in pixels, e.g. 1024x1024"),
-        "pricing": Literal["per_image", "per_megapixel"], "batch_support": Literal["yes", "no"],
+        "pricing": Literal["per_image", "per_megapixel"],
     },
     "api_latency": {"family": Text, "metric": Text},
     "api_terms": {

@@ -319,3 +319,25 @@ def test_market_offer_errors(args, message):
     with pytest.raises(InputError) as err:
         market_offer(load_catalog(today=TODAY), *args)
     assert str(err.value).startswith(message)
+
+
+def test_every_market_api_price_matches_its_snapshot_row():
+    """api_prices rows citing a page of the snapshot (api_prices_public.csv) carry its figure,
+    model and date; undated pages, subscriptions and per-GPU-second prices are left out."""
+    cat = load_catalog(today=TODAY)
+    market = [e for e in cat.rows("api_prices") if e.source.startswith("https://")]
+    snapshot = _snapshot("api_prices_public.csv")
+    assert len(market) == 51
+    for e in market:
+        matches = [r for r in snapshot if r["source_url"] == e.source
+                   and e.extra["model"].startswith(r["model"]) and float(r["usd"]) == e.value
+                   and (r["variant"] == "-" or r["variant"] in e.extra["model"])]
+        assert len(matches) >= 1, e.name
+        assert matches[0]["as_of"].startswith(e.as_of) or "2025-2026" in matches[0]["as_of"]
+        per_mp = matches[0]["unit"] == "per megapixel"
+        assert (e.extra["pricing"], e.unit) == (("per_megapixel", "USD/MP") if per_mp
+                                                else ("per_image", "USD/image")), e.name
+        if "NOT RE-VERIFIED" in matches[0]["quote"]:
+            assert "not re-verified" in e.note, e.name
+        if not re.fullmatch(r"\d+x\d+", matches[0]["resolution"]):
+            assert "resolution" in e.note, e.name  # an assumed or simplified resolution says so

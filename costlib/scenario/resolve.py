@@ -299,9 +299,12 @@ def _resolve_option(spec: OptionSpec, catalog: Catalog, take) -> OptionRecord:
 
 
 def _resolve_api(spec, catalog, take, p, s) -> OptionRecord:
-    catalog.get("api_prices", spec.offer, field=f"{p}.offer")
-    take(f"{p}.usd_per_image", s("usd_per_image"), ("api_prices", spec.offer))
-    take(f"{p}.usd_per_megapixel", s("usd_per_megapixel"), unit="USD/MP", fallback=0.0)
+    offer = catalog.get("api_prices", spec.offer, field=f"{p}.offer")
+    per_mp = offer.extra["pricing"] == "per_megapixel"
+    take(f"{p}.usd_per_image", s("usd_per_image"), None if per_mp else offer, unit="USD/image",
+         fallback=0.0)
+    take(f"{p}.usd_per_megapixel", s("usd_per_megapixel"), offer if per_mp else None,
+         unit="USD/MP", fallback=0.0)
     thresholds = {}
     for name in spec.discounts:
         entry = catalog.get("api_terms", name, field=f"{p}.discounts")

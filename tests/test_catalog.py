@@ -29,7 +29,8 @@ def test_every_shipped_row_has_value_range_unit_source_and_date():
     for e in cat.entries.values():
         assert e.low <= e.value <= e.high and math.isfinite(e.value)
         assert e.unit and e.source and e.as_of
-        assert not e.source.endswith(".txt"), "sources name the article, never our files"
+        # sources name the article, never our copies of it (seeds/NNN_<hash>.txt)
+        assert not re.search(r"\d{3}_[0-9a-f]{16}\.txt$", e.source), e.source
 
 
 def test_required_rows_from_the_issue_are_present():
@@ -341,3 +342,22 @@ def test_every_market_api_price_matches_its_snapshot_row():
             assert "not re-verified" in e.note, e.name
         if not re.fullmatch(r"\d+x\d+", matches[0]["resolution"]):
             assert "resolution" in e.note, e.name  # an assumed or simplified resolution says so
+
+
+def test_every_published_throughput_row_matches_its_snapshot_row():
+    """throughput rows citing a page of the snapshot (throughput_public.csv) carry its
+    images/hour, steps and resolution; MLPerf's 8-GPU quantized runs say they are an upper
+    bound."""
+    cat = load_catalog(today=TODAY)
+    published = [e for e in cat.rows("throughput") if "https://" in e.source]
+    snapshot = _snapshot("throughput_public.csv")
+    assert len(published) == 25  # the 26 less fal's undated fast-sdxl page
+    for e in published:
+        matches = [r for r in snapshot if e.source.endswith(": " + r["source_url"])
+                   and float(r["images_per_hour"]) == e.value]
+        assert len(matches) == 1, e.name
+        r = matches[0]
+        assert e.extra["steps"] == float(r["steps"])
+        assert e.extra["resolution"] == r["resolution"]
+        if "MLPerf" in r["as_of"]:
+            assert "upper bound for one GPU" in e.note

@@ -13,7 +13,8 @@ never edited.
 Each row is validated on load by a pydantic row model (`Row` plus the table's own columns,
 `ROW_MODELS`): a bad cell fails with one line naming the file, row, column, the bad value and
 what is allowed. Rows older than ``stale_after_days`` are flagged (``Entry.stale``), never
-hidden; ages count to the ``today`` given to :func:`load_catalog` (by default the clock's
+hidden, except physical datasheet figures (``TIMELESS_QUANTITIES``: board power, peak rates),
+which do not age; ages count to the ``today`` given to :func:`load_catalog` (by default the clock's
 date, read there and nowhere else).
 
 ``gpu_rental`` holds the articles' rows and a market snapshot: one row per cloud offer
@@ -49,6 +50,8 @@ from pydantic import (
 from costlib.errors import InputError, one_line
 
 REQUIRED_COLUMNS = ("name", "value", "low", "high", "unit", "source", "as_of")
+# Physical figures of a GPU (datasheet board power and peak rates) do not age: never stale.
+TIMELESS_QUANTITIES = ("board_watts", "peak_bf16_tflops", "practical_bf16_tflops")
 OPTIONAL_COLUMNS = ("note",)
 DEFAULT_STALE_AFTER_DAYS = 365
 _AS_OF = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
@@ -99,7 +102,7 @@ TABLES: dict[str, dict[str, object]] = {
     "gpu_hardware": {
         "gpu": Text,
         "quantity": Literal["purchase_usd", "power_cooling_usd_per_year", "board_watts",
-                            "peak_bf16_tflops"],
+                            "peak_bf16_tflops", "practical_bf16_tflops"],
     },
     "throughput": {"gpu": Text, "model": Text, "basis": Text, "steps": OptionalAmount,
                    "resolution": Text},
@@ -237,11 +240,13 @@ def _entry(table: str, raw: dict[str, str], where: str, today: dt.date,
         raise one_line(e, where) from None
     extra = {c: math.nan if getattr(row, c) is None else getattr(row, c) for c in TABLES[table]}
     age = (today - parse_as_of(row.as_of)).days
+    timeless = extra.get("quantity") in TIMELESS_QUANTITIES and table == "gpu_hardware"
     return Entry(table=table, name=row.name, value=row.value,
                  low=row.value if row.low is None else row.low,
                  high=row.value if row.high is None else row.high, unit=row.unit,
                  source=row.source, as_of=row.as_of, note=row.note, extra=extra,
-                 overridden=overridden, age_days=age, stale=age > stale_after_days)
+                 overridden=overridden, age_days=age,
+                 stale=age > stale_after_days and not timeless)
 
 
 def _read_csv(path: Path, allowed_columns: set[str], required: tuple[str, ...]):

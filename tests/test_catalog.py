@@ -361,3 +361,14 @@ def test_every_published_throughput_row_matches_its_snapshot_row():
         assert e.extra["resolution"] == r["resolution"]
         if "MLPerf" in r["as_of"]:
             assert "upper bound for one GPU" in e.note
+
+
+def test_prices_age_but_datasheet_figures_do_not():
+    # NVIDIA's RTX 4090 specifications (2022-10): 450 W board power, four years old on TODAY
+    cat = load_catalog(today=TODAY, stale_after_days=365)
+    watts = cat.get("gpu_hardware", "rtx4090_board_power")
+    assert watts.age_days > 365 and not watts.stale
+    assert not cat.get("gpu_hardware", "h100_peak_bf16").stale
+    assert cat.get("gpu_rental", "h100_lambda_gpu_1x_h100_pcie").stale  # a 2025 price
+    later = load_catalog(today=dt.date(2027, 6, 1))
+    assert later.get("gpu_hardware", "rtx4090_purchase").stale  # a 2026 price, aged

@@ -13,9 +13,10 @@ never edited.
 Each row is validated on load by a pydantic row model (`Row` plus the table's own columns,
 `ROW_MODELS`): a bad cell fails with one line naming the file, row, column, the bad value and
 what is allowed. Rows older than ``stale_after_days`` are flagged (``Entry.stale``), never
-hidden, except physical datasheet figures (``TIMELESS_QUANTITIES``: board power, peak rates),
-which do not age; ages count to the ``today`` given to :func:`load_catalog` (by default the clock's
-date, read there and nowhere else).
+hidden, except physical figures that do not age: datasheet board power and peak rates
+(``TIMELESS_QUANTITIES``) and the FLOPs of a model (``model_flops``); ages count to the
+``today`` given to :func:`load_catalog` (by default the clock's date, read there and nowhere
+else).
 
 ``gpu_rental`` holds the articles' rows and a market snapshot: one row per cloud offer
 (``cloud``), on demand or spot (``market``), in USD per GPU-hour. ``pick`` says whether
@@ -106,6 +107,8 @@ TABLES: dict[str, dict[str, object]] = {
     },
     "throughput": {"gpu": Text, "model": Text, "basis": Text, "steps": OptionalAmount,
                    "resolution": Text},
+    "model_flops": {"model": Text, "part": Literal["step", "image"], "steps": OptionalAmount,
+                    "resolution": _matching(r"^\d+x\d+$", "must be WIDTHxHEIGHT in pixels")},
     "labor": {},
     "overheads": {},
     "assumptions": {},
@@ -240,7 +243,8 @@ def _entry(table: str, raw: dict[str, str], where: str, today: dt.date,
         raise one_line(e, where) from None
     extra = {c: math.nan if getattr(row, c) is None else getattr(row, c) for c in TABLES[table]}
     age = (today - parse_as_of(row.as_of)).days
-    timeless = extra.get("quantity") in TIMELESS_QUANTITIES and table == "gpu_hardware"
+    timeless = table == "model_flops" or (table == "gpu_hardware"
+                                          and extra["quantity"] in TIMELESS_QUANTITIES)
     return Entry(table=table, name=row.name, value=row.value,
                  low=row.value if row.low is None else row.low,
                  high=row.value if row.high is None else row.high, unit=row.unit,

@@ -216,10 +216,28 @@ def cmd_catalog(args) -> int:
                          e.unit, e.as_of, f"{e.age_days}d{flag}", e.source[:60]])
         print(f"\n[{table}]")
         print(_table(rows))
+    if args.table in (None, "throughput"):
+        print_throughput_checks(catalog)
     stale = catalog.stale()
     if stale:
         print(f"\n{len(stale)} row(s) older than {args.stale_after} days are marked STALE.")
     return 0
+
+
+def print_throughput_checks(catalog) -> None:
+    """The throughput model against every published figure, each predicted from its
+    architecture's other figures (leave one out)."""
+    from costlib.throughput import leave_one_out
+
+    rows = [["published figure", "architecture", "images/h", "model", "error", "efficiency"]]
+    for c in leave_one_out(catalog):
+        rows.append([c.point.name, c.point.architecture, f"{c.point.images_per_hour:,.0f}",
+                     "-" if c.predicted is None else f"{c.predicted:,.0f}",
+                     "-" if c.error is None else f"{c.error:+.0%}",
+                     f"{c.point.efficiency:.0%}"])
+    print("\n[throughput model: FLOPs per image / (dense bf16 peak x efficiency of the "
+          "architecture), each figure predicted from the others]")
+    print(_table(rows))
 
 
 def cmd_decide(args) -> int:

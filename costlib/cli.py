@@ -1,4 +1,4 @@
-"""The ``costlib`` command: evaluate, breakeven, catalog, report and probe.
+"""The ``costlib`` command: evaluate, breakeven, decide, catalog, claims, report and probe.
 
 Every bad input ends in one line on stderr, ``costlib: error: ...``, and exit code 2.
 """
@@ -240,6 +240,23 @@ def print_throughput_checks(catalog) -> None:
     print(_table(rows))
 
 
+def cmd_claims(args) -> int:
+    """``costlib claims``: every numeric claim of the source articles, recomputed."""
+    from costlib.catalog import load_catalog
+    from costlib.claims import audit
+
+    results = audit(load_catalog(args.quotes, today=_today(args)))
+    if args.format == "json":
+        print(json.dumps([{"key": c.key, "article": c.article, "claim": c.claim,
+                           "recomputed": v.recomputed, "verdict": v.verdict,
+                           "reading": v.reading} for c, v in results], indent=2))
+        return 0
+    for c, v in results:
+        verdict = f"{v.verdict.upper()}: {v.reading}" if v.reading else v.verdict.upper()
+        print(f"[{c.article}] {c.claim} -> {v.recomputed} -> {verdict}")
+    return 0
+
+
 def cmd_decide(args) -> int:
     from costlib.decision import decide
     from costlib.fmt import share
@@ -353,6 +370,15 @@ def build_parser() -> argparse.ArgumentParser:
     ca.add_argument("--format", choices=FORMATS, default="table")
     _add_today(ca)
     ca.set_defaults(func=cmd_catalog)
+
+    cl = sub.add_parser("claims", help="the articles' numeric claims, recomputed",
+                        description="Every numeric claim of the source articles with its "
+                                    "recomputation from the catalog: holds, does not hold, or "
+                                    "holds only under a stated reading.")
+    cl.add_argument("--quotes", metavar="QUOTES.csv", help="your own figures overriding rows")
+    cl.add_argument("--format", choices=("text", "json"), default="text")
+    _add_today(cl)
+    cl.set_defaults(func=cmd_claims)
 
     re_ = sub.add_parser("report", help="a client report: HTML with interactive charts, and PDF",
                          description="Run the report template notebook on the scenario "

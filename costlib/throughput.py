@@ -71,14 +71,14 @@ def peak_tflops(catalog: Catalog, gpu: str) -> float | None:
 
 
 def model_tflop(catalog: Catalog, model: str, steps: float | None = None,
-                resolution: str | None = None) -> float:
-    """FLOPs of one image of ``model`` (its recipe's steps and resolution where not given).
-    [TFLOP]"""
+                resolution: str | None = None, field: str = "model") -> float:
+    """FLOPs of one image of ``model`` (its recipe's steps and resolution where not given);
+    ``field`` names the place that asked, in errors. [TFLOP]"""
     image = catalog.rows("model_flops", model=model, part="image")
     step = catalog.rows("model_flops", model=model, part="step")
     if not image or not step:
         known = sorted({e.extra["model"] for e in catalog.rows("model_flops")})
-        raise InputError(f"model: {model!r} has no FLOP count; models with one are "
+        raise InputError(f"{field}: model {model!r} has no FLOP count; models with one are "
                          f"{', '.join(known)}")
     recipe = image[0].extra
     ratio = megapixels(resolution) / megapixels(recipe["resolution"]) if resolution else 1.0
@@ -155,21 +155,23 @@ def leave_one_out(catalog: Catalog) -> list[Check]:
 
 
 def estimate(catalog: Catalog, gpu: str, model: str, steps: float | None = None,
-             resolution: str | None = None) -> Sourced:
+             resolution: str | None = None, field: str = "gpu") -> Sourced:
     """Images per hour of one ``gpu`` for ``model``: the median efficiency of the GPU's
-    architecture, low..high from its least and most efficient published figure. [images/h]
+    architecture, low..high from its least and most efficient published figure; ``field``
+    names the place that asked, in errors. [images/h]
     """
     peak = peak_tflops(catalog, gpu)
     if peak is None or gpu not in ARCHITECTURES:
         known = sorted(e.extra["gpu"] for e in catalog.rows("gpu_hardware",
                                                            quantity="peak_bf16_tflops"))
-        raise InputError(f"gpu: {gpu!r} has no peak FLOP rate in the catalog; GPUs with one "
+        raise InputError(f"{field}: gpu {gpu!r} has no peak FLOP rate in the catalog; GPUs "
+                         "with one "
                          f"are {', '.join(known)}")
     effs = calibrated_efficiency(published_points(catalog), ARCHITECTURES[gpu])
     if not effs:
-        raise InputError(f"gpu: {gpu!r} is not allowed; no published throughput of its "
+        raise InputError(f"{field}: gpu {gpu!r} is not allowed; no published throughput of its "
                          f"architecture ({ARCHITECTURES[gpu]}) calibrates the model")
-    tflop = model_tflop(catalog, model, steps, resolution)
+    tflop = model_tflop(catalog, model, steps, resolution, field)
     value, low, high = (images_per_hour(tflop, peak, e)
                         for e in (statistics.median(effs), min(effs), max(effs)))
     return Sourced(value=value, low=low, high=high, unit="images/h",

@@ -242,3 +242,23 @@ def test_a_bad_market_pick_is_named(offer, message, today):
     with pytest.raises(InputError) as err:
         resolve(parse_scenario(data), today=today)
     assert str(err.value).startswith(message)
+
+
+def test_an_option_can_take_its_throughput_from_the_throughput_model(today):
+    """An L40S (dense bf16 peak 362 TFLOP/s) at the market median for SDXL 1024² (416.3 TFLOP
+    per image at 30 steps): the Ada median efficiency of the published figures."""
+    from costlib.catalog import load_catalog
+    from costlib.throughput import estimate
+
+    data = {"name": "model", "workload": {"images_per_month": 10000, "model": "sdxl"},
+            "options": [{"name": "l40s", "kind": "rented", "gpu": "l40s", "offer": "median",
+                         "throughput": "model"}]}
+    model = resolve(parse_scenario(data), today=today)
+    iph = model.inputs["options.l40s.images_per_hour"]
+    expected = estimate(load_catalog(today=today), "l40s", "sdxl")
+    assert (iph.value, iph.low, iph.high) == (expected.value, expected.low, expected.high)
+    assert iph.source.startswith("costlib throughput model") and not iph.stale
+    data["options"][0]["gpu"] = "rtx4090"
+    with pytest.raises(InputError, match="options.l40s.throughput: gpu 'rtx4090' has no peak "
+                                         "FLOP rate in the catalog"):
+        resolve(parse_scenario(data), today=today)

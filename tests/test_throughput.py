@@ -38,7 +38,7 @@ def test_flops_at_other_steps_follow_from_the_recipe(catalog):
     assert model_tflop(catalog, "sdxl", steps=20) == pytest.approx(281.1, abs=0.1)
     assert model_tflop(catalog, "sdxl", steps=50) == pytest.approx(686.7, abs=0.1)
     assert model_tflop(catalog, "sdxl", resolution="512x512") == pytest.approx(416.3 / 4)
-    with pytest.raises(InputError, match="model: 'sd3' has no FLOP count; models with one are"):
+    with pytest.raises(InputError, match="model: model .sd3. has no FLOP count; models with one are"):
         model_tflop(catalog, "sd3")
 
 
@@ -71,7 +71,7 @@ def test_estimate_has_the_architecture_spread_as_its_range(catalog):
     # the slowest Hopper figure (the TensorRT card's fp16 baseline, 1,442 images/h) is the low
     assert h100.low == pytest.approx(1442)
     assert "hopper median efficiency of 7 published figures" in h100.source
-    with pytest.raises(InputError, match="gpu: 'rtx4090' has no peak FLOP rate in the catalog"):
+    with pytest.raises(InputError, match="gpu: gpu .rtx4090. has no peak FLOP rate in the catalog"):
         estimate(catalog, "rtx4090", "sdxl")
 
 

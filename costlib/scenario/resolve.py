@@ -267,6 +267,9 @@ def resolve(scenario: Scenario, catalog: Catalog | None = None, *,
     from costlib.capacity.profiles import preset_profile
 
     records = {spec.name: _resolve_option(spec, catalog, take) for spec in scenario.options}
+    for spec in scenario.options:
+        if spec.throughput == MODEL_THROUGHPUT:
+            _model_throughput(spec, records[spec.name].gpu, w, catalog, take)
     # hybrids overflow hour by hour under the scenario's demand profile, in every view
     profile = preset_profile(w.variability, inputs["workload.peak_factor"].value)
     values = {path: inp.value for path, inp in inputs.items()}
@@ -329,7 +332,24 @@ def _resolve_api(spec, catalog, take, p, s) -> OptionRecord:
                         latency=_latency(spec, catalog, latency_families(spec)))
 
 
+# ``throughput: model``: images/hour from the throughput model for the option's GPU and the
+# workload's model and resolution (resolved once the option's GPU is known).
+MODEL_THROUGHPUT = "model"
+
+
+def _model_throughput(spec: OptionSpec, gpu: str, workload, catalog: Catalog, take) -> None:
+    from costlib.throughput import estimate
+
+    p = f"options.{spec.name}"
+    figure = estimate(catalog, gpu, workload.model, resolution=workload.resolution,
+                      field=f"{p}.throughput")
+    row = Entry(table="throughput", name=f"model_{gpu}_{workload.model}", **sourced(figure))
+    take(f"{p}.images_per_hour", spec.set.get("images_per_hour"), row)
+
+
 def _throughput(spec, catalog, take, p, s) -> None:
+    if spec.throughput == MODEL_THROUGHPUT:
+        return  # after the option's GPU is known: _model_throughput
     if spec.throughput is not None:
         catalog.get("throughput", spec.throughput, field=f"{p}.throughput")
     take(f"{p}.images_per_hour", s("images_per_hour"),

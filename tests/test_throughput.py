@@ -88,3 +88,18 @@ def test_the_probes_tiny_flop_counts_agree_with_the_step_rule():
         predicted = tflop_per_image(a["total_gflop_per_image"], a["denoise_step_gflop"],
                                     a["denoiser_calls"], b["denoiser_calls"])
         assert predicted == pytest.approx(b["total_gflop_per_image"], rel=1e-9), preset
+
+
+@pytest.mark.slow
+def test_model_flops_are_the_probes_count_of_the_full_size_models(catalog):
+    """model_flops.csv holds the probe's own count (meta device, no weights, about 15 s)."""
+    pytest.importorskip("torch")
+    pytest.importorskip("diffusers")
+    from costlib.probe import models, resolve_settings
+
+    for model in ("sdxl", "flux-dev", "flux-schnell"):
+        counted = models.count_flops(resolve_settings(model))
+        step = catalog.rows("model_flops", model=model, part="step")[0].value
+        image = catalog.rows("model_flops", model=model, part="image")[0].value
+        assert counted["denoise_step_gflop"] / 1e3 == pytest.approx(step, rel=1e-3), model
+        assert counted["total_gflop_per_image"] / 1e3 == pytest.approx(image, rel=1e-3), model

@@ -164,8 +164,10 @@ def _tier_upgrade(cat):
     rate = (_v(cat, "api_terms", "pro_requests_per_minute")
             / _v(cat, "api_terms", "starter_requests_per_minute"))
     per_doubling = (pro / starter) ** (math.log(2) / math.log(rate))
+    low, high = _range(cat, "api_terms", "tier_upgrade_cost_multiplier")
     return Verdict(f"its own tiers: starter to pro costs {pro / starter:.1f}x for {rate:.0f}x "
-                   f"the rate limit, {per_doubling:.1f}x per doubling", FAILS)
+                   f"the rate limit, {per_doubling:.1f}x per doubling (not {low:g}-{high:g}x)",
+                   FAILS)
 
 
 def _dreambooth(cat):
@@ -286,16 +288,15 @@ def _sweet_spot(cat):
                    "0.004 USD/image); dearer APIs cross near 1,000 a month")
 
 
-def _use_case_monthly(price, count, per, stated):
+def _use_case_product(stated, *factors):
+    """A use case's stated cost against the product of its own figures' ranges."""
     def check(cat):
-        p_low, p_high = _range(cat, "use_cases", price)
-        n = cat.get("use_cases", count)
-        k_low, k_high = _range(cat, "use_cases", per) if per else (1, 1)
-        low, high = p_low * n.low * k_low, p_high * n.high * k_high
+        ranges = [_range(cat, "use_cases", f) for f in factors]
+        low, high = math.prod(r[0] for r in ranges), math.prod(r[1] for r in ranges)
         s_low, s_high = _range(cat, "use_cases", stated)
         ok = math.isclose(low, s_low, rel_tol=0.02) and math.isclose(high, s_high, rel_tol=0.02)
-        return Verdict(f"{low:,.2f}-{high:,.2f} USD from its price, volume and count",
-                       HOLDS if ok else FAILS)
+        return Verdict(f"{low:,.2f}-{high:,.2f} USD from {' x '.join(factors)} (stated "
+                       f"{s_low:g}-{s_high:g})", HOLDS if ok else FAILS)
     return check
 
 
@@ -336,11 +337,14 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("ops_500k", IMAGEBENCH, "self-hosting with its operational overhead pays only above "
           "about 500k images a month", _ops_500k),
     Claim("ecommerce_monthly", IMAGEBENCH, "1,000 SKUs of product images cost 24-60 USD a "
-          "month", _use_case_monthly("ecommerce_price", "ecommerce_products",
-                                     "ecommerce_variants", "ecommerce_monthly")),
+          "month", _use_case_product("ecommerce_monthly", "ecommerce_price",
+                                     "ecommerce_products", "ecommerce_variants")),
     Claim("social_monthly", IMAGEBENCH, "a brand's social media images cost 0.75-8.00 USD a "
-          "month", _use_case_monthly("social_price", "social_images", None,
-                                     "social_monthly")),
+          "month", _use_case_product("social_monthly", "social_price", "social_images")),
+    Claim("game_per_asset", IMAGEBENCH, "a game asset costs 0.80-7.50 USD at 10-30 iterations",
+          _use_case_product("game_per_asset", "game_price", "game_iterations")),
+    Claim("arch_per_project", IMAGEBENCH, "an architecture project costs 2-18 USD at 5-15 "
+          "angles", _use_case_product("arch_per_project", "arch_price", "arch_angles")),
     Claim("a100_80gb_017", ARCHITECTURE, "an A100-80GB on RunPod at 2.09 USD/h making 120 Flux "
           "Dev images an hour costs about 0.017 USD/image", _a100_80gb_per_image),
     Claim("per_day_100", ARCHITECTURE, "at 100 images a day: 0.30 USD/day on fal.ai, 1.40 on "

@@ -44,6 +44,9 @@ EXPECTED = {
     "optimization_100k": HOLDS,
     "ops_500k": ONLY_IF,
     "ecommerce_monthly": HOLDS, "social_monthly": HOLDS,
+    # 0.008-0.025 USD x 10-30 iterations = 0.08-0.75 USD, a tenth of the stated 0.80-7.50;
+    # 0.04-0.12 USD x 5-15 angles = 0.20-1.80 USD, a tenth of the stated 2-18
+    "game_per_asset": FAILS, "arch_per_project": FAILS,
     # 2.09 / 120 = 0.0174 USD/image
     "a100_80gb_017": HOLDS,
     # 100 a day: 1.40 USD is neither the 4090 around the clock (14.16) nor its 0.24 h (0.14);

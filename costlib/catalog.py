@@ -13,8 +13,15 @@ never edited.
 Each row is validated on load by a pydantic row model (`Row` plus the table's own columns,
 `ROW_MODELS`): a bad cell fails with one line naming the file, row, column, the bad value and
 what is allowed. Rows older than ``stale_after_days`` are flagged (``Entry.stale``), never
-hidden; ages count to the ``today`` given to :func:`load_catalog` (by default the clock's
-date, read there and nowhere else).
+hidden, except physical figures that do not age: datasheet board power and peak rates
+(``TIMELESS_QUANTITIES``) and the FLOPs of a model (``model_flops``); ages count to the
+``today`` given to :func:`load_catalog` (by default the clock's date, read there and nowhere
+else).
+
+``gpu_rental`` holds the articles' rows and a market snapshot: one row per cloud offer
+(``cloud``), on demand or spot (``market``), in USD per GPU-hour. ``pick`` says whether
+:func:`market_offer` may choose the row ("no" for the articles' rows and for offers the
+snapshot itself flags as anomalous or without an on-demand price).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import csv
 import datetime as dt
 import math
 import re
+import statistics
 from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
@@ -43,6 +51,8 @@ from pydantic import (
 from costlib.errors import InputError, one_line
 
 REQUIRED_COLUMNS = ("name", "value", "low", "high", "unit", "source", "as_of")
+# Physical figures of a GPU (datasheet board power and peak rates) do not age: never stale.
+TIMELESS_QUANTITIES = ("board_watts", "peak_bf16_tflops", "practical_bf16_tflops")
 OPTIONAL_COLUMNS = ("note",)
 DEFAULT_STALE_AFTER_DAYS = 365
 _AS_OF = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
@@ -78,7 +88,7 @@ TABLES: dict[str, dict[str, object]] = {
     "api_prices": {
         "provider": Text, "model": Text,
         "resolution": _matching(r"^\d+x\d+$", "must be WIDTHxHEIGHT in pixels, e.g. 1024x1024"),
-        "pricing": Literal["per_image", "per_megapixel"], "batch_support": Literal["yes", "no"],
+        "pricing": Literal["per_image", "per_megapixel"],
     },
     "api_latency": {"family": Text, "metric": Text},
     "api_terms": {
@@ -86,16 +96,20 @@ TABLES: dict[str, dict[str, object]] = {
         "min_images_per_month": OptionalAmount,
     },
     "gpu_rental": {
-        "gpu": Text, "billing": Literal["hourly", "monthly"],
+        "gpu": Text, "cloud": Text, "pick": Literal["yes", "no"],
+        "billing": Literal["hourly", "monthly"],
         "market": Literal["on_demand", "reserved", "spot"],
     },
     "gpu_serverless": {"provider": Text, "gpu": Text, "cold_start": Text},
     "gpu_hardware": {
         "gpu": Text,
         "quantity": Literal["purchase_usd", "power_cooling_usd_per_year", "board_watts",
-                            "peak_bf16_tflops"],
+                            "peak_bf16_tflops", "practical_bf16_tflops"],
     },
-    "throughput": {"gpu": Text, "model": Text, "basis": Text},
+    "throughput": {"gpu": Text, "model": Text, "basis": Text, "steps": OptionalAmount,
+                   "resolution": Text},
+    "model_flops": {"model": Text, "part": Literal["step", "image"], "steps": OptionalAmount,
+                    "resolution": _matching(r"^\d+x\d+$", "must be WIDTHxHEIGHT in pixels")},
     "labor": {},
     "overheads": {},
     "assumptions": {},
@@ -230,11 +244,14 @@ def _entry(table: str, raw: dict[str, str], where: str, today: dt.date,
         raise one_line(e, where) from None
     extra = {c: math.nan if getattr(row, c) is None else getattr(row, c) for c in TABLES[table]}
     age = (today - parse_as_of(row.as_of)).days
+    timeless = table == "model_flops" or (table == "gpu_hardware"
+                                          and extra["quantity"] in TIMELESS_QUANTITIES)
     return Entry(table=table, name=row.name, value=row.value,
                  low=row.value if row.low is None else row.low,
                  high=row.value if row.high is None else row.high, unit=row.unit,
                  source=row.source, as_of=row.as_of, note=row.note, extra=extra,
-                 overridden=overridden, age_days=age, stale=age > stale_after_days)
+                 overridden=overridden, age_days=age,
+                 stale=age > stale_after_days and not timeless)
 
 
 def _read_csv(path: Path, allowed_columns: set[str], required: tuple[str, ...]):
@@ -312,6 +329,48 @@ class Catalog:
                     "age_days": e.age_days, "stale": e.stale, "overridden": e.overridden,
                     "note": e.note, **e.extra} for e in self.rows(table)]
         return pd.DataFrame.from_records(records)
+
+
+MARKET_PICKS = ("cheapest", "median")
+
+
+def market_offer(catalog: Catalog, gpu: str, pick: str, market: str = "on_demand",
+                 field: str = "offer") -> Entry:
+    """The hourly rental offer for ``gpu`` that ``pick`` names, among rows with pick=yes.
+
+    ``pick`` is a cloud (its cheapest offer), ``cheapest`` (the cheapest across clouds) or
+    ``median``: the median across clouds of each cloud's cheapest offer (the snapshot's
+    summary method), a derived row whose low..high is the spread across clouds, dated by
+    its oldest row. ``field`` names the place that asked, in errors.
+    """
+    rows = catalog.rows("gpu_rental", gpu=gpu, market=market, billing="hourly", pick="yes")
+    if not rows:
+        known = sorted({e.extra["gpu"] for e in catalog.rows("gpu_rental", market=market,
+                                                              pick="yes")})
+        raise InputError(f"{field}: gpu {gpu!r} has no {market} market offer; GPUs with one "
+                         f"are {', '.join(known)}")
+    cheapest: dict[str, Entry] = {}
+    for e in sorted(rows, key=lambda e: e.value):
+        cheapest.setdefault(e.extra["cloud"], e)
+    if pick == "cheapest":
+        return next(iter(cheapest.values()))
+    if pick in cheapest:
+        return cheapest[pick]
+    if pick != "median":
+        raise InputError(f"{field}: {pick!r} is not allowed; must be "
+                         f"{', '.join(MARKET_PICKS)} or a cloud that offers {gpu} {market} "
+                         f"({', '.join(sorted(cheapest))})")
+    offers = list(cheapest.values())
+    oldest = max(offers, key=lambda e: e.age_days)
+    listed = ", ".join(f"{e.extra['cloud']} {e.value:g}" for e in offers)
+    return Entry(table="gpu_rental", name=f"{gpu}_median_{market}",
+                 value=statistics.median(e.value for e in offers), low=offers[0].value,
+                 high=offers[-1].value, unit=offers[0].unit,
+                 source=f"median of {len(offers)} clouds' cheapest {market} offers "
+                        f"({listed}; gpu_rental)",
+                 as_of=oldest.as_of, note="low..high: the spread across clouds",
+                 extra={**oldest.extra, "cloud": "median"}, age_days=oldest.age_days,
+                 stale=any(e.stale for e in offers))
 
 
 def load_catalog(quotes: str | Path | None = None, *, directory: str | Path | None = None,

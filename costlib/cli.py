@@ -1,4 +1,4 @@
-"""The ``costlib`` command: evaluate, breakeven, catalog, report and probe.
+"""The ``costlib`` command: evaluate, breakeven, decide, catalog, claims, report and probe.
 
 Every bad input ends in one line on stderr, ``costlib: error: ...``, and exit code 2.
 """
@@ -174,9 +174,29 @@ def cmd_breakeven(args) -> int:
     return 0
 
 
+def cmd_import_skypilot(args) -> int:
+    """``costlib catalog import-skypilot DIR -o QUOTES.csv``: SkyPilot prices as quotes."""
+    from costlib.skypilot import read_skypilot, write_quotes
+
+    if not args.directory or not args.out:
+        raise InputError("catalog import-skypilot: DIR and --out QUOTES.csv are required, e.g. "
+                         "costlib catalog import-skypilot ~/.sky/catalogs/v7 -o quotes.csv")
+    quotes = read_skypilot(args.directory)
+    write_quotes(quotes, args.out)
+    clouds = sorted({q["cloud"] for q in quotes})
+    print(f"wrote {len(quotes)} GPU rental quotes (USD/GPU-h) from {', '.join(clouds)} to "
+          f"{args.out}; use it with --quotes or a scenario's 'quotes' field")
+    return 0
+
+
 def cmd_catalog(args) -> int:
     from costlib.catalog import TABLES, load_catalog
 
+    if args.table == "import-skypilot":
+        return cmd_import_skypilot(args)
+    if args.directory or args.out:
+        raise InputError(f"catalog: {args.directory or args.out!r} is not allowed; only "
+                         "import-skypilot takes DIR and --out")
     catalog = load_catalog(args.quotes, stale_after_days=args.stale_after, today=_today(args))
     entries = catalog.rows(args.table)
     if args.format == "json":
@@ -196,9 +216,44 @@ def cmd_catalog(args) -> int:
                          e.unit, e.as_of, f"{e.age_days}d{flag}", e.source[:60]])
         print(f"\n[{table}]")
         print(_table(rows))
+    if args.table in (None, "throughput"):
+        print_throughput_checks(catalog)
     stale = catalog.stale()
     if stale:
         print(f"\n{len(stale)} row(s) older than {args.stale_after} days are marked STALE.")
+    return 0
+
+
+def print_throughput_checks(catalog) -> None:
+    """The throughput model against every published figure, each predicted from its
+    architecture's other figures (leave one out)."""
+    from costlib.throughput import leave_one_out
+
+    rows = [["published figure", "architecture", "images/h", "model", "error", "efficiency"]]
+    for c in leave_one_out(catalog):
+        rows.append([c.point.name, c.point.architecture, f"{c.point.images_per_hour:,.0f}",
+                     "-" if c.predicted is None else f"{c.predicted:,.0f}",
+                     "-" if c.error is None else f"{c.error:+.0%}",
+                     f"{c.point.efficiency:.0%}"])
+    print("\n[throughput model: FLOPs per image / (dense bf16 peak x efficiency of the "
+          "architecture), each figure predicted from the others]")
+    print(_table(rows))
+
+
+def cmd_claims(args) -> int:
+    """``costlib claims``: every numeric claim of the source articles, recomputed."""
+    from costlib.catalog import load_catalog
+    from costlib.claims import audit
+
+    results = audit(load_catalog(args.quotes, today=_today(args)))
+    if args.format == "json":
+        print(json.dumps([{"key": c.key, "article": c.article, "claim": c.claim,
+                           "recomputed": v.recomputed, "verdict": v.verdict,
+                           "reading": v.reading} for c, v in results], indent=2))
+        return 0
+    for c, v in results:
+        verdict = f"{v.verdict.upper()}: {v.reading}" if v.reading else v.verdict.upper()
+        print(f"[{c.article}] {c.claim} -> {v.recomputed} -> {verdict}")
     return 0
 
 
@@ -304,12 +359,26 @@ def build_parser() -> argparse.ArgumentParser:
     ca = sub.add_parser("catalog", help="the sourced data tables, with source and age",
                         description="Rows of the data catalog with their source and age; "
                                     "stale rows are marked.")
-    ca.add_argument("table", nargs="?", metavar="TABLE")
+    ca.add_argument("table", nargs="?", metavar="TABLE",
+                    help="a table to show, or import-skypilot to read SkyPilot's prices")
+    ca.add_argument("directory", nargs="?", metavar="DIR",
+                    help="with import-skypilot: a SkyPilot catalog folder of <cloud>/vms.csv")
+    ca.add_argument("-o", "--out", metavar="QUOTES.csv",
+                    help="with import-skypilot: the quotes file to write")
     ca.add_argument("--quotes", metavar="QUOTES.csv", help="your own figures overriding rows")
     ca.add_argument("--stale-after", type=int, default=365, metavar="DAYS")
     ca.add_argument("--format", choices=FORMATS, default="table")
     _add_today(ca)
     ca.set_defaults(func=cmd_catalog)
+
+    cl = sub.add_parser("claims", help="the articles' numeric claims, recomputed",
+                        description="Every numeric claim of the source articles with its "
+                                    "recomputation from the catalog: holds, does not hold, or "
+                                    "holds only under a stated reading.")
+    cl.add_argument("--quotes", metavar="QUOTES.csv", help="your own figures overriding rows")
+    cl.add_argument("--format", choices=("text", "json"), default="text")
+    _add_today(cl)
+    cl.set_defaults(func=cmd_claims)
 
     re_ = sub.add_parser("report", help="a client report: HTML with interactive charts, and PDF",
                          description="Run the report template notebook on the scenario "

@@ -1,9 +1,11 @@
 """The data catalog: every shipped row validates; bad tables fail with a precise error."""
 
+import csv
 import datetime as dt
 import math
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +14,7 @@ from costlib.catalog import (
     TABLES,
     data_dir,
     load_catalog,
+    market_offer,
     parse_as_of,
     parse_today,
 )
@@ -26,7 +29,8 @@ def test_every_shipped_row_has_value_range_unit_source_and_date():
     for e in cat.entries.values():
         assert e.low <= e.value <= e.high and math.isfinite(e.value)
         assert e.unit and e.source and e.as_of
-        assert not e.source.endswith(".txt"), "sources name the article, never our files"
+        # sources name the article, never our copies of it (seeds/NNN_<hash>.txt)
+        assert not re.search(r"\d{3}_[0-9a-f]{16}\.txt$", e.source), e.source
 
 
 def test_required_rows_from_the_issue_are_present():
@@ -219,3 +223,152 @@ def test_today_as_given():
 def test_bad_threshold():
     with pytest.raises(InputError, match="stale_after_days: -1"):
         load_catalog(stale_after_days=-1)
+
+
+# The market snapshot in ../shared (SkyPilot catalog v7 GPU prices, read offline): the rows of
+# gpu_rental.csv that cite it must match it, and the picks must reproduce its summary table.
+SNAPSHOT = Path(__file__).resolve().parents[2] / "shared" / "reference" / "market"
+_SNAPSHOT_GPUS = {"T4": "t4", "L4": "l4", "A10G": "a10g", "A10": "a10", "L40S": "l40s",
+                  "A6000": "a6000", "RTX4090": "rtx4090", "RTX5090": "rtx5090",
+                  "A100-40GB": "a100_40gb", "A100-80GB": "a100_80gb", "H100": "h100",
+                  "H200": "h200", "B200": "b200"}
+
+
+def _snapshot(name):
+    path = SNAPSHOT / name
+    if not path.exists():
+        pytest.skip(f"the market snapshot {path} is not here (it lives beside the checkout)")
+    with path.open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_every_market_rental_row_matches_its_snapshot_row():
+    cat = load_catalog(today=TODAY)
+    market = {(e.source, e.extra["market"]): e for e in cat.rows("gpu_rental")
+              if e.source.startswith("SkyPilot catalog v7")}
+    expected = {}
+    for r in _snapshot("gpu_rental_skypilot.csv"):
+        source = f"{r['source']}: {r['instance_type']}, {r['region']}"
+        for market_, column in (("on_demand", "usd_per_gpu_hour"),
+                                ("spot", "spot_usd_per_gpu_hour")):
+            if r[column]:
+                expected[(source, market_)] = (float(r[column]), _SNAPSHOT_GPUS[r["gpu"]],
+                                               r["cloud"],
+                                               "[excluded from summary]" in r["note"])
+    assert set(market) == set(expected)
+    for key, (value, gpu, cloud, excluded) in expected.items():
+        e = market[key]
+        assert (e.value, e.extra["gpu"], e.extra["cloud"]) == (value, gpu, cloud), key
+        assert e.extra["pick"] == ("no" if excluded else "yes"), key
+        assert e.unit == "USD/GPU-h" and e.extra["billing"] == "hourly"
+
+
+def test_known_snapshot_caveats_stay_visible():
+    cat = load_catalog(today=TODAY)
+    for e in cat.rows("gpu_rental", cloud="aws"):
+        assert "predates June" in e.note or "predates the June-2025" in e.note
+    runpod_l40s = cat.rows("gpu_rental", gpu="l40s", cloud="runpod")
+    assert runpod_l40s and all("swapped" in e.note for e in runpod_l40s)
+    # the GCP us-central1 rows the snapshot calls anomalous are never picked
+    anomalous = [e for e in cat.rows("gpu_rental", cloud="gcp") if "us-central1" in e.source
+                 and e.extra["gpu"] in ("a100_80gb", "h100") and "a3-mega" not in e.source]
+    assert anomalous and all(e.extra["pick"] == "no" for e in anomalous)
+    # the snapshot has no commit dates: every market price is over a year old on TODAY
+    assert all(e.stale for e in cat.rows("gpu_rental", pick="yes"))
+
+
+def test_market_picks_reproduce_the_snapshot_summary():
+    """gpu_rental_summary.csv: min and median across clouds of each cloud's cheapest
+    on-demand offer (A10G and A10 are pooled there, separate GPUs here)."""
+    cat = load_catalog(today=TODAY)
+    for r in _snapshot("gpu_rental_summary.csv"):
+        if r["gpu"] not in _SNAPSHOT_GPUS:
+            continue
+        gpu = _SNAPSHOT_GPUS[r["gpu"]]
+        median = market_offer(cat, gpu, "median")
+        cheapest = market_offer(cat, gpu, "cheapest")
+        assert median.value == pytest.approx(float(r["median_usd"]), abs=5e-4), gpu
+        assert (median.low, median.high) == pytest.approx(
+            (float(r["min_usd"]), float(r["max_usd"])), abs=5e-4)
+        assert cheapest.value == pytest.approx(float(r["min_usd"]), abs=5e-4)
+        assert cheapest.extra["cloud"] == r["min_cloud"]
+        assert market_offer(cat, gpu, r["max_cloud"]).value == pytest.approx(
+            float(r["max_usd"]), abs=5e-4)
+
+
+def test_market_offer_by_cloud_and_spot():
+    cat = load_catalog(today=TODAY)
+    # SkyPilot v7 lambda: gpu_1x_h100_pcie 2.49 is Lambda's cheapest H100 (1x SXM 3.29, 8x 2.99)
+    assert market_offer(cat, "h100", "lambda").value == 2.49
+    # spot: the cheapest H100 spot is PrimeIntellect/DataCrunch at 0.90 USD/GPU-h
+    spot = market_offer(cat, "h100", "cheapest", "spot")
+    assert (spot.value, spot.extra["market"]) == (0.9, "spot")
+    median = market_offer(cat, "h100", "median")
+    assert "median of 10 clouds" in median.source and median.stale
+
+
+MARKET_ERRORS = [
+    (("tpu", "median"), "offer: gpu 'tpu' has no on_demand market offer; GPUs with one are a10, "),
+    (("h100", "azure"), "offer: 'azure' is not allowed; must be cheapest, median or a cloud that "
+                        "offers h100 on_demand (aws, cudo, gcp, hyperbolic, lambda, nebius,"),
+    (("rtx5090", "median", "spot"), "offer: gpu 'rtx5090' has no spot market offer"),
+]
+
+
+@pytest.mark.parametrize("args, message", MARKET_ERRORS)
+def test_market_offer_errors(args, message):
+    with pytest.raises(InputError) as err:
+        market_offer(load_catalog(today=TODAY), *args)
+    assert str(err.value).startswith(message)
+
+
+def test_every_market_api_price_matches_its_snapshot_row():
+    """api_prices rows citing a page of the snapshot (api_prices_public.csv) carry its figure,
+    model and date; undated pages, subscriptions and per-GPU-second prices are left out."""
+    cat = load_catalog(today=TODAY)
+    market = [e for e in cat.rows("api_prices") if e.source.startswith("https://")]
+    snapshot = _snapshot("api_prices_public.csv")
+    assert len(market) == 51
+    for e in market:
+        matches = [r for r in snapshot if r["source_url"] == e.source
+                   and e.extra["model"].startswith(r["model"]) and float(r["usd"]) == e.value
+                   and (r["variant"] == "-" or r["variant"] in e.extra["model"])]
+        assert len(matches) >= 1, e.name
+        assert matches[0]["as_of"].startswith(e.as_of) or "2025-2026" in matches[0]["as_of"]
+        per_mp = matches[0]["unit"] == "per megapixel"
+        assert (e.extra["pricing"], e.unit) == (("per_megapixel", "USD/MP") if per_mp
+                                                else ("per_image", "USD/image")), e.name
+        if "NOT RE-VERIFIED" in matches[0]["quote"]:
+            assert "not re-verified" in e.note, e.name
+        if not re.fullmatch(r"\d+x\d+", matches[0]["resolution"]):
+            assert "resolution" in e.note, e.name  # an assumed or simplified resolution says so
+
+
+def test_every_published_throughput_row_matches_its_snapshot_row():
+    """throughput rows citing a page of the snapshot (throughput_public.csv) carry its
+    images/hour, steps and resolution; MLPerf's 8-GPU quantized runs say they are an upper
+    bound."""
+    cat = load_catalog(today=TODAY)
+    published = [e for e in cat.rows("throughput") if "https://" in e.source]
+    snapshot = _snapshot("throughput_public.csv")
+    assert len(published) == 25  # the 26 less fal's undated fast-sdxl page
+    for e in published:
+        matches = [r for r in snapshot if e.source.endswith(": " + r["source_url"])
+                   and float(r["images_per_hour"]) == e.value]
+        assert len(matches) == 1, e.name
+        r = matches[0]
+        assert e.extra["steps"] == float(r["steps"])
+        assert e.extra["resolution"] == r["resolution"]
+        if "MLPerf" in r["as_of"]:
+            assert "upper bound for one GPU" in e.note
+
+
+def test_prices_age_but_datasheet_figures_do_not():
+    # NVIDIA's RTX 4090 specifications (2022-10): 450 W board power, four years old on TODAY
+    cat = load_catalog(today=TODAY, stale_after_days=365)
+    watts = cat.get("gpu_hardware", "rtx4090_board_power")
+    assert watts.age_days > 365 and not watts.stale
+    assert not cat.get("gpu_hardware", "h100_peak_bf16").stale
+    assert cat.get("gpu_rental", "h100_lambda_gpu_1x_h100_pcie").stale  # a 2025 price
+    later = load_catalog(today=dt.date(2027, 6, 1))
+    assert later.get("gpu_hardware", "rtx4090_purchase").stale  # a 2026 price, aged

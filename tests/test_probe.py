@@ -1,7 +1,8 @@
 """The probe on the CPU: tiny presets end to end, FLOP counts, failures, offline loading.
 
 Every test here runs with sockets blocked: the probe must never touch the network.
-Reference values: shared/reference/diffusion_models.md ("the reference" below).
+Reference values: the FLOP counts of the catalog's model_flops table (data/model_flops.csv,
+"the reference" below), which the throughput model uses.
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ def test_tiny_flop_count_matches_a_count_of_the_real_pipeline_call():
 
 @pytest.mark.slow
 def test_full_size_flops_match_the_reference_sd15_and_sdxl():
-    # The reference, section 2: SD1.5 UNet 512² batch 2 = 1,607 GFLOP, VAE decode to 512²
+    # The reference: SD1.5 UNet 512² batch 2 = 1,607 GFLOP, VAE decode to 512²
     # 2,515, CLIP-L 13 (twice under CFG); SDXL UNet 1024² batch 2 = 13,522, VAE decode to
     # 1024² 10,470, OpenCLIP bigG 98 + CLIP-L 13; recipes 82.9 and 416.3 TFLOP per image.
     sd15 = models.count_flops(resolve_settings("sd15", scheduler="ddim"))
@@ -135,7 +136,7 @@ def test_full_size_flops_match_the_reference_sd15_and_sdxl():
 
 @pytest.mark.slow
 def test_full_size_flops_match_the_reference_flux():
-    # The reference, section 2: FLUX.1-dev transformer at 1024² + 512 text tokens = 74,385
+    # The reference: FLUX.1-dev transformer at 1024² + 512 text tokens = 74,385
     # GFLOP, schnell-shaped + 256 tokens = 69,467; T5-XXL 4,845; recipes 2,098 and 290.7 TFLOP.
     dev = models.count_flops(resolve_settings("flux-dev"))
     assert dev["denoise_step_gflop"] == pytest.approx(74385, rel=1e-3)

@@ -51,7 +51,7 @@ def test_every_model_has_a_full_and_a_tiny_preset():
 
 
 def test_presets_follow_the_published_recipes():
-    # shared/reference/diffusion_models.md: SD1.5 512² 50 steps CFG, SDXL 1024² 30 steps CFG,
+    # The recipes the models publish: SD1.5 512² 50 steps CFG, SDXL 1024² 30 steps CFG,
     # FLUX.1-schnell 1024² 4 steps, FLUX.1-dev 1024² 28 steps; SDXL-Turbo 1 step, no CFG.
     cases = {"sd15": (512, 50, True), "sdxl": (1024, 30, True), "sdxl-turbo": (512, 1, False),
              "flux-schnell": (1024, 4, False), "flux-dev": (1024, 28, False)}
@@ -91,8 +91,9 @@ def test_weights_folder_without_model_index_is_rejected(tmp_path):
         resolve_settings("sdxl", weights=str(tmp_path))
 
 
-def test_gpu_peaks_follow_the_reference_table():
-    # shared/reference/diffusion_models.md, section 2: dense bf16 peaks.
+def test_gpu_peaks_come_from_the_catalog():
+    # data/gpu_hardware.csv: NVIDIA datasheets' dense bf16 peaks (H100 SXM 989.4, PCIe 756,
+    # L40S 362, A100 312) and the practical 800 TFLOP/s of a large bf16 GEMM on an H100.
     assert gpu_peak_tflops("NVIDIA H100 80GB HBM3") == (989.4, 800.0)
     assert gpu_peak_tflops("NVIDIA H100 PCIe") == (756.0, None)
     assert gpu_peak_tflops("NVIDIA H200") == (989.4, 800.0)

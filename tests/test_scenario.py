@@ -205,3 +205,60 @@ def test_an_option_can_have_its_own_acceptance(today):
     assert rows["fal_flux_schnell"]["by_area"]["api_fees"] == pytest.approx(450)
     assert rows["replicate_sdxl"]["images_per_month"] == pytest.approx(100_000)
     assert "options.fal_flux_schnell.outputs_per_approved" in {f.name for f in factors(model)}
+
+
+def test_a_rented_option_can_name_a_gpu_and_pick_its_market_offer(today):
+    """SkyPilot catalog v7 snapshot: H100 on demand, median of ten clouds' cheapest offers
+    2.44 USD/GPU-h (1.29 Hyperbolic .. 12.29 AWS before its 2025 cut); the cheapest spot
+    offer 0.90 (PrimeIntellect, upstream DataCrunch)."""
+    data = {"name": "market", "workload": {"images_per_month": 10000}, "options": [
+        {"name": "h100_median", "kind": "rented", "gpu": "h100", "offer": "median",
+         "throughput": "sdxl_h100"},
+        {"name": "h100_spot", "kind": "rented", "gpu": "h100", "offer": "cheapest/spot",
+         "throughput": "sdxl_h100"},
+        {"name": "h100_lambda", "kind": "rented", "gpu": "h100", "offer": "lambda/on_demand",
+         "throughput": "sdxl_h100"}]}
+    model = resolve(parse_scenario(data), today=today)
+    median = model.inputs["options.h100_median.hourly_usd"]
+    assert (median.low, median.value, median.high) == pytest.approx((1.29, 2.44, 12.29))
+    assert median.stale and "median of 10 clouds" in median.source
+    assert model.inputs["options.h100_spot.hourly_usd"].value == 0.9
+    assert model.inputs["options.h100_spot.rework"].row == "assumptions.spot_rework"
+    assert model.inputs["options.h100_median.rework"].value == 0.0
+    assert model.inputs["options.h100_lambda.hourly_usd"].value == 2.49
+    assert model.records["h100_median"].gpu == "h100"
+
+
+@pytest.mark.parametrize("offer, message", [
+    ("median/weekly", "options.h100.offer: 'median/weekly' is not allowed; the market after "
+                      "'/' must be on_demand or spot"),
+    ("azure", "options.h100.offer: 'azure' is not allowed; must be cheapest, median or a "
+              "cloud that offers h100 on_demand"),
+])
+def test_a_bad_market_pick_is_named(offer, message, today):
+    data = {"name": "market", "workload": {"images_per_month": 10000}, "options": [
+        {"name": "h100", "kind": "rented", "gpu": "h100", "offer": offer,
+         "throughput": "sdxl_h100"}]}
+    with pytest.raises(InputError) as err:
+        resolve(parse_scenario(data), today=today)
+    assert str(err.value).startswith(message)
+
+
+def test_an_option_can_take_its_throughput_from_the_throughput_model(today):
+    """An L40S (dense bf16 peak 362 TFLOP/s) at the market median for SDXL 1024² (416.3 TFLOP
+    per image at 30 steps): the Ada median efficiency of the published figures."""
+    from costlib.catalog import load_catalog
+    from costlib.throughput import estimate
+
+    data = {"name": "model", "workload": {"images_per_month": 10000, "model": "sdxl"},
+            "options": [{"name": "l40s", "kind": "rented", "gpu": "l40s", "offer": "median",
+                         "throughput": "model"}]}
+    model = resolve(parse_scenario(data), today=today)
+    iph = model.inputs["options.l40s.images_per_hour"]
+    expected = estimate(load_catalog(today=today), "l40s", "sdxl")
+    assert (iph.value, iph.low, iph.high) == (expected.value, expected.low, expected.high)
+    assert iph.source.startswith("costlib throughput model") and not iph.stale
+    data["options"][0]["gpu"] = "rtx4090"
+    with pytest.raises(InputError, match="options.l40s.throughput: gpu 'rtx4090' has no peak "
+                                         "FLOP rate in the catalog"):
+        resolve(parse_scenario(data), today=today)

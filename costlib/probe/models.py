@@ -15,7 +15,7 @@ Two sources of models:
 `count_flops` counts the model FLOPs of one image with ``torch.utils.flop_counter`` over
 forward passes on the meta device (no weights, no memory): 2 FLOP per multiply-add in
 matmuls, convolutions and attention; norms and elementwise work are not counted, the usual
-MFU convention of the reference (``shared/reference/diffusion_models.md``, section 2).
+MFU convention. The full-size counts are in the catalog's ``model_flops`` table.
 """
 
 from __future__ import annotations

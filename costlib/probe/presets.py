@@ -3,15 +3,19 @@
 Plain data and pure checks: nothing here imports torch, so the command line can list the
 presets and reject bad numbers before the heavy libraries load.
 
-Sources (``shared/reference/diffusion_models.md`` unless noted):
+Sources:
 
-- ``ARCHITECTURES``: section 1, the diffusers 0.42 / transformers 5.x configs of SD 1.5,
-  SDXL base 1.0 and FLUX.1, and the tiny SD and Flux configs of diffusers' own test suite;
+- ``ARCHITECTURES``: the component configs SD 1.5, SDXL base 1.0 and FLUX.1 publish with
+  their weights (diffusers 0.42 / transformers 5.x class names; built, they have the known
+  parameter counts: SD1.5 UNet 859.5 M, SDXL UNet 2,567.5 M, Flux transformer 11,901 M,
+  T5-XXL encoder 4,762 M), and the tiny SD and Flux configs of diffusers' own test suite;
   the tiny SDXL is the tiny SD with SDXL's conditioning (two encoders, pooled text, time ids).
-- ``SCHEDULERS``: Euler (SDXL) and flow-matching Euler with dynamic shift (FLUX.1-dev) from
-  section 1; PNDM (SD 1.5), Euler-ancestral with trailing spacing (SDXL-Turbo) and fixed
-  shift 1 (FLUX.1-schnell) as those models publish them; DDIM and DPM++ on the same betas.
-- ``GPU_PEAKS``: section 2, dense bf16/fp16 datasheet peaks and the practical H100 GEMM rate.
+- ``SCHEDULERS``: Euler (SDXL) and flow-matching Euler with dynamic shift (FLUX.1-dev) as
+  those models' scheduler configs give them; PNDM (SD 1.5), Euler-ancestral with trailing
+  spacing (SDXL-Turbo) and fixed shift 1 (FLUX.1-schnell) as those models publish them; DDIM
+  and DPM++ on the same betas.
+- GPU peaks: the catalog's ``gpu_hardware`` rows (``data/gpu_hardware.csv``), with sources;
+  ``GPU_NAMES`` maps torch device names to them.
 - ``PRESETS``: the published recipes (SD 1.5 512² 50 steps CFG, SDXL 1024² 30 steps CFG,
   SDXL-Turbo 512² 1 step no CFG, FLUX.1-schnell 1024² 4 steps, FLUX.1-dev 1024² 28 steps);
   each has a ``-tiny`` twin with the same pipeline, scheduler and guidance at 64² on tiny
@@ -203,34 +207,43 @@ FAMILY_SCHEDULERS = {
 }
 
 # --- GPU peaks ------------------------------------------------------------------------------
-# (every word the torch device name must contain, dense bf16/fp16 datasheet peak [TFLOP/s],
-#  practical large-GEMM rate [TFLOP/s] or None). First match wins.
-GPU_PEAKS: tuple[tuple[tuple[str, ...], float, float | None], ...] = (
-    (("H200",), 989.4, 800.0),
-    (("H100", "PCIe"), 756.0, None),
-    (("H100", "HBM3"), 989.4, 800.0),
-    (("H100", "SXM"), 989.4, 800.0),
-    (("L40S",), 362.0, None),
-    (("A100",), 312.0, None),
+# (every word the torch device name must contain, the GPU's name in the catalog's gpu_hardware
+#  table). First match wins.
+GPU_NAMES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("H200",), "h200"),
+    (("H100", "PCIe"), "h100_pcie"),
+    (("H100", "HBM3"), "h100"),
+    (("H100", "SXM"), "h100"),
+    (("L40S",), "l40s"),
+    (("A100", "80GB"), "a100_80gb"),
+    (("A100",), "a100_40gb"),
 )
 
 
-def gpu_peak_tflops(gpu_name: str) -> tuple[float | None, float | None]:
-    """Datasheet and practical dense bf16/fp16 peaks for a GPU name.
+def gpu_peak_tflops(gpu_name: str, catalog=None) -> tuple[float | None, float | None]:
+    """Datasheet and practical dense bf16/fp16 peaks for a GPU name, from the catalog's
+    ``gpu_hardware`` table (``peak_bf16_tflops``, ``practical_bf16_tflops``).
 
     Parameters
     ----------
     gpu_name : str
         Device name as torch reports it, e.g. ``"NVIDIA H100 80GB HBM3"``.
+    catalog : Catalog, optional
+        The catalog to read (the shipped one by default).
 
     Returns
     -------
     (datasheet, practical) : tuple of float or None
-        Peak rates [TFLOP/s]; None where the reference gives no figure.
+        Peak rates [TFLOP/s]; None where the catalog gives no figure.
     """
-    for words, datasheet, practical in GPU_PEAKS:
+    from costlib.catalog import load_catalog
+
+    for words, gpu in GPU_NAMES:
         if all(w.lower() in gpu_name.lower() for w in words):
-            return datasheet, practical
+            catalog = catalog or load_catalog()
+            rates = [catalog.rows("gpu_hardware", gpu=gpu, quantity=q)
+                     for q in ("peak_bf16_tflops", "practical_bf16_tflops")]
+            return tuple(rows[0].value if rows else None for rows in rates)
     return None, None
 
 

@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from costlib.cashflow import Timeline
-from costlib.catalog import Catalog, Entry, Sourced, load_catalog, sourced
+from costlib.catalog import Catalog, Entry, Sourced, load_catalog, market_offer, sourced
 from costlib.errors import InputError
 from costlib.options import (
     HOURS_PER_MONTH,
@@ -237,13 +237,14 @@ def resolve(scenario: Scenario, catalog: Catalog | None = None, *,
     today = today or catalog.today
     inputs: dict[str, Input] = {}
 
-    def take(path: str, given, default: tuple[str, str] | None = None, unit: str = "",
+    def take(path: str, given, default: tuple[str, str] | Entry | None = None, unit: str = "",
              fallback: float | None = None):
         if given is not None:
             inp = _from_scenario(path, given, unit or (catalog.get(*default).unit
                                                        if default else ""), scenario, today)
         elif default is not None:
-            inp = _from_entry(path, catalog.get(*default))
+            inp = _from_entry(path, default if isinstance(default, Entry)
+                              else catalog.get(*default))
         else:
             inp = Input(path=path, value=fallback, low=fallback, high=fallback, unit=unit,
                         source="costlib default")
@@ -281,6 +282,9 @@ def resolve(scenario: Scenario, catalog: Catalog | None = None, *,
     from costlib.capacity.profiles import preset_profile
 
     records = {spec.name: _resolve_option(spec, catalog, take) for spec in scenario.options}
+    for spec in scenario.options:
+        if spec.throughput == MODEL_THROUGHPUT:
+            _model_throughput(spec, records[spec.name].gpu, w, catalog, take)
     # hybrids overflow hour by hour under the scenario's demand profile, in every view
     profile = preset_profile(w.variability, inputs["workload.peak_factor"].value)
     values = {path: inp.value for path, inp in inputs.items()}
@@ -313,9 +317,12 @@ def _resolve_option(spec: OptionSpec, catalog: Catalog, take) -> OptionRecord:
 
 
 def _resolve_api(spec, catalog, take, p, s) -> OptionRecord:
-    catalog.get("api_prices", spec.offer, field=f"{p}.offer")
-    take(f"{p}.usd_per_image", s("usd_per_image"), ("api_prices", spec.offer))
-    take(f"{p}.usd_per_megapixel", s("usd_per_megapixel"), unit="USD/MP", fallback=0.0)
+    offer = catalog.get("api_prices", spec.offer, field=f"{p}.offer")
+    per_mp = offer.extra["pricing"] == "per_megapixel"
+    take(f"{p}.usd_per_image", s("usd_per_image"), None if per_mp else offer, unit="USD/image",
+         fallback=0.0)
+    take(f"{p}.usd_per_megapixel", s("usd_per_megapixel"), offer if per_mp else None,
+         unit="USD/MP", fallback=0.0)
     thresholds = {}
     for name in spec.discounts:
         entry = catalog.get("api_terms", name, field=f"{p}.discounts")
@@ -340,22 +347,52 @@ def _resolve_api(spec, catalog, take, p, s) -> OptionRecord:
                         latency=_latency(spec, catalog, latency_families(spec)))
 
 
+# ``throughput: model``: images/hour from the throughput model for the option's GPU and the
+# workload's model and resolution (resolved once the option's GPU is known).
+MODEL_THROUGHPUT = "model"
+
+
+def _model_throughput(spec: OptionSpec, gpu: str, workload, catalog: Catalog, take) -> None:
+    from costlib.throughput import estimate
+
+    p = f"options.{spec.name}"
+    figure = estimate(catalog, gpu, workload.model, resolution=workload.resolution,
+                      field=f"{p}.throughput")
+    row = Entry(table="throughput", name=f"model_{gpu}_{workload.model}", **sourced(figure))
+    take(f"{p}.images_per_hour", spec.set.get("images_per_hour"), row)
+
+
 def _throughput(spec, catalog, take, p, s) -> None:
+    if spec.throughput == MODEL_THROUGHPUT:
+        return  # after the option's GPU is known: _model_throughput
     if spec.throughput is not None:
         catalog.get("throughput", spec.throughput, field=f"{p}.throughput")
     take(f"{p}.images_per_hour", s("images_per_hour"),
          ("throughput", spec.throughput) if spec.throughput else None, unit="images/h")
 
 
+def rental_offer(spec: OptionSpec, catalog: Catalog, field: str) -> Entry:
+    """A rented option's offer: the gpu_rental row ``offer`` names or, where the option names
+    a ``gpu``, the market offer ``offer`` picks: ``PICK`` or ``PICK/MARKET`` with PICK a
+    cloud, ``cheapest`` or ``median`` and MARKET ``on_demand`` (default) or ``spot``."""
+    if spec.gpu is None:
+        return catalog.get("gpu_rental", spec.offer, field=field)
+    pick, _, market = spec.offer.partition("/")
+    if market not in ("", "on_demand", "spot"):
+        raise InputError(f"{field}: {spec.offer!r} is not allowed; the market after '/' must "
+                         "be on_demand or spot")
+    return market_offer(catalog, spec.gpu, pick, market or "on_demand", field=field)
+
+
 def _resolve_rented(spec, catalog, take, p, s) -> OptionRecord:
-    offer = catalog.get("gpu_rental", spec.offer, field=f"{p}.offer")
+    offer = rental_offer(spec, catalog, f"{p}.offer")
     billing = spec.billing or ("reserved" if offer.extra["billing"] == "monthly"
                                else "on_demand")
     hourly = offer.extra["billing"] == "hourly"
-    take(f"{p}.hourly_usd", s("hourly_usd"), ("gpu_rental", spec.offer) if hourly else None,
+    take(f"{p}.hourly_usd", s("hourly_usd"), offer if hourly else None,
          unit="USD/h", fallback=offer.value / HOURS_PER_MONTH)
     take(f"{p}.monthly_usd", s("monthly_usd"),
-         None if hourly else ("gpu_rental", spec.offer), unit="USD/month", fallback=0.0)
+         None if hourly else offer, unit="USD/month", fallback=0.0)
     _throughput(spec, catalog, take, p, s)
     util_row = "utilization" if billing == "reserved" else "on_demand_utilization"
     take(f"{p}.utilization", s("utilization"), ("assumptions", util_row))

@@ -13,10 +13,13 @@ credited in the NPV, not in the cumulative cash. During an owned
 option's procurement lead time an API carries its load: a hybrid's own API, otherwise the
 scenario's cheapest API option (with none, the lead time is not modelled).
 
-With no growth, no price decline and no lead time the cash flow is today's monthly cost
-(without the capital charge and the spread setup, which are cash at month 0) month after
-month: the cumulative cost and NPV reproduce :func:`costlib.tco.monthly_cost_by_area`'s
-figures.
+Stored images accumulate: month k pays for ``min(k, retention_months)`` months of them (the
+monthly cost is the steady state, once the store is full).
+
+With no growth, no price decline, no lead time and a one-month retention the cash flow is
+today's monthly cost (without the capital charge and the spread setup, which are cash at
+month 0) month after month: the cumulative cost and NPV reproduce
+:func:`costlib.tco.monthly_cost_by_area`'s figures.
 
 Everything broadcasts: option fields may be Monte Carlo arrays of shape ``S``; a cash flow
 has shape ``(H + 1,) + S``.
@@ -34,7 +37,9 @@ from costlib.tco import (
     monthly_cost_by_area,
     monthly_cost_usd,
     option_gpus,
+    option_workload,
     setup_usd,
+    storage_usd_per_month,
 )
 
 
@@ -112,6 +117,9 @@ def _operating_cash(option, workload, ops, timeline: Timeline, months: int):
     if not option.buys_hardware:  # rented GPUs and GPU-seconds follow GPU prices
         gpu = areas["gpu"] * price_factor(timeline.gpu_price_decline_per_year, k)
     other = sum(v for a, v in areas.items() if a not in ("api_fees", "gpu"))
+    # storage fills up: month k keeps min(k, retention) months of images, not the steady state
+    kept = np.minimum((k + 1.0) / monthly.retention_months, 1.0)
+    other = other - storage_usd_per_month(option_workload(option, monthly), ops) * (1.0 - kept)
     if option.self_hosted:
         other = other - setup_usd(ops) / ops.amortization_months
     return api + gpu + other, option_gpus(option, monthly)

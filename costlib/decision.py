@@ -906,7 +906,9 @@ def _levers(model, rec: str, catalog) -> list[Lever]:
                             guide_low=cache.low, guide_high=cache.high, source=cache.source,
                             saving_usd_per_month=now - cost(
                                 {"workload.cache_hit_rate": cache.value})))
-    ratio = float(w.preview_cost_ratio)
+    # an API bills a preview at its turbo tier's price; GPUs pay its time
+    ratio = float(w.preview_price_ratio if model.options[rec].bills_per_image
+                  else w.preview_cost_ratio)
     share = float(w.preview_share)
     if share > 0:
         levers.append(Lever(name="previews", option=rec, from_scenario=True, value=share,
@@ -914,8 +916,10 @@ def _levers(model, rec: str, catalog) -> list[Lever]:
                                 {"workload.preview_share": 0.0}) - now))
     else:
         tiering = catalog.get("overheads", "quality_tiering_saving")
-        # the share of previews that cuts generation cost by the guide's typical figure
-        share = min(tiering.value / (1.0 - ratio), 0.99) if ratio < 1 else 0.0
+        # the share of previews that cuts GPU generation cost by the guide's typical figure,
+        # billed at the recommendation's own ratio (an API's price ratio saves far less)
+        time_ratio = float(w.preview_cost_ratio)
+        share = min(tiering.value / (1.0 - time_ratio), 0.99) if time_ratio < 1 else 0.0
         levers.append(Lever(name="previews", option=rec, from_scenario=False, value=share,
                             reference=ratio, guide_low=tiering.low, guide_high=tiering.high,
                             source=tiering.source, saving_usd_per_month=now - cost(

@@ -198,10 +198,11 @@ def lever_sentence(lever: Lever, labels: dict[str, str]) -> str:
             return (f"Cascading previews: the scenario's {_percent(lever.value)} previews "
                     f"(each {_percent(lever.reference)} of a final generation) save {saving}.")
         return (f"Cascading previews (a turbo preview the user iterates on before the final "
-                f"generation) cut generation cost by "
+                f"generation) cut GPU generation cost by "
                 f"{_percents(lever.guide_low, lever.guide_high)} per {IB}: at "
-                f"{_percent(lever.value)} previews costing {_percent(lever.reference)} of a "
-                f"final they would save {saving}{on}.")
+                f"{_percent(lever.value)} previews, each costing {_percent(lever.reference)} of "
+                f"a final here (an API bills a preview at its turbo price, not its speed), "
+                f"they would save {saving}{on}.")
     if not lever.applies:
         return ("Prompt optimization saves nothing directly here: the APIs price per image, "
                 "not per prompt token (set usd_per_prompt_token and prompt_tokens_per_image "

@@ -43,8 +43,10 @@ class Workload:
     cache_hit_rate : float  Share of requests served from a cache with no generation. [0-1]
     preview_share : float  Share of generated images that are cheap previews (cascading quality
         tiers: a turbo preview the user iterates on before the final generation). [0-1]
-    preview_cost_ratio : float  Cost of a preview over a full generation, on whichever option
-        serves it (the API's turbo tier, or the same GPUs at turbo speed). [ratio]
+    preview_cost_ratio : float  GPU time of a preview over a full generation (the same GPUs at
+        turbo speed): what previews cost where GPU time is paid. [ratio]
+    preview_price_ratio : float  Price of a preview over a full generation where an API bills
+        per image (its turbo tier's price, not its speed). [ratio]
     prompt_tokens_per_image : float  Prompt length, billed where an API prices prompt tokens;
         prompt optimization shortens it. [tokens/image]
     """
@@ -64,6 +66,7 @@ class Workload:
     cache_hit_rate: float = 0.0
     preview_share: float = 0.0
     preview_cost_ratio: float = PREVIEW_COST_RATIO
+    preview_price_ratio: float = 1.0
     prompt_tokens_per_image: float = 0.0
 
 
@@ -131,6 +134,8 @@ class OptionKind:
     operations_burden : float  What it asks of the team to run, for choosing between options
         tied on cost: 0 an API, 0.5 a serverless GPU (the team packages and deploys its
         model), 1 rented GPUs (a fleet to operate), 2 owned GPUs (and hardware to handle).
+    bills_per_image : bool  Billed per image (an API): a preview costs its price ratio, not
+        its GPU-time ratio.
     scales_to_zero : bool  GPUs billed by the second that a provider starts on demand (a
         serverless GPU): the team's model, no GPU held, cold starts billed.
     buys_hardware : bool  GPUs are bought at month 0 (itself or a hybrid's local part).
@@ -149,6 +154,7 @@ class OptionKind:
     self_hosted: ClassVar[bool] = True
     operations_burden: ClassVar[float] = 1.0
     scales_to_zero: ClassVar[bool] = False
+    bills_per_image: ClassVar[bool] = False
     buys_hardware: ClassVar[bool] = False
 
     @property
@@ -169,7 +175,10 @@ class ManagedAPI(OptionKind):
     discount_tiers : tuple  ``(min_images_per_month, discount)`` pairs, graduated: images
         above each threshold get that discount, so the bill never falls as volume grows.
     surcharge_usd_per_image : float  Per-image extras such as a fine-tuned LoRA. [USD/image]
-    fixed_usd_per_month : float  Plan or rate-limit tier fee. [USD/month]
+    fixed_usd_per_month : float  Plan fee. [USD/month]
+    rate_tiers : tuple  ``(requests_per_minute, usd_per_month)`` pairs of the rate-limit
+        tiers it may be on, ascending: the API pays the fee of the lowest tier whose limit
+        carries the busiest hour's request rate.
     usd_per_prompt_token : float  Token-based pricing of the prompt, where an API has it (0 for
         today's per-image prices). [USD/token]
     outputs_per_approved : float or None  This option's own outputs per approved asset
@@ -184,6 +193,7 @@ class ManagedAPI(OptionKind):
     surcharge_usd_per_image: float = 0.0
     fixed_usd_per_month: float = 0.0
     usd_per_prompt_token: float = 0.0
+    rate_tiers: tuple[tuple[float, float], ...] = ()
     outputs_per_approved: float | None = None
 
     kind: ClassVar[str] = "api"
@@ -194,6 +204,7 @@ class ManagedAPI(OptionKind):
     may_be_hybrid_api: ClassVar[bool] = True
     self_hosted: ClassVar[bool] = False
     operations_burden: ClassVar[float] = 0.0
+    bills_per_image: ClassVar[bool] = True
 
     @property
     def local_part(self) -> None:

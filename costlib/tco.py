@@ -47,8 +47,9 @@ _WEEKS_PER_MONTH = 52.0 / 12.0
 
 
 def api_fees_usd(api: ManagedAPI, images_per_month, megapixels_per_image=1.048576,
-                 prompt_tokens_per_image=0.0):
-    """Monthly bill of a managed API with graduated volume discounts.
+                 prompt_tokens_per_image=0.0, peak_requests_per_minute=0.0):
+    """Monthly bill of a managed API with graduated volume discounts and the rate-limit tier
+    its busiest hour needs.
 
     Parameters
     ----------
@@ -57,10 +58,12 @@ def api_fees_usd(api: ManagedAPI, images_per_month, megapixels_per_image=1.04857
     megapixels_per_image : array_like  Output size, for per-megapixel pricing. [MP]
     prompt_tokens_per_image : array_like  Prompt length, billed at ``api.usd_per_prompt_token``
         (not discounted). [tokens/image]
+    peak_requests_per_minute : array_like  Request rate of the busiest hour: the tier fee of
+        the lowest of ``api.rate_tiers`` that carries it is paid. [requests/min]
 
     Returns
     -------
-    ndarray  Fees, plan fee included. [USD/month]
+    ndarray  Fees, plan and tier fees included. [USD/month]
     """
     images = np.asarray(images_per_month, dtype=float)
     unit_usd = np.where(np.asarray(api.usd_per_megapixel) > 0,
@@ -73,7 +76,24 @@ def api_fees_usd(api: ManagedAPI, images_per_month, megapixels_per_image=1.04857
         billed = billed + np.clip(images - lo, 0.0, hi - lo) * (1.0 - np.asarray(discount))
     per_image_extra_usd = np.add(api.surcharge_usd_per_image,
                                  np.multiply(api.usd_per_prompt_token, prompt_tokens_per_image))
-    return unit_usd * billed + per_image_extra_usd * images + api.fixed_usd_per_month
+    return (unit_usd * billed + per_image_extra_usd * images + api.fixed_usd_per_month
+            + rate_tier_usd(api, peak_requests_per_minute))
+
+
+def rate_tier_usd(api: ManagedAPI, requests_per_minute):
+    """Fee of the lowest rate-limit tier of ``api`` whose limit carries a request rate (the
+    last tier beyond them all); 0 without tiers. [USD/month]"""
+    if not api.rate_tiers:
+        return 0.0
+    limits = np.array([limit for limit, _ in api.rate_tiers])
+    fees = np.array([fee for _, fee in api.rate_tiers])
+    index = np.searchsorted(limits, np.asarray(requests_per_minute, dtype=float) - 1e-9)
+    return fees[np.minimum(index, len(fees) - 1)]
+
+
+def peak_requests_per_minute(images_per_month, peak_factor):
+    """Requests a minute in the busiest hour, one image a request. [requests/min]"""
+    return np.multiply(images_per_month, peak_factor) / HOURS_PER_MONTH / 60.0
 
 
 def capital_usd_per_month(purchase_usd, useful_life_months, resale_fraction=0.0,
@@ -172,15 +192,14 @@ def setup_usd(ops: Operations):
     return np.multiply(ops.setup_weeks, ops.ml_engineer_usd_per_month) / _WEEKS_PER_MONTH
 
 
-def _self_hosting(ops: Operations, compute_usd, stored_usd, gpus, owns_hardware) -> dict:
-    """People, tooling, backups and downtime allowance of running ``gpus`` GPUs yourself."""
+def _self_hosting(ops: Operations, compute_usd, gpus, owns_hardware) -> dict:
+    """People, tooling and downtime allowance of running ``gpus`` GPUs yourself."""
     hours = engineering_hours_per_month(ops, gpus, owns_hardware)
     return {
         "engineering": engineering_usd(ops, hours)
         + np.multiply(ops.oncall_usd_per_month, float(ops.user_facing))
         + setup_usd(ops) / ops.amortization_months,
         "monitoring": np.asarray(ops.monitoring_usd_per_month, dtype=float),
-        "storage_bandwidth": stored_usd * ops.backup_copies,
         "downtime_risk": compute_usd * ops.downtime_allowance,
     }
 
@@ -257,24 +276,23 @@ def overflow_images_per_month(images_per_month, capacity_images_per_month, profi
     return np.where(above > 0, images * share, 0.0)
 
 
-def serving_images_per_month(workload: Workload):
+def serving_images_per_month(workload: Workload, preview_ratio=None):
     """Images an option serves, in full generations: requests less cache hits, with previews
-    counted at ``preview_cost_ratio`` of a full generation. [images/month]"""
+    counted at ``preview_ratio`` of a full generation (default the GPU-time ratio
+    ``preview_cost_ratio``; an API's is ``preview_price_ratio``). [images/month]"""
+    ratio = workload.preview_cost_ratio if preview_ratio is None else preview_ratio
     generated = np.asarray(workload.images_per_month, dtype=float) \
         * (1.0 - np.asarray(workload.cache_hit_rate))
-    return generated * (1.0 - np.multiply(workload.preview_share,
-                                          np.subtract(1.0, workload.preview_cost_ratio)))
+    return generated * (1.0 - np.multiply(workload.preview_share, np.subtract(1.0, ratio)))
 
 
-def _api_serving(api: ManagedAPI, images, workload: Workload, ops: Operations,
-                 stored_usd) -> dict:
-    return _add({"api_fees": api_fees_usd(api, images, workload.megapixels_per_image,
-                                          workload.prompt_tokens_per_image)},
-                _api_operations(ops))
+def _api_serving(api: ManagedAPI, images, workload: Workload, ops: Operations) -> dict:
+    return _add({"api_fees": api_fees_usd(
+        api, images, workload.megapixels_per_image, workload.prompt_tokens_per_image,
+        peak_requests_per_minute(images, workload.peak_factor))}, _api_operations(ops))
 
 
-def _hybrid_serving(option: Hybrid, images, workload: Workload, ops: Operations,
-                    stored_usd) -> dict:
+def _hybrid_serving(option: Hybrid, images, workload: Workload, ops: Operations) -> dict:
     """Local GPUs serve each hour up to their capacity (the sizing rule's utilization), the
     API takes the rest."""
     capacity = local_capacity_images_per_month(option.local, option.local_gpus)
@@ -282,28 +300,30 @@ def _hybrid_serving(option: Hybrid, images, workload: Workload, ops: Operations,
         local_images = np.minimum(images, capacity)
     else:
         local_images = images - overflow_images_per_month(images, capacity, option.profile)
-    local = _SERVING[type(option.local)](option.local, local_images, workload, ops, stored_usd,
+    local = _SERVING[type(option.local)](option.local, local_images, workload, ops,
                                          gpus=np.asarray(option.local_gpus, dtype=float))
+    peak_overflow = np.maximum(peak_requests_per_minute(images, workload.peak_factor)
+                               - capacity / HOURS_PER_MONTH / 60.0, 0.0)
     overflow = {"api_fees": api_fees_usd(option.api, images - local_images,
                                          workload.megapixels_per_image,
-                                         workload.prompt_tokens_per_image)}
+                                         workload.prompt_tokens_per_image, peak_overflow)}
     return _add(local, overflow, _api_operations(ops))
 
 
-def _self_hosted(compute_and_gpus: tuple[dict, object], ops: Operations, stored_usd,
+def _self_hosted(compute_and_gpus: tuple[dict, object], ops: Operations,
                  owns_hardware: bool) -> dict:
     compute, gpus = compute_and_gpus
     compute_usd = compute["gpu"] + compute.get("power_cooling_space", 0.0)
-    return _add(compute, _self_hosting(ops, compute_usd, stored_usd, gpus, owns_hardware))
+    return _add(compute, _self_hosting(ops, compute_usd, gpus, owns_hardware))
 
 
-def _rented_serving(gpu: RentedGPU, images, workload, ops, stored_usd, gpus=None) -> dict:
-    return _self_hosted(_rented(gpu, images, workload.peak_factor, gpus), ops, stored_usd,
+def _rented_serving(gpu: RentedGPU, images, workload, ops, gpus=None) -> dict:
+    return _self_hosted(_rented(gpu, images, workload.peak_factor, gpus), ops,
                         owns_hardware=False)
 
 
-def _owned_serving(own: OwnedGPU, images, workload, ops, stored_usd, gpus=None) -> dict:
-    return _self_hosted(_owned(own, images, workload.peak_factor, gpus), ops, stored_usd,
+def _owned_serving(own: OwnedGPU, images, workload, ops, gpus=None) -> dict:
+    return _self_hosted(_owned(own, images, workload.peak_factor, gpus), ops,
                         owns_hardware=True)
 
 
@@ -314,8 +334,8 @@ def serverless_gpu_seconds(option: ServerlessGPU, images):
             + np.multiply(option.cold_starts_per_month, option.cold_start_seconds))
 
 
-def _serverless_serving(option: ServerlessGPU, images, workload: Workload, ops: Operations,
-                        stored_usd) -> dict:
+def _serverless_serving(option: ServerlessGPU, images, workload: Workload,
+                        ops: Operations) -> dict:
     """Billed GPU-seconds, and the integration and vendor work of a provider (the provider
     runs the GPUs: no fleet to operate, no on-call)."""
     return _add({"gpu": serverless_gpu_seconds(option, images) * option.usd_per_gpu_second},
@@ -323,7 +343,7 @@ def _serverless_serving(option: ServerlessGPU, images, workload: Workload, ops: 
 
 
 # Every cost area that depends on how an option serves its images (not storage or review),
-# by option kind: ``stored_usd`` is the monthly storage bill, which self-hosting backs up.
+# by option kind.
 _SERVING = {ManagedAPI: _api_serving, RentedGPU: _rented_serving, OwnedGPU: _owned_serving,
             ServerlessGPU: _serverless_serving, Hybrid: _hybrid_serving}
 
@@ -364,26 +384,32 @@ def option_workload(option: Option, workload: Workload) -> Workload:
         images_per_month=approved_per_month(workload) * option.outputs_per_approved)
 
 
+def storage_usd_per_month(workload: Workload, ops: Operations):
+    """Object storage of the generated images once ``retention_months`` of them are kept
+    (the steady state; the cash flow ramps up to it), with ``backup_copies`` extra copies
+    whatever serves them. [USD/month]"""
+    generated = (np.asarray(workload.images_per_month, dtype=float)
+                 * (1.0 - np.asarray(workload.cache_hit_rate)))
+    return (generated * np.multiply(workload.stored_mb_per_image, workload.retention_months)
+            / 1000.0 * workload.storage_usd_per_gb_month * np.add(1.0, ops.backup_copies))
+
+
 def _areas(option: Option, workload: Workload, ops: Operations) -> dict:
     """The cost areas that apply to ``option``, unbroadcast (see monthly_cost_by_area)."""
     workload = option_workload(option, workload)
     requested = np.asarray(workload.images_per_month, dtype=float)
-    generated = requested * (1.0 - np.asarray(workload.cache_hit_rate))
-    approved = approved_per_month(workload)
-    stored_usd = (generated * np.multiply(workload.stored_mb_per_image,
-                                          workload.retention_months)
-                  / 1000.0 * workload.storage_usd_per_gb_month)
-    egress_usd = (approved * np.multiply(workload.views_per_approved,
-                                         workload.delivered_mb_per_image)
+    egress_usd = (approved_per_month(workload) * np.multiply(workload.views_per_approved,
+                                                             workload.delivered_mb_per_image)
                   / 1000.0 * workload.egress_usd_per_gb)
     shared = {
-        "storage_bandwidth": stored_usd + egress_usd,
+        "storage_bandwidth": storage_usd_per_month(workload, ops) + egress_usd,
         # every output is looked at (a cache hit too): worse acceptance, more review
         "review": requested * np.multiply(workload.review_minutes_per_output,
                                           workload.reviewer_hourly_usd) / 60.0,
     }
-    serving = _SERVING[type(option)](option, serving_images_per_month(workload), workload, ops,
-                                     stored_usd)
+    ratio = workload.preview_price_ratio if option.bills_per_image else None
+    serving = _SERVING[type(option)](option, serving_images_per_month(workload, ratio),
+                                     workload, ops)
     return _add(serving, shared)
 
 

@@ -396,14 +396,16 @@ def test_lever_sentences_with_the_guides_figures():
     assert narrative.lever_sentence(cache, LABELS) == (
         "Caching: semantic caching at a 22.5 % hit rate (15-30 % per the ImageBench guide "
         "(2026)) would save 51.75 USD/month on SDXL on Replicate (API).")
-    # IB: cascading previews cut generation cost 40-60 %: a 50 % cut with previews at 15 % of
-    # a final takes 0.5 / 0.85 = 58.8 % previews, saving half the fees, 115 USD
+    # IB: cascading previews cut GPU generation cost 40-60 %: a 50 % cut with previews at 15 %
+    # of a final's GPU time takes 0.5 / 0.85 = 58.8 % previews; an API bills each at 87 % of a
+    # final (0.002 against 0.0023 USD), so they save 230 x 0.588 x 0.13 = 17.59 USD
     previews = Lever(name="previews", option=API, from_scenario=False, value=0.5 / 0.85,
-                     reference=0.15, guide_low=0.4, guide_high=0.6, source="IB",
-                     saving_usd_per_month=115.0)
+                     reference=0.87, guide_low=0.4, guide_high=0.6, source="IB",
+                     saving_usd_per_month=17.59)
     assert narrative.lever_sentence(previews, LABELS).endswith(
-        "cut generation cost by 40-60 % per the ImageBench guide (2026): at 58.8 % previews "
-        "costing 15 % of a final they would save 115 USD/month on SDXL on Replicate (API).")
+        "cut GPU generation cost by 40-60 % per the ImageBench guide (2026): at 58.8 % "
+        "previews, each costing 87 % of a final here (an API bills a preview at its turbo "
+        "price, not its speed), they would save 17.59 USD/month on SDXL on Replicate (API).")
     # IB's 45-to-12 token example at 1e-5 USD/token on 100,000 images: 33 USD
     prompt = Lever(name="prompt", option=API, from_scenario=False, value=12.0, reference=45.0,
                    saving_usd_per_month=100_000 * 33 * 1e-5)

@@ -193,8 +193,8 @@ def test_with_values_unknown_path(default_model):
 def test_an_option_can_have_its_own_acceptance(today):
     """The default makes 25,000 approved assets from 100,000 images (4 per asset). Flux
     Schnell accepted at 6 per asset (4-8) generates 150,000 images for them, pays fal.ai's
-    0.003 USD each (architecture article, 2026-05-19): 450 USD, and its range is sampled as
-    its own quantity."""
+    0.003 USD each (architecture article, 2026-05-19): 450 USD, plus the starter rate-limit
+    tier's 75 USD (ImageBench), and its range is sampled as its own quantity."""
     from costlib.tco import evaluate
     from costlib.uncertainty import factors
 
@@ -202,7 +202,7 @@ def test_an_option_can_have_its_own_acceptance(today):
     model = resolve(parse_scenario(data), today=today)
     rows = {r["name"]: r for r in evaluate(model)["options"]}
     assert rows["fal_flux_schnell"]["images_per_month"] == pytest.approx(150_000)
-    assert rows["fal_flux_schnell"]["by_area"]["api_fees"] == pytest.approx(450)
+    assert rows["fal_flux_schnell"]["by_area"]["api_fees"] == pytest.approx(450 + 75)
     assert rows["replicate_sdxl"]["images_per_month"] == pytest.approx(100_000)
     assert "options.fal_flux_schnell.outputs_per_approved" in {f.name for f in factors(model)}
 

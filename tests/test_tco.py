@@ -35,6 +35,8 @@ from costlib.tco import (
     host_servers,
     monthly_cost_by_area,
     monthly_cost_usd,
+    peak_requests_per_minute,
+    rate_tier_usd,
 )
 
 CAT = load_catalog()
@@ -200,12 +202,18 @@ def test_every_area_present_and_vectorized(default_model):
 def test_evaluate_default_scenario(default_model):
     """The default: 100,000 SDXL images a month, 4 per approved asset. Replicate's fee is
     100,000 x 0.0023 USD (ImageBench guide, 2026) = 230 USD/month; fal.ai's Flux Schnell
-    100,000 x 0.003 USD (architecture article, 2026-05-19) = 300 USD/month; per approved
-    asset each option's monthly cost counts four images."""
+    100,000 x 0.003 USD (architecture article, 2026-05-19) = 300 USD/month; each adds the
+    starter rate-limit tier's 75 USD/month (ImageBench), since business hours put 100,000 x
+    3.36 / 730 / 60 = 7.7 requests/min in the busiest hour, above the free tier's 3. Per
+    approved asset each option's monthly cost counts four images. The review every option
+    pays, 100,000 outputs x 0.5 min at 40 USD/h = 33,333.33 USD, is the shared line."""
     result = evaluate(default_model)
     rows = {o["name"]: o for o in result["options"]}
-    assert rows["replicate_sdxl"]["by_area"]["api_fees"] == pytest.approx(230.0)
-    assert rows["fal_flux_schnell"]["by_area"]["api_fees"] == pytest.approx(300.0)
+    assert rows["replicate_sdxl"]["by_area"]["api_fees"] == pytest.approx(230.0 + 75)
+    assert rows["fal_flux_schnell"]["by_area"]["api_fees"] == pytest.approx(300.0 + 75)
+    assert result["shared_usd"] == pytest.approx(33_333.33, abs=0.01)
+    for row in rows.values():
+        assert row["differing_usd"] == pytest.approx(row["monthly_usd"] - 33_333.33, abs=0.01)
     assert result["approved_per_month"] == pytest.approx(25_000)
     for row in rows.values():
         assert row["usd_per_approved"] == pytest.approx(row["monthly_usd"] / 25_000)
@@ -379,6 +387,20 @@ def test_on_call_only_when_user_facing_and_only_when_self_hosting():
         ops = Operations(oncall_usd_per_month=1500, user_facing=facing)
         assert float(monthly_cost_by_area(rented, w, ops)["engineering"]) == expected
         assert float(monthly_cost_by_area(api, w, ops)["engineering"]) == 0.0
+
+
+def test_rate_limit_tier_follows_the_busiest_hour():
+    """ImageBench's tiers: free 3 requests/min, starter 75 (75 USD/month), pro 750 (500 USD);
+    beyond pro a negotiated tier costlib prices one upgrade step (4x) above it, 2,000 USD."""
+    from costlib.scenario.resolve import rate_tiers
+
+    api = ManagedAPI("a", 0.0, rate_tiers=rate_tiers(CAT))
+    rpm = np.array([2.0, 3.0, 7.7, 75.0, 76.0, 750.0, 5000.0])
+    assert list(rate_tier_usd(api, rpm)) == [0, 0, 75, 75, 500, 500, 2000]
+    # 100,000 images/month with 3.36x the mean in the busiest hour: 7.7 requests/min
+    assert float(peak_requests_per_minute(100_000, 3.36)) == pytest.approx(7.67, abs=0.01)
+    pro = ManagedAPI("a", 0.0, rate_tiers=rate_tiers(CAT, "pro"))
+    assert float(rate_tier_usd(pro, 7.7)) == 500
 
 
 def test_host_servers_are_whole_and_depreciate_with_the_gpus():

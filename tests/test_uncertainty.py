@@ -250,9 +250,9 @@ def test_tornado_batched_equals_one_factor_at_a_time(steady_model):
 
 def test_tornado_default_output_is_winner_minus_runner_up(default_model):
     result = unc.tornado(default_model)
-    assert result.options == ("replicate_sdxl", "fal_flux_schnell")
+    assert result.options == ("replicate_sdxl", "serverless_h100")
     assert result.base_usd < 0  # the winner saves this much
-    assert result.bars[0].factor.name == "workload.images_per_month"
+    assert result.bars[0].factor.name == "throughput.sdxl_h100"  # the serverless GPU-seconds
     one = unc.tornado(default_model, "rtx4090_owned", only=["assumptions.electricity"])
     assert [b.factor.name for b in one.bars] == ["assumptions.electricity"]
     assert one.bars[0].output_at_high > one.bars[0].output_at_low
@@ -281,8 +281,12 @@ def test_flip_points_land_where_the_cheapest_option_changes(steady_model):
             assert f.low <= value <= f.high
 
 
-def test_no_flip_within_a_range_is_reported_as_none(default_model):
-    flips = unc.flip_points(default_model)
+def test_no_flip_within_a_range_is_reported_as_none(today):
+    """The default without its serverless GPU (whose throughput range reaches Replicate's
+    cost): Replicate stays the cheapest across every input's range."""
+    data = yaml.safe_load(preset_path("default").read_text())
+    data["options"] = [o for o in data["options"] if o["kind"] != "serverless"]
+    flips = unc.flip_points(resolve(parse_scenario(data), today=today))
     assert flips and all(f.below is None and f.above is None for f in flips)
     assert {f.recommended for f in flips} == {"replicate_sdxl"}
 

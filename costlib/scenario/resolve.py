@@ -109,12 +109,14 @@ class OptionRecord:
     gpu : str or None  The GPU it runs on (rented and owned GPUs), as the catalog names it.
     discount_thresholds : dict  ``{api_terms row: images/month it starts at}`` (APIs).
         [images/month]
+    rate_tiers : tuple  ``(requests/min, USD/month)`` of the rate-limit tiers (APIs).
     latency : dict  ``{metric: Entry}`` of its api_latency families, later families first.
     """
 
     billing: str | None = None
     gpu: str | None = None
     discount_thresholds: dict[str, float] = dataclasses.field(default_factory=dict)
+    rate_tiers: tuple[tuple[float, float], ...] = ()
     latency: dict[str, Entry] = dataclasses.field(default_factory=dict)
 
 
@@ -262,6 +264,8 @@ def resolve(scenario: Scenario, catalog: Catalog | None = None, *,
     take("workload.preview_share", w.preview_share, unit="fraction")
     take("workload.preview_cost_ratio", w.preview_cost_ratio,
          ("assumptions", "preview_cost_ratio"))
+    take("workload.preview_price_ratio", w.preview_price_ratio,
+         ("assumptions", "preview_price_ratio"))
     take("workload.prompt_tokens_per_image", w.prompt_tokens_per_image, unit="tokens/image")
     for field, row in _WORKLOAD_DEFAULTS.items():
         take(f"workload.{field}", getattr(w, field, None), row)
@@ -293,8 +297,8 @@ def resolve(scenario: Scenario, catalog: Catalog | None = None, *,
 
 # Fields an option's ``set:`` may give, by kind: its dataclass fields less those the
 # scenario gives otherwise (billing, parts, the discount rate, the hybrid's GPU count).
-_NOT_SET = {"name", "discount_tiers", "billing", "local", "api", "local_gpus", "profile",
-            "annual_discount_rate"}
+_NOT_SET = {"name", "discount_tiers", "rate_tiers", "billing", "local", "api", "local_gpus",
+            "profile", "annual_discount_rate"}
 
 
 def _settable(cls) -> set[str]:
@@ -338,13 +342,28 @@ def _resolve_api(spec, catalog, take, p, s) -> OptionRecord:
                     for n in spec.surcharges)
     take(f"{p}.surcharge_usd_per_image", s("surcharge_usd_per_image"), unit="USD/image",
          fallback=surcharge)
-    tier_row = ("api_terms", f"{spec.tier}_usd_per_month") if spec.tier else None
-    take(f"{p}.fixed_usd_per_month", s("fixed_usd_per_month"), tier_row, unit="USD/month",
+    take(f"{p}.fixed_usd_per_month", s("fixed_usd_per_month"), unit="USD/month",
          fallback=0.0)
     take(f"{p}.usd_per_prompt_token", s("usd_per_prompt_token"), unit="USD/token",
          fallback=0.0)
-    return OptionRecord(discount_thresholds=thresholds,
+    return OptionRecord(discount_thresholds=thresholds, rate_tiers=rate_tiers(catalog, spec.tier),
                         latency=_latency(spec, catalog, latency_families(spec)))
+
+
+RATE_TIERS = ("free", "starter", "pro")
+
+
+def rate_tiers(catalog: Catalog, lowest: str | None = None) -> tuple[tuple[float, float], ...]:
+    """The rate-limit tiers an API may be on, ``(requests/min, USD/month)`` ascending, from
+    ``lowest`` (the option's ``tier``) up: ImageBench's free, starter and pro tiers, then a
+    negotiated enterprise tier above pro, priced one upgrade step (its 3-5x for twice the
+    limit) above the pro fee. Fees at their values (not sampled)."""
+    names = RATE_TIERS[RATE_TIERS.index(lowest):] if lowest else RATE_TIERS
+    fee = {"free": 0.0} | {n: catalog.value("api_terms", f"{n}_usd_per_month")
+                           for n in RATE_TIERS[1:]}
+    tiers = [(catalog.value("api_terms", f"{n}_requests_per_minute"), fee[n]) for n in names]
+    enterprise_usd = fee["pro"] * catalog.value("api_terms", "tier_upgrade_cost_multiplier")
+    return (*tiers, (math.inf, enterprise_usd))
 
 
 # ``throughput: model``: images/hour from the throughput model for the option's GPU and the
@@ -488,7 +507,7 @@ def _build_api(spec, record, mine, build, context) -> ManagedAPI:
                           for k, val in mine.items() if k.startswith("discount.")),
                          key=lambda t: t[0]))
     fields = {k: val for k, val in mine.items() if not k.startswith("discount.")}
-    return ManagedAPI(spec.name, discount_tiers=tiers, **fields)
+    return ManagedAPI(spec.name, discount_tiers=tiers, rate_tiers=record.rate_tiers, **fields)
 
 
 def _build_hybrid(spec, record, mine, build, context) -> Hybrid:

@@ -57,6 +57,7 @@ class WorkloadSpec(_Strict):
     cache_hit_rate: Quantity = 0.0
     preview_share: Quantity = 0.0
     preview_cost_ratio: Quantity | None = None
+    preview_price_ratio: Quantity | None = None
     prompt_tokens_per_image: Quantity = 0.0
 
 
@@ -210,6 +211,7 @@ LIMITS: dict[str, tuple[float, float, bool]] = {
     "cache_hit_rate": (0, 0.99, False),
     "preview_share": (0, 0.99, False),
     "preview_cost_ratio": (0, 1, False),
+    "preview_price_ratio": (0, 1, False),
     "utilization": (0, 1, True),
     "resale_fraction": (0, 1, False),
     "idle_power_fraction": (0, 1, False),

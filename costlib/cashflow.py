@@ -108,21 +108,49 @@ def _operating_cash(option, workload, ops, timeline: Timeline, months: int):
     """Cash of operating months 1..H without purchases: the option's monthly cost at each
     month's volume, less the capital charge of owned hardware and the spread setup, with API
     fees and GPU rental at each month's prices; and the GPUs held each month."""
-    volumes = volumes_per_month(workload.images_per_month, timeline.growth_per_month, months)
+    if np.any(timeline.growth_per_month):
+        volumes = volumes_per_month(workload.images_per_month, timeline.growth_per_month, months)
+    else:  # one volume for every month: cost it once, broadcast over the months
+        volumes = np.asarray(workload.images_per_month, dtype=float)[None]
     monthly = dataclasses.replace(workload, images_per_month=volumes)
     areas = monthly_cost_by_area(option, monthly, ops)
     k = _months_axis(months, volumes[0])
-    api = areas["api_fees"] * price_factor(timeline.api_price_decline_per_year, k)
-    gpu = 0.0
-    if not option.buys_hardware:  # rented GPUs and GPU-seconds follow GPU prices
-        gpu = areas["gpu"] * price_factor(timeline.gpu_price_decline_per_year, k)
-    other = sum(v for a, v in areas.items() if a not in ("api_fees", "gpu"))
+    api_factor, gpu_factor = _price_factors(timeline, months)
+    cash = sum(v for a, v in areas.items() if a not in ("api_fees", "gpu"))
+    if np.any(areas["api_fees"]):
+        cash = cash + areas["api_fees"] * _trailing(api_factor, volumes)
+    if not option.buys_hardware and np.any(areas["gpu"]):  # rentals and GPU-seconds
+        cash = cash + areas["gpu"] * _trailing(gpu_factor, volumes)
     # storage fills up: month k keeps min(k, retention) months of images, not the steady state
-    kept = np.minimum((k + 1.0) / monthly.retention_months, 1.0)
-    other = other - storage_usd_per_month(option_workload(option, monthly), ops) * (1.0 - kept)
+    unfilled = 1.0 - np.minimum((k + 1.0) / monthly.retention_months, 1.0)
+    if np.any(unfilled):
+        cash = cash - storage_usd_per_month(option_workload(option, monthly), ops) * unfilled
     if option.self_hosted:
-        other = other - setup_usd(ops) / ops.amortization_months
-    return api + gpu + other, option_gpus(option, monthly)
+        cash = cash - setup_usd(ops) / ops.amortization_months
+    return np.broadcast_to(cash, (months,) + np.shape(cash)[1:]), option_gpus(option, monthly)
+
+
+def _trailing(factor, like):
+    """``factor`` (months first) with trailing axes to broadcast against ``like``."""
+    return np.reshape(factor, np.shape(factor) + (1,) * (np.ndim(like) - np.ndim(factor)))
+
+
+_FACTORS: dict = {}
+
+
+def _price_factors(timeline: Timeline, months: int) -> tuple:
+    """API and GPU price factors of months 1..H, ``(H,) + S`` each. The last timeline's are
+    kept: a model's options (and a Monte Carlo sample's) share one timeline."""
+    key = (id(timeline), months)
+    kept = _FACTORS.get(key)
+    if kept is not None and kept[0] is timeline:
+        return kept[1]
+    declines = (timeline.api_price_decline_per_year, timeline.gpu_price_decline_per_year)
+    k = _months_axis(months, np.broadcast(*declines))
+    factors = tuple(price_factor(d, k) if np.any(d) else 1.0 for d in declines)
+    _FACTORS.clear()
+    _FACTORS[key] = (timeline, factors)
+    return factors
 
 
 def _purchases(own, held_gpus, timeline: Timeline, months: int):
@@ -146,12 +174,16 @@ def _purchases(own, held_gpus, timeline: Timeline, months: int):
                 + servers * np.asarray(own.host_usd_per_server))
 
     previous_gpus = previous_servers = np.zeros(shape)
+    old_gpus = old_servers = 0.0
+    first_retirement = int(life.min())
     for t in range(months):  # bought at the start of month t + 1
-        index = np.maximum(t - life, 0)[None]
-        retiring = t - life >= 0
-        old_gpus = np.where(retiring, np.take_along_axis(bought_gpus, index, 0)[0], 0.0)
-        old_servers = np.where(retiring, np.take_along_axis(bought_servers, index, 0)[0], 0.0)
-        resale[t] = fraction * new_price(old_gpus, old_servers, t)
+        if t >= first_retirement:  # some GPUs reach the end of their life
+            index = np.maximum(t - life, 0)[None]
+            retiring = t - life >= 0
+            old_gpus = np.where(retiring, np.take_along_axis(bought_gpus, index, 0)[0], 0.0)
+            old_servers = np.where(retiring, np.take_along_axis(bought_servers, index, 0)[0],
+                                   0.0)
+            resale[t] = fraction * new_price(old_gpus, old_servers, t)
         bought_gpus[t] = held[t] - previous_gpus + old_gpus
         bought_servers[t] = servers[t] - previous_servers + old_servers
         paid[t] = new_price(bought_gpus[t], bought_servers[t], t)

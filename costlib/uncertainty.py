@@ -289,6 +289,9 @@ class MonteCarlo:
     breakeven_images_per_month : ndarray or None  Per sample, the first volume at which the
         cheaper of the pair changes; ``inf`` where it never does. [images/month]
     fallbacks : tuple of str  Factors drawn from the PERT instead of a lognormal.
+    horizon_usd, npv_usd : dict or None  ``{option: ndarray}`` of the cumulative cash cost and
+        the NPV over the horizon, month by month (:mod:`costlib.cashflow`), where asked
+        for. [USD]
     """
 
     samples: int
@@ -302,13 +305,18 @@ class MonteCarlo:
     breakeven_options: tuple[str, str] | None = None
     breakeven_images_per_month: np.ndarray | None = None
     fallbacks: tuple[str, ...] = ()
+    horizon_usd: dict[str, np.ndarray] | None = None
+    npv_usd: dict[str, np.ndarray] | None = None
 
     def percentiles(self, metric: str = "monthly_usd",
                     q: Sequence[float] = (5, 50, 95)) -> dict[str, tuple[float, ...]]:
-        """Percentiles ``q`` of ``monthly_usd`` or ``usd_per_approved`` for every option."""
-        if metric not in ("monthly_usd", "usd_per_approved"):
+        """Percentiles ``q`` of ``monthly_usd``, ``usd_per_approved``, ``horizon_usd`` or
+        ``npv_usd`` (the last two where sampled) for every option."""
+        metrics = ("monthly_usd", "usd_per_approved") + (
+            ("horizon_usd", "npv_usd") if self.horizon_usd is not None else ())
+        if metric not in metrics:
             raise InputError(f"metric: {metric!r} is not allowed; must be one of "
-                             "monthly_usd, usd_per_approved")
+                             f"{', '.join(metrics)}")
         values = getattr(self, metric)
         return {n: tuple(float(x) for x in np.percentile(values[n], q)) for n in self.options}
 
@@ -339,7 +347,8 @@ class MonteCarlo:
 
 def monte_carlo(model, samples: int = 10_000, *, distribution: str = "pert", seed: int = 0,
                 options: Sequence[str] | None = None,
-                breakeven: tuple[str, str] | None = None) -> MonteCarlo:
+                breakeven: tuple[str, str] | None = None,
+                cash_flow: bool = False) -> MonteCarlo:
     """Monthly cost and cost per approved asset of every option over sampled inputs.
 
     Parameters
@@ -352,6 +361,8 @@ def monte_carlo(model, samples: int = 10_000, *, distribution: str = "pert", see
         of being cheapest is among these.
     breakeven : (str, str), optional  Two options whose break-even volume to sample too
         (see :func:`breakeven_samples`).
+    cash_flow : bool  Also run every sample's cash flow month by month over the horizon
+        (growth, price declines, purchases): cumulative cost and NPV per option.
 
     Returns
     -------
@@ -375,11 +386,20 @@ def monte_carlo(model, samples: int = 10_000, *, distribution: str = "pert", see
     if breakeven is not None:
         volumes = np.broadcast_to(breakeven_samples(model, breakeven[0], breakeven[1], draws),
                                   (samples,)).copy()
+    horizon = npv = None
+    if cash_flow:
+        from costlib.cashflow import model_cash_flow
+
+        flows = {n: model_cash_flow(m, n) for n in names}
+        rate = m.values["discount_rate"]
+        horizon = {n: np.broadcast_to(f.cumulative_usd[-1], (samples,)) for n, f in flows.items()}
+        npv = {n: np.broadcast_to(f.npv_usd(rate), (samples,)) for n, f in flows.items()}
     return MonteCarlo(samples, seed, distribution, names, draws,
                       dict(zip(names, monthly, strict=True)),
                       dict(zip(names, np.broadcast_to(approved, monthly.shape), strict=True)),
                       {n: float(c / samples) for n, c in zip(names, counts, strict=True)},
-                      None if breakeven is None else tuple(breakeven), volumes, fallbacks)
+                      None if breakeven is None else tuple(breakeven), volumes, fallbacks,
+                      horizon, npv)
 
 
 def breakeven_percentiles(volumes: np.ndarray, q: Sequence[float] = (5, 50, 95)):

@@ -374,3 +374,13 @@ def test_tornado_swings_are_non_negative_and_sorted(default_model, volume, outpu
     bars = unc.tornado(model, output).bars
     assert all(bar.swing >= 0 for bar in bars)
     assert all(a.swing >= b.swing for a, b in zip(bars, bars[1:], strict=False))
+
+
+def test_sampled_cash_flow_with_collapsed_ranges_is_the_base_case(default_model):
+    model = collapsed(default_model)
+    mc = unc.monte_carlo(model, 50, cash_flow=True)
+    rows = {r["name"]: r for r in evaluate(model)["options"]}
+    for name, row in rows.items():
+        assert np.allclose(mc.horizon_usd[name], row["horizon_usd"])
+        assert np.allclose(mc.npv_usd[name], row["npv_usd"])
+    assert set(mc.percentiles("npv_usd")) == set(rows)

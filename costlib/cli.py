@@ -101,26 +101,32 @@ def cmd_evaluate(args) -> int:
     elif args.format == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["option", "kind", "gpus", "monthly_usd", "usd_per_image",
-                         "usd_per_approved", "upfront_usd", "horizon_usd", "npv_usd",
-                         *COST_AREAS])
+        writer.writerow(["option", "kind", "gpus", "differing_usd", "monthly_usd",
+                         "usd_per_image", "usd_per_approved", "upfront_usd", "horizon_usd",
+                         "npv_usd", *COST_AREAS])
         for r in result["options"]:
-            writer.writerow([r["name"], r["kind"], r["gpus"], r["monthly_usd"],
-                             r["usd_per_image"], r["usd_per_approved"], r["upfront_usd"],
-                             r["horizon_usd"], r["npv_usd"], *r["by_area"].values()])
+            writer.writerow([r["name"], r["kind"], r["gpus"], r["differing_usd"],
+                             r["monthly_usd"], r["usd_per_image"], r["usd_per_approved"],
+                             r["upfront_usd"], r["horizon_usd"], r["npv_usd"],
+                             *r["by_area"].values()])
         print(out.getvalue(), end="")
     else:
         months = result["horizon_months"]
-        rows = [["option", "kind", "GPUs", "USD/month", "USD/image", "USD/approved",
-                 "upfront USD", f"{months}-month USD"]]
+        rows = [["option", "kind", "GPUs", "differs USD/month", "all-in USD/month",
+                 "USD/image", "USD/approved", "upfront USD", f"{months}-month USD"]]
         for r in sorted(result["options"], key=lambda r: r["monthly_usd"]):
             kind = model.options[r["name"]].kind_label
-            rows.append([r["label"], kind, count(r["gpus"]), _fmt_usd(r["monthly_usd"]),
-                         _fmt_usd(r["usd_per_image"]), _fmt_usd(r["usd_per_approved"]),
-                         _fmt_usd(r["upfront_usd"]), _fmt_usd(r["horizon_usd"])])
+            rows.append([r["label"], kind, count(r["gpus"]), _fmt_usd(r["differing_usd"]),
+                         _fmt_usd(r["monthly_usd"]), _fmt_usd(r["usd_per_image"]),
+                         _fmt_usd(r["usd_per_approved"]), _fmt_usd(r["upfront_usd"]),
+                         _fmt_usd(r["horizon_usd"])])
         print(f"{result['scenario']}: {count(result['images_per_month'])} images/month, "
               f"{count(result['approved_per_month'])} approved")
         print(_table(rows))
+        print(f"shared by every option, in all-in: review labor "
+              f"{_fmt_usd(result['shared_usd'])} USD/month. \"differs\" is what the choice "
+              "changes; USD/image is generation cost per image (review left out), "
+              "USD/approved all-in per approved asset.")
         cheapest = next(r["label"] for r in result["options"] if r["name"] == result["cheapest"])
         print(f"cheapest per month: {cheapest}")
     return 0

@@ -68,10 +68,12 @@ from costlib.options import HOURS_PER_MONTH
 from costlib.sizing import gpus_needed
 from costlib.tco import (
     approved_per_month,
+    monthly_cost_by_area,
     monthly_cost_usd,
     option_gpus,
     option_workload,
     serving_images_per_month,
+    shared_review_usd,
 )
 from costlib.uncertainty import (
     FlipPoint,
@@ -274,6 +276,8 @@ class OptionAssessment:
     gpus : float  GPUs it holds at the base values. [GPUs]
     monthly_usd : float  Base monthly cost (shown for excluded options too, for what the
         constraint costs). [USD/month]
+    differing_usd : float  The part of it the choice changes: all but the review labor
+        every option pays (``Decision.shared_usd``). [USD/month]
     usd_per_approved : float  ``inf`` at zero volume. [USD/asset]
     monthly_usd_p5, monthly_usd_p50, monthly_usd_p95 : float or None  From the Monte Carlo
         sample; None for excluded options. [USD/month]
@@ -299,6 +303,7 @@ class OptionAssessment:
     burst: BurstShortfall | None = None
     gpus: float
     monthly_usd: float
+    differing_usd: float
     usd_per_approved: float
     monthly_usd_p5: float | None = None
     monthly_usd_p50: float | None = None
@@ -496,6 +501,8 @@ class Decision:
     materiality_usd : float or None  The band within which monthly costs are practically
         tied: the scenario's share of the cheapest option's cost, at least its USD floor.
         [USD/month]
+    shared_usd : float or None  Review labor every option pays (the least any pays), shown
+        as its own line. [USD/month]
     tie : Tie or None  Where several options are practically tied: which, and the non-cost
         criterion that chose among them.
     deciding_factor : str or None  "privacy", "latency", "privacy and latency",
@@ -529,6 +536,7 @@ class Decision:
     runner_up: str | None
     deciding_factor: str | None
     materiality_usd: float | None = None
+    shared_usd: float | None = None
     tie: Tie | None = None
     cheapest_unconstrained: str | None = None
     cheapest_without_hiring: str | None = None
@@ -716,8 +724,10 @@ def decide(model, *, samples: int = 10_000, distribution: str = "pert", seed: in
             plans[name] = optimize_hybrid(costed, option.local_part.name, option.api_part.name,
                                           profile, max_gpus)
 
-    base = {n: float(monthly_cost_usd(o, costed.workload, costed.ops))
-            for n, o in costed.options.items()}
+    by_area = {n: monthly_cost_by_area(o, costed.workload, costed.ops)
+               for n, o in costed.options.items()}
+    base = {n: float(sum(areas.values())) for n, areas in by_area.items()}
+    shared = float(shared_review_usd(float(a["review"]) for a in by_area.values()))
     approved = float(approved_per_month(costed.workload))
     per_approved = {n: (v / approved if approved > 0 else math.inf) for n, v in base.items()}
     capacity = {n: _capacity(costed, n, c.max_latency_s) for n in model.options}
@@ -736,7 +746,8 @@ def decide(model, *, samples: int = 10_000, distribution: str = "pert", seed: in
                 scenario_gpus=float(model.values[f"options.{name}.local_gpus"])),
             peak_queue=capacity[name][0], burst=capacity[name][1],
             gpus=float(option_gpus(costed.options[name], costed.workload)),
-            monthly_usd=base[name], usd_per_approved=per_approved[name],
+            monthly_usd=base[name], differing_usd=base[name] - shared,
+            usd_per_approved=per_approved[name],
             monthly_usd_p5=p5, monthly_usd_p50=p50, monthly_usd_p95=p95,
             p_cheapest=None if mc is None or name not in mc.options else mc.p_cheapest[name])
 
@@ -803,7 +814,8 @@ def decide(model, *, samples: int = 10_000, distribution: str = "pert", seed: in
         architecture=model.options[rec].architecture,
         confidence=_confidence(mc, rec, scenario.materiality_share,
                                scenario.materiality_usd_per_month),
-        runner_up=runner, deciding_factor=factor, materiality_usd=band, tie=tie,
+        runner_up=runner, deciding_factor=factor, materiality_usd=band, shared_usd=shared,
+        tie=tie,
         cheapest_unconstrained=free_winner,
         cheapest_without_hiring=unhired_winner, options=assessments, breakeven=breakeven,
         tornado=sens, flip_points=flips, hybrid=hybrid_plan, hybrid_saving_usd=hybrid_saving,

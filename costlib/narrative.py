@@ -267,7 +267,10 @@ def reasons(d: Decision) -> tuple[str, ...]:
     r = a[d.recommendation]
     runner = a.get(d.runner_up)
     cost_line = (f"{r.label} costs {_cost(r.monthly_usd)}/month "
-                 f"({_cost(r.usd_per_approved)} per approved asset)")
+                 f"({_cost(r.usd_per_approved)} per approved asset"
+                 + (f"; {_cost(d.shared_usd)} of it is review labor every option pays, "
+                    f"{_cost(r.differing_usd)} is what the choice changes"
+                    if d.shared_usd else "") + ")")
     if runner is not None:
         gap = runner.monthly_usd - r.monthly_usd
         cost_line += (f", {_cost(gap)} less than {runner.label}" if gap >= 0 else

@@ -106,6 +106,7 @@ def test_an_options_cost_and_gpus_are_one_number_everywhere(preset, today, tmp_p
         assert assessment.gpus == row["gpus"], assessment.name
         assert assessment.monthly_usd == pytest.approx(row["monthly_usd"], rel=1e-12), \
             assessment.name
+        assert assessment.differing_usd == pytest.approx(row["differing_usd"], rel=1e-12)
     costs = str(build_report(preset, samples=SAMPLES, today=today).costs())
     for row in rows.values():
         assert usd(row["monthly_usd"], unit="") in costs, row["name"]

@@ -27,13 +27,20 @@ def _model(args):
     today = _today(args)
     model = resolve(scenario, today=today)
     if getattr(args, "throughput", None):
-        model = resolve(with_probe_result(model, args.throughput, args.apply_to), today=today)
+        model = resolve(with_probe_result(model, args.throughput, args.apply_to,
+                                          args.accept_probe_mismatch), today=today)
     return model
 
 
 def _add_today(parser: argparse.ArgumentParser, what: str = "") -> None:
     parser.add_argument("--today", metavar="YYYY-MM-DD",
                         help=f"the day the ages of figures count to{what} (default: today)")
+
+
+def _add_accept(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--accept-probe-mismatch", action="store_true",
+                        help="apply a probe result of an unfinished run or of another model, "
+                             "resolution or step count (its figures' source says so)")
 
 
 def _today(args) -> dt.date | None:
@@ -43,14 +50,21 @@ def _today(args) -> dt.date | None:
     return parse_today(args.today)
 
 
-def with_probe_result(model, path: str, apply_to: list[str] | None = None):
+def with_probe_result(model, path: str, apply_to: list[str] | None = None,
+                      accept_mismatch: bool = False):
     """The model's scenario with a probe's measured throughput on its local options.
 
     By default it applies to every rented or owned option whose GPU matches the GPU the
-    probe ran on; ``apply_to`` names options explicitly. Warns where the probe measured
-    another model than the scenario generates.
+    probe ran on; ``apply_to`` names options explicitly. A result of an unfinished run, or
+    of another model, resolution or step count than the scenario's, is refused unless
+    ``accept_mismatch`` (then a warning and the figures' source say how it differs).
     """
-    from costlib.probe.result import apply_to_scenario, matching_options, read_result
+    from costlib.probe.result import (
+        apply_to_scenario,
+        matching_options,
+        mismatches,
+        read_result,
+    )
 
     result = read_result(path)
     local = [n for n, o in model.options.items() if o.local_part is o]
@@ -62,11 +76,11 @@ def with_probe_result(model, path: str, apply_to: list[str] | None = None):
     if not targets:
         raise InputError(f"--throughput: no option of this scenario runs on "
                          f"{result.gpu_name!r}; name one with --apply-to ({', '.join(local)})")
-    generates = model.scenario.workload.model
-    if result.model != generates:
-        print(f"costlib: warning: the probe measured {result.model!r} but the scenario "
-              f"generates {generates!r}", file=sys.stderr)
-    return apply_to_scenario(model.scenario, path, targets)
+    differs = mismatches(result, model.scenario)
+    if differs and accept_mismatch:
+        print(f"costlib: warning: the probe result is applied although "
+              f"{'; '.join(differs)}", file=sys.stderr)
+    return apply_to_scenario(model.scenario, path, targets, accept_mismatch)
 
 
 def _fmt_usd(x: float) -> str:
@@ -267,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--apply-to", action="append", metavar="OPTION",
                     help="option the probe result applies to (repeatable); default: every "
                          "option on the probed GPU")
+    _add_accept(ev)
     _add_today(ev)
     ev.set_defaults(func=cmd_evaluate)
 
@@ -283,6 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--format", choices=("text", "json"), default="text")
     be.add_argument("--throughput", metavar="RESULT.json")
     be.add_argument("--apply-to", action="append", metavar="OPTION")
+    _add_accept(be)
     _add_today(be)
     be.set_defaults(func=cmd_breakeven)
 
@@ -298,6 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="Monte Carlo seed (default 0): the same seed gives the same answer")
     de.add_argument("--throughput", metavar="RESULT.json")
     de.add_argument("--apply-to", action="append", metavar="OPTION")
+    _add_accept(de)
     _add_today(de)
     de.set_defaults(func=cmd_decide)
 

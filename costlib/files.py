@@ -55,7 +55,7 @@ def read_text(path: str | os.PathLike, what: str = "file") -> str:
         # O_NONBLOCK: opening a FIFO does not wait for a writer; the check below refuses it
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as e:
-        raise InputError(f"{name}: cannot read the {what} ({e.strerror})") from None
+        raise InputError(f"{name}: cannot be read ({e.strerror})") from None
     with os.fdopen(fd, "rb") as f:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -67,7 +67,7 @@ def read_text(path: str | os.PathLike, what: str = "file") -> str:
         try:
             data = f.read(MAX_INPUT_BYTES + 1)
         except OSError as e:
-            raise InputError(f"{name}: cannot read the {what} ({e.strerror})") from None
+            raise InputError(f"{name}: cannot be read ({e.strerror})") from None
     if len(data) > MAX_INPUT_BYTES:
         raise InputError(f"{name}: the {what} is not allowed; it may have at most "
                          f"{MAX_INPUT_BYTES:,} bytes")

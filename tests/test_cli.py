@@ -122,10 +122,14 @@ def test_probe_result_feeds_evaluate(tmp_path, today):
                 "--batch-sizes", "1", "--no-progress", "--out", str(tmp_path / "r.json"))
     assert probe.returncode == 0, probe.stderr
     measured = json.loads((tmp_path / "r.json").read_text())["best_images_per_hour"]
+    refused = run("evaluate", "default", "--throughput", str(tmp_path / "r.json"),
+                  "--apply-to", "rtx4090_owned")
+    assert refused.returncode == 2 and "model 'sdxl-tiny', not 'sdxl'" in refused.stderr
     out = run("evaluate", "default", "--throughput", str(tmp_path / "r.json"), "--apply-to",
-              "rtx4090_owned", "--format", "json", "--today", str(today))
+              "rtx4090_owned", "--format", "json", "--today", str(today),
+              "--accept-probe-mismatch")
     assert out.returncode == 0, out.stderr
-    assert "the probe measured 'sdxl-tiny'" in out.stderr  # a tiny model is not the real one
+    assert "applied although model 'sdxl-tiny'" in out.stderr  # a tiny model is not the real one
     base = evaluate(resolve(load_scenario(preset_path("default")), today=today))
     got = {o["name"]: o for o in json.loads(out.stdout)["options"]}
     want = {o["name"]: o for o in base["options"]}

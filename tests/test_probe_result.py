@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import subprocess
 import sys
@@ -24,10 +25,14 @@ from costlib.probe.result import (
 FULL_MODELS = ("sd15", "sdxl", "sdxl-turbo", "flux-schnell", "flux-dev")
 
 
+_RUN_IDS = itertools.count()
+
+
 def leaf(rate=3600.0, batch=2, gpu="NVIDIA H100 80GB HBM3", watts=500.0, wh=0.1, **extra):
-    """A minimal valid single-device result."""
+    """A minimal valid single-device result (each one another run)."""
     data = {
         "schema_version": SCHEMA_VERSION, "kind": "costlib.probe.result", "status": "complete",
+        "run_id": f"run-{next(_RUN_IDS)}",
         "error": None, "measured_at": "2026-11-01T12:00:00+00:00", "preset": "sdxl",
         "model": "sdxl", "source": "random-weights", "device": "cuda:0", "gpu_name": gpu,
         "device_count": 1, "best_images_per_hour": rate, "best_batch_size": batch,
@@ -104,9 +109,10 @@ def test_gpu_peaks_follow_the_reference_table():
 # --- the result file ------------------------------------------------------------------------
 
 def test_json_round_trip(tmp_path):
-    path = write_result_atomic(tmp_path / "r.json", leaf())
+    written = leaf()
+    path = write_result_atomic(tmp_path / "r.json", written)
     data = json.loads(path.read_text())
-    assert data == {**leaf(), "updated_at": data["updated_at"]}
+    assert data == {**written, "updated_at": data["updated_at"]}
     result = read_result(path)
     assert isinstance(result, ProbeResult)
     assert (result.model, result.best_images_per_hour, result.best_batch_size) == \
@@ -131,8 +137,7 @@ def test_non_finite_numbers_are_written_as_null(tmp_path):
     ({"schema_version": "1"}, "schema_version: '1' is not allowed; this costlib reads version 1"),
     ({"kind": "other"}, "kind: 'other' is not allowed; must be 'costlib.probe.result'"),
     ({"best_images_per_hour": -1.0}, "best_images_per_hour: -1.0 is not allowed; must be > 0"),
-    ({"best_images_per_hour": float("nan")}, "best_images_per_hour: nan is not allowed; must be a "
-                                             "finite number"),
+    ({"best_images_per_hour": float("nan")}, "not valid JSON: NaN is not allowed"),
     ({"best_images_per_hour": None, "status": "failed"},
      "best_images_per_hour: None is not allowed; the probe measured no batch size (status "
      "'failed'); run it again"),
@@ -165,7 +170,7 @@ def test_missing_key_unreadable_and_invalid_files(tmp_path):
     (tmp_path / "a.json").write_text(json.dumps(data))
     with pytest.raises(InputError, match=r"a\.json: preset: missing; it is required"):
         read_result(tmp_path / "a.json")
-    with pytest.raises(InputError, match=r"nope\.json: cannot read the probe result"):
+    with pytest.raises(InputError, match=r"nope\.json: cannot be read"):
         read_result(tmp_path / "nope.json")
     (tmp_path / "b.json").write_text("{not json")
     with pytest.raises(InputError, match=r"b\.json: not valid JSON \(line 1"):
@@ -227,7 +232,7 @@ def test_merge_files_and_the_merge_command(tmp_path, capsys):
     (["--preset", "sdxl-tiny", "--weights", "/no/such"], "weights: '/no/such' is not allowed; "
                                                           "no such folder"),
     (["--bogus"], "unrecognized arguments: --bogus"),
-    (["merge", "/no/a.json", "-o", "/tmp/x.json"], "/no/a.json: cannot read the probe result"),
+    (["merge", "/no/a.json", "-o", "/tmp/x.json"], "/no/a.json: cannot be read"),
 ])
 def test_cli_errors_are_one_line_with_exit_code_2(argv, message, capsys):
     assert cli.main(argv) == 2

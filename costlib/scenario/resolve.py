@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from costlib.catalog import Catalog, Entry, Sourced, load_catalog, sourced
-from costlib.errors import InputError
+from costlib.errors import InputError, shown
 from costlib.options import (
     HOURS_PER_MONTH,
     OPTION_KINDS,
@@ -30,7 +30,7 @@ from costlib.options import (
     Workload,
     megapixels,
 )
-from costlib.scenario.schema import OptionSpec, Ranged, Scenario, input_limits
+from costlib.scenario.schema import OptionSpec, Ranged, Scenario, input_limits, input_whole
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -210,7 +210,10 @@ def _check_limits(inp: Input) -> None:
             allowed = f"must be {'>' if open_low else '>='} {low:g}"
             if math.isfinite(high):
                 allowed += f" and <= {high:g}"
-            raise InputError(f"{inp.path}{label}: {v!r} is not allowed; {allowed}")
+            raise InputError(f"{inp.path}{label}: {shown(v)} is not allowed; {allowed}")
+        if input_whole(inp.path) and v != int(v):
+            raise InputError(f"{inp.path}{label}: {v!r} is not allowed; must be a whole "
+                             "number")
 
 
 def resolve(scenario: Scenario, catalog: Catalog | None = None, *,
@@ -266,6 +269,8 @@ def resolve(scenario: Scenario, catalog: Catalog | None = None, *,
     from costlib.capacity.profiles import preset_profile
 
     records = {spec.name: _resolve_option(spec, catalog, take) for spec in scenario.options}
+    for spec in scenario.options:
+        _check_throughput_row(spec, catalog, records[spec.name].gpu, w.model)
     # hybrids overflow hour by hour under the scenario's demand profile, in every view
     profile = preset_profile(w.variability, inputs["workload.peak_factor"].value)
     values = {path: inp.value for path, inp in inputs.items()}
@@ -330,6 +335,22 @@ def _throughput(spec, catalog, take, p, s) -> None:
         catalog.get("throughput", spec.throughput, field=f"{p}.throughput")
     take(f"{p}.images_per_hour", s("images_per_hour"),
          ("throughput", spec.throughput) if spec.throughput else None, unit="images/h")
+
+
+def _check_throughput_row(spec: OptionSpec, catalog: Catalog, gpu: str | None,
+                          model: str) -> None:
+    """A throughput row an option reads must be measured on its GPU and for the model the
+    scenario generates (a row for ``unspecified`` GPUs fits any; model ``other`` any row)."""
+    if spec.throughput is None or "images_per_hour" in spec.set:
+        return
+    row = catalog.get("throughput", spec.throughput)
+    for column, want, wildcard in (("gpu", gpu, "unspecified"), ("model", model, "other")):
+        have = row.extra[column]
+        if have not in (want, wildcard) and want != wildcard:
+            fit = [e.name for e in catalog.rows("throughput", **{column: want})]
+            raise InputError(f"options.{spec.name}.throughput: {spec.throughput!r} is not "
+                             f"allowed; it is measured for {column} {have!r}, the option "
+                             f"needs {want!r} ({', '.join(fit) or 'no row: set images_per_hour'})")
 
 
 def _resolve_rented(spec, catalog, take, p, s) -> OptionRecord:

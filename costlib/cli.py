@@ -1,6 +1,9 @@
 """The ``costlib`` command: evaluate, breakeven, catalog, report and probe.
 
-Every bad input ends in one line on stderr, ``costlib: error: ...``, and exit code 2.
+Every bad input (a file, an argument, an output path) ends in one line on stderr,
+``costlib: error: ...``, and exit code 2; Ctrl-C in one line and exit code 130; a failure to
+write (a full disk) in one line and exit code 1. Control characters of a file's text never
+reach the terminal, and no CSV cell starts a spreadsheet formula.
 """
 
 from __future__ import annotations
@@ -12,12 +15,49 @@ import datetime as dt
 import io
 import json
 import math
+import re
 import sys
 
 from costlib.errors import InputError
 from costlib.fmt import count, json_ready, number, usd
 
 FORMATS = ("table", "json", "csv")
+# C0 and C1 controls but tab and newline, and bidirectional overrides: what a terminal obeys
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (no usage) and exit code 2."""
+
+    def error(self, message):
+        raise SystemExit(_fail(f"{self.prog}: error: {message}", 2))
+
+
+def _fail(line: str, code: int) -> int:
+    print(_CONTROL.sub("", line.replace("\n", " ")), file=sys.stderr)
+    return code
+
+
+class _Printable:
+    """A text stream that drops control characters (escape sequences that would clear the
+    screen or rewrite a line) from what is written to it."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        return self.stream.write(_CONTROL.sub("", text))
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
+def csv_safe(cell):
+    """A CSV cell a spreadsheet shows as text: one starting with ``= + - @`` (or a tab or
+    carriage return) gets a leading ``'``, so it never runs as a formula. Numbers pass."""
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + cell
+    return cell
 
 
 def _model(args):
@@ -149,6 +189,9 @@ def cmd_breakeven(args) -> int:
     )
     from costlib.tco import monthly_cost_usd
 
+    if args.between[0] == args.between[1]:
+        raise InputError(f"--between: {args.between[0]!r} twice is not allowed; name two "
+                         "different options")
     model = _model(args)
     a, b = (model.option(n) for n in args.between)
     if args.vary:
@@ -174,6 +217,9 @@ def cmd_breakeven(args) -> int:
             if owned.buys_hardware:
                 result["payback_months"] = float(payback_months(owned, other, model.workload,
                                                                 model.ops))
+        if not math.isfinite(volume):
+            result["reason"] = (f"one option is cheaper at every volume up to "
+                                f"{MAX_IMAGES_PER_MONTH:g} images/month")
         text = (f"break-even between {args.between[0]} and {args.between[1]}: "
                 + (f"{count(volume)} images/month" if math.isfinite(volume)
                    else f"none (one option is cheaper at every volume up to "
@@ -198,7 +244,8 @@ def cmd_catalog(args) -> int:
                          default=str, allow_nan=False))
         return 0
     if args.format == "csv":
-        print(catalog.to_frame(args.table).to_csv(index=False), end="")
+        frame = catalog.to_frame(args.table)
+        print(frame.map(csv_safe).to_csv(index=False), end="")
         return 0
     for table in [args.table] if args.table else TABLES:
         rows = [["name", "value", "low-high", "unit", "as of", "age", "source"]]
@@ -248,8 +295,12 @@ def cmd_decide(args) -> int:
 
 
 def cmd_report(args) -> int:
+    from costlib.files import check_writable
     from costlib.report import render  # papermill, nbconvert and plotly load only here
 
+    for flag, path in (("-o", args.out), ("--pdf", args.pdf), ("--notebook", args.notebook)):
+        if path:
+            check_writable(path, flag)  # before minutes of rendering, not after
     result = render(args.scenario, args.out, pdf=args.pdf, client=args.client,
                     title=args.title, samples=args.samples, seed=args.seed,
                     notebook=args.notebook, today=_today(args))
@@ -264,7 +315,7 @@ def cmd_report(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from costlib import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="costlib",
         description="Compare managed image-generation APIs, rented GPUs, owned GPUs and "
                     "hybrids for one workload. SCENARIO is a YAML file or a preset name.")
@@ -355,13 +406,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Printable(out), _Printable(err)
     try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as e:  # --help, --version, or a one-line argument error
+            return e.code if isinstance(e.code, int) else 2
         return args.func(args)
     except InputError as e:
-        print(f"costlib: error: {e}", file=sys.stderr)
-        return 2
+        return _fail(f"costlib: error: {e}", 2)
+    except KeyboardInterrupt:
+        return _fail("costlib: interrupted (atomic writes: no file is left half-written)", 130)
+    except OSError as e:  # a full disk, a folder gone while rendering
+        return _fail(f"costlib: error: cannot write {e.filename or 'the output'}: "
+                     f"{e.strerror or e}", 1)
+    finally:
+        sys.stdout, sys.stderr = out, err
 
 
 if __name__ == "__main__":

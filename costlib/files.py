@@ -56,14 +56,15 @@ def read_text(path: str | os.PathLike, what: str = "file") -> str:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as e:
         raise InputError(f"{name}: cannot be read ({e.strerror})") from None
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(fd)
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_INPUT_BYTES:
+        os.close(fd)
         if not stat.S_ISREG(info.st_mode):
             raise InputError(f"{name}: the {what} is not allowed; must be a regular file "
                              "(not a directory, device or pipe)")
-        if info.st_size > MAX_INPUT_BYTES:
-            raise InputError(f"{name}: {info.st_size:,} bytes is not allowed; a {what} may "
-                             f"have at most {MAX_INPUT_BYTES:,} bytes")
+        raise InputError(f"{name}: {info.st_size:,} bytes is not allowed; a {what} may "
+                         f"have at most {MAX_INPUT_BYTES:,} bytes")
+    with os.fdopen(fd, "rb") as f:
         try:
             data = f.read(MAX_INPUT_BYTES + 1)
         except OSError as e:

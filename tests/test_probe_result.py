@@ -273,3 +273,57 @@ def test_python_m_costlib_probe_runs():
                           capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.startswith("costlib probe: error: preset: 'nope' is not allowed")
+
+
+# --- applied only when complete and comparable; a run counts once ---------------------------
+
+def _scenario():
+    from costlib.scenario import load_scenario, preset_path
+
+    return load_scenario(preset_path("default"))  # sdxl at 1024x1024
+
+
+@pytest.mark.parametrize("change, found", [
+    ({"status": "failed"}, "status 'failed'"),
+    ({"status": "interrupted"}, "status 'interrupted'"),
+    ({"model": "sdxl-tiny", "preset": "sdxl-tiny"}, "model 'sdxl-tiny', not 'sdxl'"),
+    ({"settings": {"dtype": "bf16", "height": 64, "width": 64, "steps": 30}},
+     "64x64 px, not 1024x1024"),
+    ({"settings": {"dtype": "bf16", "height": 1024, "width": 1024, "steps": 1}},
+     "1 steps, not 30"),
+])
+def test_a_result_not_comparable_with_the_scenario_is_refused(tmp_path, change, found):
+    # A failed run, or one measured at 64x64 with 1 step, was applied to a 1024x1024
+    # scenario without a word.
+    from costlib.probe.result import apply_to_scenario
+
+    path = write_result_atomic(tmp_path / "r.json", leaf(**change))
+    with pytest.raises(InputError, match="the probe result is not allowed") as err:
+        apply_to_scenario(_scenario(), path, ["rtx4090_owned"])
+    assert found in str(err.value) and "--accept-probe-mismatch" in str(err.value)
+    accepted = apply_to_scenario(_scenario(), path, ["rtx4090_owned"], accept_mismatch=True)
+    measured = accepted.options[4].set["images_per_hour"]
+    assert measured.value == 3600.0 and f"accepted although {found}" in measured.source
+
+
+def test_a_comparable_result_applies_quietly(tmp_path):
+    from costlib.probe.result import apply_to_scenario
+
+    path = write_result_atomic(tmp_path / "r.json", leaf())
+    applied = apply_to_scenario(_scenario(), path, ["rtx4090_owned"])
+    assert "accepted although" not in applied.options[4].set["images_per_hour"].source
+
+
+def test_the_same_run_is_merged_once(tmp_path):
+    # `probe merge a.json a.json` doubled the measured throughput
+    write_result_atomic(tmp_path / "a.json", leaf())
+    with pytest.raises(InputError, match=r"a\.json: the run of 'cuda:0' measured at .* is "
+                                         r"not allowed; it is in .*a\.json already"):
+        merge_files([tmp_path / "a.json", tmp_path / "a.json"], tmp_path / "ab.json")
+    merged = merge_files([tmp_path / "a.json"], tmp_path / "m.json")
+    with pytest.raises(InputError, match="already"):  # nor a merge and one of its parts
+        merge_files([merged, tmp_path / "a.json"], tmp_path / "again.json")
+    old = {k: v for k, v in leaf().items() if k != "run_id"}  # results without a run id
+    with pytest.raises(InputError, match="already"):
+        combine([old, dict(old)])
+    assert combine([old, {**old, "device": "cuda:1"}])["device_count"] == 2

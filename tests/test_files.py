@@ -11,6 +11,7 @@ import threading
 import time
 
 import pytest
+from hostile import billion_laughs
 
 from costlib import files
 from costlib.errors import InputError
@@ -79,8 +80,7 @@ def test_a_missing_file_says_it_cannot_be_read(tmp_path):
 # --- strict YAML ----------------------------------------------------------------------------
 
 def test_yaml_aliases_are_refused_so_a_billion_laughs_cannot_expand():
-    laughs = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-        f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi"))
+    laughs = billion_laughs(8)
     start = time.perf_counter()
     with pytest.raises(InputError, match=r"line 2: alias \*a is not allowed") as err:
         load_yaml(laughs, "laughs.yaml")

@@ -6,6 +6,7 @@ import os
 
 import pytest
 import yaml
+from hostile import billion_laughs
 
 from costlib.errors import InputError
 from costlib.scenario import (
@@ -190,8 +191,7 @@ def test_malformed_yaml(tmp_path):
 
 
 MINIMAL = "name: x\nworkload: {images_per_month: %s}\noptions: [{name: a, kind: api, offer: replicate_sdxl}]\n"
-LAUGHS = ("a: &a [x, x, x, x, x, x, x, x, x]\n"
-          + "".join(f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcde", "bcdef")))
+LAUGHS = billion_laughs(5)
 
 
 @pytest.mark.parametrize("text, message", [

@@ -25,7 +25,6 @@ from costlib.errors import InputError, one_line
 from costlib.options import OPTION_KINDS
 
 
-
 def _number(value):
     """A number as written, not text or true/false read as one (``true`` is not 1)."""
     if isinstance(value, bool | str):

@@ -171,9 +171,9 @@ def test_temp_files_of_a_killed_writer_are_removed(tmp_path):
     other = tmp_path / ".other.yaml.abc123.tmp"
     for tmp in (orphan, fresh, other):
         tmp.write_text("half")
-    old = time.time() - 3600
-    os.utime(orphan, (old, old))
-    os.utime(other, (old, old))
+    now = time.time()  # the clock this process reads, whatever the file system's says
+    for tmp, age_s in ((orphan, 3600), (fresh, 0), (other, 3600)):
+        os.utime(tmp, (now - age_s, now - age_s))
     write_atomic(path, "name: x\n")
     assert not orphan.exists() and fresh.exists() and other.exists()
     assert remove_stale_temps(tmp_path / "other.yaml") == 1

@@ -233,6 +233,7 @@ def test_merge_files_and_the_merge_command(tmp_path, capsys):
                                                           "no such folder"),
     (["--bogus"], "unrecognized arguments: --bogus"),
     (["merge", "/no/a.json", "-o", "/tmp/x.json"], "/no/a.json: cannot be read"),
+    (["merge", "/no/a.json", "-o", "/"], "--out: '/' is not allowed; it is a folder"),
 ])
 def test_cli_errors_are_one_line_with_exit_code_2(argv, message, capsys):
     assert cli.main(argv) == 2

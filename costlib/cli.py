@@ -52,6 +52,16 @@ class _Printable:
         return getattr(self.stream, name)
 
 
+class _TwoOptions(argparse.Action):
+    """``--between A B``: two different options (an option against itself has no answer)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if values[0] == values[1]:
+            parser.error(f"argument --between: {values[0]!r} twice is not allowed; name two "
+                         "different options")
+        setattr(namespace, self.dest, values)
+
+
 def csv_safe(cell):
     """A CSV cell a spreadsheet shows as text: one starting with ``= + - @`` (or a tab or
     carriage return) gets a leading ``'``, so it never runs as a formula. Numbers pass."""
@@ -189,9 +199,6 @@ def cmd_breakeven(args) -> int:
     )
     from costlib.tco import monthly_cost_usd
 
-    if args.between[0] == args.between[1]:
-        raise InputError(f"--between: {args.between[0]!r} twice is not allowed; name two "
-                         "different options")
     model = _model(args)
     a, b = (model.option(n) for n in args.between)
     if args.vary:
@@ -217,9 +224,6 @@ def cmd_breakeven(args) -> int:
             if owned.buys_hardware:
                 result["payback_months"] = float(payback_months(owned, other, model.workload,
                                                                 model.ops))
-        if not math.isfinite(volume):
-            result["reason"] = (f"one option is cheaper at every volume up to "
-                                f"{MAX_IMAGES_PER_MONTH:g} images/month")
         text = (f"break-even between {args.between[0]} and {args.between[1]}: "
                 + (f"{count(volume)} images/month" if math.isfinite(volume)
                    else f"none (one option is cheaper at every volume up to "
@@ -229,8 +233,9 @@ def cmd_breakeven(args) -> int:
             text += (f"; hardware pays back in {number(months)} months" if math.isfinite(months)
                      else "; the hardware never pays back")
     _stale_warning(model)
-    print(json.dumps(json_ready(result), indent=2, allow_nan=False) if args.format == "json"
-          else text)
+    # JSON has null where there is no answer; "summary" says why in words
+    print(json.dumps(json_ready({**result, "summary": text}), indent=2, allow_nan=False)
+          if args.format == "json" else text)
     return 0
 
 
@@ -341,7 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     "payback month of a purchase, or with --vary the value of "
                                     "one input at which the cheaper option changes.")
     be.add_argument("scenario", metavar="SCENARIO")
-    be.add_argument("--between", nargs=2, required=True, metavar=("A", "B"))
+    be.add_argument("--between", nargs=2, required=True, metavar=("A", "B"), action=_TwoOptions)
     be.add_argument("--vary", metavar="FIELD",
                     help="input path, e.g. options.replicate_sdxl.usd_per_image")
     be.add_argument("--low", type=float, help="lower end of the --vary search")

@@ -247,7 +247,7 @@ def test_breakeven_of_an_option_with_itself_is_refused(capsys):
     code, out, err = main(capsys, "breakeven", "default", "--between", "replicate_sdxl",
                           "replicate_sdxl")
     assert code == 2 and not out  # it answered "none"
-    assert "--between: 'replicate_sdxl' twice is not allowed" in err
+    assert "argument --between: 'replicate_sdxl' twice is not allowed" in err
     assert_one_line(err)
 
 
@@ -258,12 +258,12 @@ def _strict(text):
     return json.loads(text, parse_constant=refuse)
 
 
-def test_json_without_an_answer_is_null_with_a_reason(capsys, today):
+def test_json_without_an_answer_is_null_with_a_summary(capsys, today):
     code, out, _ = main(capsys, "breakeven", "default", "--between", "replicate_sdxl",
                         "fal_flux_schnell", "--format", "json", "--today", str(today))
     data = _strict(out)
     assert code == 0 and data["breakeven_images_per_month"] is None
-    assert "cheaper at every volume" in data["reason"]
+    assert "cheaper at every volume" in data["summary"]
 
 
 def test_control_characters_never_reach_the_terminal(capsys, tmp_path, today):

@@ -269,10 +269,10 @@ def resolve(scenario: Scenario, catalog: Catalog | None = None, *,
     from costlib.capacity.profiles import preset_profile
 
     records = {spec.name: _resolve_option(spec, catalog, take) for spec in scenario.options}
-    for spec in scenario.options:
-        _check_throughput_row(spec, catalog, records[spec.name].gpu, w.model)
     # hybrids overflow hour by hour under the scenario's demand profile, in every view
     profile = preset_profile(w.variability, inputs["workload.peak_factor"].value)
+    for spec in scenario.options:
+        _check_throughput_row(spec, catalog, records[spec.name].gpu, w.model)
     values = {path: inp.value for path, inp in inputs.items()}
     return _build(scenario, inputs, values, records, profile)
 
@@ -341,9 +341,9 @@ def _check_throughput_row(spec: OptionSpec, catalog: Catalog, gpu: str | None,
                           model: str) -> None:
     """A throughput row an option reads must be measured on its GPU and for the model the
     scenario generates (a row for ``unspecified`` GPUs fits any; model ``other`` any row)."""
-    if spec.throughput is None or "images_per_hour" in spec.set:
+    row = catalog.entries.get(("throughput", spec.throughput))
+    if row is None or "images_per_hour" in spec.set:
         return
-    row = catalog.get("throughput", spec.throughput)
     for column, want, wildcard in (("gpu", gpu, "unspecified"), ("model", model, "other")):
         have = row.extra[column]
         if have not in (want, wildcard) and want != wildcard:

@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -147,7 +148,7 @@ class Scenario(_Strict):
     workload: WorkloadSpec
     constraints: Constraints = Constraints()
     labor: LaborSpec = LaborSpec()
-    horizon_months: Whole = Field(default=36, ge=1, le=240)
+    horizon_months: int = Field(default=36, ge=1, le=240)
     discount_rate: Quantity | None = None
     stale_after_days: Whole = Field(default=365, ge=0, le=36500)
     # costlib assumption: monthly costs within 5 % of each other are practically tied (the
@@ -155,6 +156,8 @@ class Scenario(_Strict):
     materiality_share: Number = Field(default=0.05, ge=0, le=1)
     materiality_usd_per_month: Number = Field(default=0.0, ge=0, le=1e9)
     options: Annotated[list[OptionSpec], Field(min_length=1)]
+
+    _whole_months = field_validator("horizon_months", mode="before")(_number)
 
     @model_validator(mode="after")
     def _references(self):

@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from costlib.catalog import Catalog, Entry, Sourced, load_catalog, sourced
-from costlib.errors import InputError, shown
+from costlib.errors import InputError
 from costlib.options import (
     HOURS_PER_MONTH,
     OPTION_KINDS,
@@ -210,7 +210,7 @@ def _check_limits(inp: Input) -> None:
             allowed = f"must be {'>' if open_low else '>='} {low:g}"
             if math.isfinite(high):
                 allowed += f" and <= {high:g}"
-            raise InputError(f"{inp.path}{label}: {shown(v)} is not allowed; {allowed}")
+            raise InputError(f"{inp.path}{label}: {v!r} is not allowed; {allowed}")
         if input_whole(inp.path) and v != int(v):
             raise InputError(f"{inp.path}{label}: {v!r} is not allowed; must be a whole "
                              "number")
@@ -337,22 +337,6 @@ def _throughput(spec, catalog, take, p, s) -> None:
          ("throughput", spec.throughput) if spec.throughput else None, unit="images/h")
 
 
-def _check_throughput_row(spec: OptionSpec, catalog: Catalog, gpu: str | None,
-                          model: str) -> None:
-    """A throughput row an option reads must be measured on its GPU and for the model the
-    scenario generates (a row for ``unspecified`` GPUs fits any; model ``other`` any row)."""
-    row = catalog.entries.get(("throughput", spec.throughput))
-    if row is None or "images_per_hour" in spec.set:
-        return
-    for column, want, wildcard in (("gpu", gpu, "unspecified"), ("model", model, "other")):
-        have = row.extra[column]
-        if have not in (want, wildcard) and want != wildcard:
-            fit = [e.name for e in catalog.rows("throughput", **{column: want})]
-            raise InputError(f"options.{spec.name}.throughput: {spec.throughput!r} is not "
-                             f"allowed; it is measured for {column} {have!r}, the option "
-                             f"needs {want!r} ({', '.join(fit) or 'no row: set images_per_hour'})")
-
-
 def _resolve_rented(spec, catalog, take, p, s) -> OptionRecord:
     offer = catalog.get("gpu_rental", spec.offer, field=f"{p}.offer")
     billing = spec.billing or ("reserved" if offer.extra["billing"] == "monthly"
@@ -415,6 +399,22 @@ def _latency(spec: OptionSpec, catalog: Catalog, families: tuple[str, ...]) -> d
                              f"be a family of api_latency ({', '.join(known)})")
         figures.update({e.extra["metric"]: e for e in rows})
     return figures
+
+
+def _check_throughput_row(spec: OptionSpec, catalog: Catalog, gpu: str | None,
+                          model: str) -> None:
+    """A throughput row an option reads must be measured on its GPU and for the model the
+    scenario generates (a row for ``unspecified`` GPUs fits any; model ``other`` any row)."""
+    row = catalog.entries.get(("throughput", spec.throughput))
+    if row is None or "images_per_hour" in spec.set:
+        return
+    for column, want, wildcard in (("gpu", gpu, "unspecified"), ("model", model, "other")):
+        have = row.extra[column]
+        if have not in (want, wildcard) and want != wildcard:
+            fit = [e.name for e in catalog.rows("throughput", **{column: want})]
+            raise InputError(f"options.{spec.name}.throughput: {spec.throughput!r} is not "
+                             f"allowed; it is measured for {column} {have!r}, the option "
+                             f"needs {want!r} ({', '.join(fit) or 'no row: set images_per_hour'})")
 
 
 def _build(scenario: Scenario, inputs: dict[str, Input], values: dict,

@@ -209,7 +209,7 @@ class RentedGPU(OptionKind):
     kind: ClassVar[str] = "rented"
     kind_label: ClassVar[str] = "rented GPU"
     spec_needs: ClassVar[tuple[str, ...]] = ("offer", "throughput")
-    spec_may: ClassVar[tuple[str, ...]] = ("billing",)
+    spec_may: ClassVar[tuple[str, ...]] = ("billing", "gpu")  # gpu: of a market offer
     may_be_hybrid_local: ClassVar[bool] = True  # when reserved: see holds_dedicated_gpus
 
     @property

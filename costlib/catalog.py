@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -379,30 +379,28 @@ def _apply_quotes(entries: dict, path: Path, today: dt.date, stale_after_days: i
         else:
             merged = given
         entry = _entry(table, merged, where, today, stale_after_days, overridden=True)
-        entries[key] = _in_unit(entry, base.unit if base else expected_unit(table, entry.extra),
-                                where)
+        unit = base.unit if base else expected_unit(entries, table, entry.extra)
+        entries[key] = _in_unit(entry, unit, where)
 
 
-# The unit a row must be in where the table (and one of its columns) says so: a quote in
-# another unit is converted (USD/1000 images) or refused (USD/month for an hourly offer).
-_TABLE_UNITS: dict[str, str | tuple[str, dict[str, str]]] = {
-    "api_prices": "USD/image",
-    "throughput": "images/h",
-    "gpu_rental": ("billing", {"hourly": "USD/h", "monthly": "USD/month"}),
-    "gpu_hardware": ("quantity", {"purchase_usd": "USD", "power_cooling_usd_per_year":
-                                  "USD/year", "board_watts": "W", "peak_bf16_tflops":
-                                  "TFLOP/s"}),
-}
-
-
-def expected_unit(table: str, extra: dict) -> str | None:
-    """The unit a row of ``table`` (with its own columns ``extra``) must be in; None where
-    the table does not fix one."""
-    rule = _TABLE_UNITS.get(table)
-    if isinstance(rule, tuple):
-        column, units = rule
-        return units.get(extra.get(column))
-    return rule
+def expected_unit(entries: dict, table: str, extra: dict) -> str | None:
+    """The unit a new row of ``table`` (with its own columns ``extra``) must be in: the one
+    unit of the table's shipped rows, or the one unit of the shipped rows that share its
+    value of a column that decides the unit (``billing: hourly`` offers are per hour).
+    None where the shipped rows fix no unit (``assumptions`` mixes them)."""
+    shipped = [e for (t, _), e in entries.items() if t == table and not e.overridden]
+    units = {e.unit for e in shipped}
+    if len(units) == 1:
+        return units.pop()
+    for column, kind in TABLES[table].items():
+        if get_origin(kind) is not Literal:
+            continue
+        by_value: dict = {}
+        for e in shipped:
+            by_value.setdefault(e.extra[column], set()).add(e.unit)
+        if all(len(u) == 1 for u in by_value.values()) and extra.get(column) in by_value:
+            return next(iter(by_value[extra[column]]))
+    return None
 
 
 def _in_unit(entry: Entry, unit: str | None, where: str) -> Entry:

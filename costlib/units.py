@@ -20,7 +20,7 @@ _WORDS = {
     "image": ("images", 1.0), "images": ("images", 1.0),
     "s": ("time", 1.0), "min": ("time", 60.0), "h": ("time", 3600.0),
     "hour": ("time", 3600.0), "hours": ("time", 3600.0),
-    "Wh": ("energy", 1.0), "kWh": ("energy", 1000.0),
+    "Wh": ("energy", 1.0), "kWh": ("energy", 1000.0), "W": ("power", 1.0), "kW": ("power", 1000.0),
 }
 _UNIT = re.compile(r"^\s*(\w+)\s*(?:/\s*(?:(\d+(?:\.\d+)?)\s*)?(\w+))?\s*$")
 

@@ -93,7 +93,7 @@ def test_quotes_in_another_unit_are_converted(tmp_path):
         "table,name,value,low,high,unit,source,as_of,gpu,model,basis\n"
         "api_prices,replicate_sdxl,1.8,1.5,2.0,USD/1000 images,Contract,2026-10,,,\n"
         "throughput,sdxl_a100,10,8,12,s/image,Benchmark,2026-10,,,\n"
-        "throughput,sdxl_l4,0.05,,,images/s,Benchmark,2026-10,l4,sdxl,measured\n")
+        "throughput,sdxl_h100,0.05,,,images/s,Benchmark,2026-10,,,\n")
     cat = load_catalog(quotes, today=TODAY)
     price = cat.get("api_prices", "replicate_sdxl")
     assert (price.value, price.low, price.high, price.unit) == pytest.approx(
@@ -102,7 +102,7 @@ def test_quotes_in_another_unit_are_converted(tmp_path):
     rate = cat.get("throughput", "sdxl_a100")
     # 10 s/image is 360 images/h; the slow end of the range is the low end of the rate
     assert (rate.value, rate.low, rate.high, rate.unit) == (360, 300, 450, "images/h")
-    assert cat.get("throughput", "sdxl_l4").value == pytest.approx(180)
+    assert cat.get("throughput", "sdxl_h100").value == pytest.approx(180)
 
 
 def test_csv_and_non_regular_quotes_files_end_in_one_line(tmp_path):
@@ -231,11 +231,15 @@ BAD_QUOTES = [
      "as_of: '2027-01' is not allowed; must not be after today (2026-11-22)"),
     # a quote in a unit with no defined conversion to the row's own
     ("unit without conversion", "table,name,value,unit,source,as_of\n"
-     "gpu_rental,a100_40gb_hourly,1000,USD/month,me,2026\n",
-     "q.csv: row 2: unit: 'USD/month' is not allowed; must be 'USD/h' or a unit that converts"),
-    ("new row in another unit", "table,name,value,unit,source,as_of,gpu,model,basis\n"
-     "throughput,sdxl_l4,20,fraction,me,2026,l4,sdxl,quote\n",
+     "api_prices,replicate_sdxl,1000,USD/month,me,2026\n",
+     "q.csv: row 2: unit: 'USD/month' is not allowed; must be 'USD/image' or a unit that "
+     "converts"),
+    ("override in another unit", "table,name,value,unit,source,as_of\n"
+     "throughput,sdxl_a100,20,fraction,me,2026\n",
      "q.csv: row 2: unit: 'fraction' is not allowed; must be 'images/h'"),
+    ("new row in another unit", "table,name,value,unit,source,as_of,gpu,quantity\n"
+     "gpu_hardware,l4_watts,72,USD,me,2026,l4,board_watts\n",
+     "q.csv: row 2: unit: 'USD' is not allowed; must be 'W'"),
     # the same row quoted twice: the last silently won
     ("duplicate row", "table,name,value,source,as_of\nlabor,ml_infra_engineer,1,me,2026\n"
      "labor,ml_infra_engineer,2,me,2026\n",

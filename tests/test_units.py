@@ -18,6 +18,7 @@ from costlib.units import convert, convertible
     ((6.0, 6.0, 6.0), "images/min", "images/h", (360.0, 360.0, 360.0)),
     ((360.0, 300.0, 450.0), "images/h", "s/image", (10.0, 8.0, 12.0)),
     ((150.0, 100.0, 300.0), "USD/ kWh", "USD/kWh", (150.0, 100.0, 300.0)),
+    ((0.45, 0.3, 0.45), "kW", "W", (450.0, 300.0, 450.0)),
 ])
 def test_defined_conversions(values, unit, to, want):
     assert convert(values, unit, to, "f") == pytest.approx(want)

@@ -54,3 +54,22 @@ def test_temp_files_of_a_killed_autosave_are_removed_on_start(workspace):
     os.utime(orphan, (old, old))
     state.load_current()
     assert not orphan.exists()
+
+
+def test_a_failed_autosave_shows_in_the_status_line(workspace, monkeypatch):
+    # A failed autosave escaped the widget handler: the model held the new value while the
+    # status line showed the old one and no error.
+    import errno
+
+    from costlib.ui.forms import VolumeForm
+
+    form = VolumeForm()
+
+    def full(scenario):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(state, "save_current", full)
+    form.fields["workload.images_per_month"].value = 250_000
+    assert form.model.values["workload.images_per_month"] == 250_000
+    assert "250" in form.status.value  # the status line shows the new volume
+    assert "Not saved (No space left on device)" in form.status.value

@@ -15,6 +15,7 @@ import datetime as dt
 import io
 import json
 import math
+import os
 import re
 import sys
 
@@ -427,6 +428,11 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as e:  # a full disk, a folder gone while rendering
         return _fail(f"costlib: error: cannot write {e.filename or 'the output'}: "
                      f"{e.strerror or e}", 1)
+    except Exception as e:  # a bug: one line for the user, the traceback where asked for
+        if os.environ.get("COSTLIB_TRACEBACK"):
+            raise
+        return _fail(f"costlib: internal error: {type(e).__name__}: {str(e)[:300]} (set "
+                     "COSTLIB_TRACEBACK=1 to see where; please report it)", 1)
     finally:
         sys.stdout, sys.stderr = out, err
 

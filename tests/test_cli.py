@@ -228,6 +228,21 @@ def test_a_full_disk_is_one_line(capsys, monkeypatch):
     assert_one_line(err)
 
 
+def test_a_bug_is_one_line_unless_the_traceback_is_asked_for(capsys, monkeypatch):
+    from costlib import cli
+
+    def bug(args):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(cli, "cmd_evaluate", bug)
+    code, _, err = main(capsys, "evaluate", "default")
+    assert code == 1 and "internal error: ZeroDivisionError: division by zero" in err
+    assert_one_line(err)
+    monkeypatch.setenv("COSTLIB_TRACEBACK", "1")
+    with pytest.raises(ZeroDivisionError):
+        cli.main(["evaluate", "default"])
+
+
 def test_report_output_is_checked_before_rendering(capsys, monkeypatch, tmp_path):
     # `report -o DIR` rendered for a minute, then failed with a traceback
     import costlib.report

@@ -151,6 +151,8 @@ BAD = [
     ("options.5.local_gpus", -1, "options.hybrid_4090_replicate.local_gpus: -1.0 is not allowed"),
     ("options.0.discounts", ["lora_surcharge"], "options.replicate_sdxl.discounts: 'lora_surcharge' is not allowed"),
     # plausibility: bounds said in the error, not a 300-digit table
+    ("options", [{"name": "a", "kind": "api", "offer": "replicate_sdxl"}] * 101,
+     "... is not allowed; must have at most 100 item(s)"),  # the value shown is cut short
     ("workload.images_per_month", 1e300, "workload.images_per_month: 1e+300 is not allowed; must be >= 0 and <= 1e+10"),
     ("workload.images_per_month", {"value": 10, "high": 1e12}, "workload.images_per_month (high): 1000000000000.0 is not allowed; must be >= 0 and <= 1e+10"),
     ("options.2.set", {"hourly_usd": 1e200}, "options.a100_on_demand.hourly_usd: 1e+200 is not allowed; must be >= 0 and <= 1e+09"),

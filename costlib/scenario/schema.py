@@ -155,7 +155,7 @@ class Scenario(_Strict):
     # inputs' own ranges are wider than that); a scenario may set the share or a USD floor
     materiality_share: Number = Field(default=0.05, ge=0, le=1)
     materiality_usd_per_month: Number = Field(default=0.0, ge=0, le=1e9)
-    options: Annotated[list[OptionSpec], Field(min_length=1)]
+    options: Annotated[list[OptionSpec], Field(min_length=1, max_length=100)]
 
     _whole_months = field_validator("horizon_months", mode="before")(_number)
 

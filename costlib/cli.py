@@ -424,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as e:
         return _fail(f"costlib: error: {e}", 2)
     except KeyboardInterrupt:
-        return _fail("costlib: interrupted (atomic writes: no file is left half-written)", 130)
+        return _fail("costlib: interrupted; no file was left half-written", 130)
     except OSError as e:  # a full disk, a folder gone while rendering
         return _fail(f"costlib: error: cannot write {e.filename or 'the output'}: "
                      f"{e.strerror or e}", 1)

@@ -309,3 +309,19 @@ def test_catalog_csv_cells_never_start_a_formula(capsys, tmp_path, today):
     assert rows["devops_hours"]["value"] == "20.0"  # numbers pass as numbers
     assert all(not v.startswith(("=", "+", "-", "@")) for r in rows.values() for v in r.values()
                if v and not v.lstrip("-").replace(".", "").isdigit())
+
+
+def test_an_unfinished_probe_run_is_refused_unless_accepted(capsys, tmp_path, today):
+    # A probe result with status failed was applied to the scenario without a word.
+    result = json.loads((Path(__file__).parent / "data" / "probe_result.json").read_text())
+    failed = tmp_path / "failed.json"
+    failed.write_text(json.dumps({**result, "status": "failed"}))
+    args = ("evaluate", "default", "--throughput", str(failed), "--apply-to", "rtx4090_owned",
+            "--format", "json", "--today", str(today))
+    code, out, err = main(capsys, *args)
+    assert code == 2 and not out and "status 'failed'" in err
+    assert_one_line(err)
+    code, out, err = main(capsys, *args, "--accept-probe-mismatch")
+    assert code == 0 and "applied although status 'failed'" in err
+    owned = next(o for o in json.loads(out)["options"] if o["name"] == "rtx4090_owned")
+    assert owned["gpus"] >= 1

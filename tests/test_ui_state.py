@@ -73,3 +73,20 @@ def test_a_failed_autosave_shows_in_the_status_line(workspace, monkeypatch):
     assert form.model.values["workload.images_per_month"] == 250_000
     assert "250" in form.status.value  # the status line shows the new volume
     assert "Not saved (No space left on device)" in form.status.value
+
+
+def test_a_fault_of_the_catalog_does_not_move_the_working_scenario(workspace, monkeypatch):
+    # A clock behind the data fails every scenario alike: the working one is not to blame.
+    from costlib.errors import InputError
+
+    state.save_current(DEFAULT)
+
+    def behind(scenario, *args, **kwargs):
+        raise InputError("api_prices.csv: row 2: as_of: '2026' is not allowed; must not be "
+                         "after today (2025-01-01)")
+
+    monkeypatch.setattr("costlib.scenario.resolve", behind)
+    with pytest.raises(InputError, match="after today"):
+        state.load_current()
+    assert (workspace / "current.yaml").exists()
+    assert not list(workspace.glob("current.yaml.broken-*"))

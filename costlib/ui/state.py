@@ -59,12 +59,14 @@ def load_current() -> Scenario:
         resolve(scenario)  # an unknown offer or a deleted quotes file fails here, not later
         return scenario
     except InputError as e:
+        default = load_scenario(preset_path("default"))
+        resolve(default)  # a fault of the catalog or the clock, not of the file, is raised
         kept = path.with_name(f"{path.name}.broken-"
                               f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}")
         os.replace(path, kept)
         print(f"costlib: the working scenario could not be used ({e}); it is kept as "
               f"{kept.name} and the default scenario is loaded", file=sys.stderr)
-        return load_scenario(preset_path("default"))
+        return default
 
 
 def save_current(scenario: Scenario) -> Path:

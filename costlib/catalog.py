@@ -34,7 +34,7 @@ import statistics
 from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -48,7 +48,8 @@ from pydantic import (
     field_validator,
 )
 
-from costlib.errors import InputError, one_line
+from costlib.errors import InputError, one_line, shown
+from costlib.files import read_text
 
 REQUIRED_COLUMNS = ("name", "value", "low", "high", "unit", "source", "as_of")
 # Physical figures of a GPU (datasheet board power and peak rates) do not age: never stale.
@@ -256,11 +257,15 @@ def _entry(table: str, raw: dict[str, str], where: str, today: dt.date,
 
 def _read_csv(path: Path, allowed_columns: set[str], required: tuple[str, ...]):
     """Rows of a CSV as dicts, checking the header; yields (line number, row)."""
+    reader = csv.DictReader(read_text(path, "CSV file").splitlines())
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise InputError(f"{path}: cannot be read ({e.strerror})") from None
-    reader = csv.DictReader(text.splitlines())
+        yield from _checked_rows(path, reader, allowed_columns, required)
+    except csv.Error as e:
+        raise InputError(f"{path}: row {reader.line_num}: not valid CSV ({e})") from None
+
+
+def _checked_rows(path: Path, reader: csv.DictReader, allowed_columns: set[str],
+                  required: tuple[str, ...]):
     header = reader.fieldnames or []
     missing = [c for c in required if c not in header]
     if missing:
@@ -268,7 +273,7 @@ def _read_csv(path: Path, allowed_columns: set[str], required: tuple[str, ...]):
                          f"required columns are {', '.join(required)}")
     unknown = [c for c in header if c not in allowed_columns]
     if unknown:
-        raise InputError(f"{path}: column '{unknown[0]}' is not allowed; "
+        raise InputError(f"{path}: column {shown(unknown[0])} is not allowed; "
                          f"allowed columns are {', '.join(sorted(allowed_columns))}")
     for line, row in enumerate(reader, start=2):
         if None in row or any(v is None for v in row.values()):
@@ -413,14 +418,20 @@ def _apply_quotes(entries: dict, path: Path, today: dt.date, stale_after_days: i
     """Override or add rows from a user's quotes file (see module docstring)."""
     allowed = ({"table"} | set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
                | {c for own in TABLES.values() for c in own})
+    quoted: dict[tuple[str, str], int] = {}
     for line, raw in _read_csv(path, allowed, ("table", "name", "value", "source", "as_of")):
         where = f"{path.name}: row {line}"
         table = raw.pop("table").strip()
         if table not in TABLES:
-            raise InputError(f"{where}: table: {table!r} is not allowed; "
+            raise InputError(f"{where}: table: {shown(table)} is not allowed; "
                              f"must be one of {', '.join(TABLES)}")
         given = {k: v for k, v in raw.items() if v.strip() != ""}
-        base = entries.get((table, raw["name"].strip()))
+        key = (table, raw["name"].strip())
+        if key in quoted:
+            raise InputError(f"{where}: name: {shown(key[1])} is not allowed; {table} "
+                             f"{key[1]} is quoted already in row {quoted[key]}")
+        quoted[key] = line
+        base = entries.get(key)
         if base is not None:
             # A quoted value without its own range is a point: the shipped range is dropped.
             merged = {"name": base.name, "unit": base.unit,
@@ -428,5 +439,41 @@ def _apply_quotes(entries: dict, path: Path, today: dt.date, stale_after_days: i
         else:
             merged = given
         entry = _entry(table, merged, where, today, stale_after_days, overridden=True)
-        entries[(table, entry.name)] = entry
+        unit = base.unit if base else expected_unit(entries, table, entry.extra)
+        entries[key] = _in_unit(entry, unit, where)
+
+
+def expected_unit(entries: dict, table: str, extra: dict) -> str | None:
+    """The unit a new row of ``table`` (with its own columns ``extra``) must be in: the one
+    unit of the table's shipped rows, or the one unit of the shipped rows that share its
+    value of a column that decides the unit (``billing: hourly`` offers are per hour).
+    None where the shipped rows fix no unit (``assumptions`` mixes them)."""
+    shipped = [e for (t, _), e in entries.items() if t == table and not e.overridden]
+    units = {e.unit for e in shipped}
+    if len(units) == 1:
+        return units.pop()
+    for column, kind in TABLES[table].items():
+        if get_origin(kind) is not Literal:
+            continue
+        by_value: dict = {}
+        for e in shipped:
+            by_value.setdefault(e.extra[column], set()).add(e.unit)
+        if all(len(u) == 1 for u in by_value.values()) and extra.get(column) in by_value:
+            return next(iter(by_value[extra[column]]))
+    return None
+
+
+def _in_unit(entry: Entry, unit: str | None, where: str) -> Entry:
+    """The entry with its figures in ``unit`` (converted where they are in another one)."""
+    from dataclasses import replace
+
+    from costlib.units import convert
+
+    if unit is None or entry.unit == unit:
+        return entry
+    value, low, high = convert((entry.value, entry.low, entry.high), entry.unit, unit,
+                               f"{where}: unit")
+    note = f"converted from {entry.value:g} {entry.unit}" + (f"; {entry.note}" if entry.note
+                                                             else "")
+    return replace(entry, value=value, low=low, high=high, unit=unit, note=note)
 

@@ -1,6 +1,9 @@
 """The ``costlib`` command: evaluate, breakeven, decide, catalog, claims, report and probe.
 
-Every bad input ends in one line on stderr, ``costlib: error: ...``, and exit code 2.
+Every bad input (a file, an argument, an output path) ends in one line on stderr,
+``costlib: error: ...``, and exit code 2; Ctrl-C in one line and exit code 130; a failure to
+write (a full disk) in one line and exit code 1. Control characters of a file's text never
+reach the terminal, and no CSV cell starts a spreadsheet formula.
 """
 
 from __future__ import annotations
@@ -12,12 +15,60 @@ import datetime as dt
 import io
 import json
 import math
+import os
+import re
 import sys
 
 from costlib.errors import InputError
 from costlib.fmt import count, json_ready, number, usd
 
 FORMATS = ("table", "json", "csv")
+# C0 and C1 controls but tab and newline, and bidirectional overrides: what a terminal obeys
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (no usage) and exit code 2."""
+
+    def error(self, message):
+        raise SystemExit(_fail(f"{self.prog}: error: {message}", 2))
+
+
+def _fail(line: str, code: int) -> int:
+    print(_CONTROL.sub("", line.replace("\n", " ")), file=sys.stderr)
+    return code
+
+
+class _Printable:
+    """A text stream that drops control characters (escape sequences that would clear the
+    screen or rewrite a line) from what is written to it."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        return self.stream.write(_CONTROL.sub("", text))
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
+class _TwoOptions(argparse.Action):
+    """``--between A B``: two different options (an option against itself has no answer)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if values[0] == values[1]:
+            parser.error(f"argument --between: {values[0]!r} twice is not allowed; name two "
+                         "different options")
+        setattr(namespace, self.dest, values)
+
+
+def csv_safe(cell):
+    """A CSV cell a spreadsheet shows as text: one starting with ``= + - @`` (or a tab or
+    carriage return) gets a leading ``'``, so it never runs as a formula. Numbers pass."""
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + cell
+    return cell
 
 
 def _model(args):
@@ -27,13 +78,20 @@ def _model(args):
     today = _today(args)
     model = resolve(scenario, today=today)
     if getattr(args, "throughput", None):
-        model = resolve(with_probe_result(model, args.throughput, args.apply_to), today=today)
+        model = resolve(with_probe_result(model, args.throughput, args.apply_to,
+                                          args.accept_probe_mismatch), today=today)
     return model
 
 
 def _add_today(parser: argparse.ArgumentParser, what: str = "") -> None:
     parser.add_argument("--today", metavar="YYYY-MM-DD",
                         help=f"the day the ages of figures count to{what} (default: today)")
+
+
+def _add_accept(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--accept-probe-mismatch", action="store_true",
+                        help="apply a probe result of an unfinished run or of another model, "
+                             "resolution or step count (its figures' source says so)")
 
 
 def _today(args) -> dt.date | None:
@@ -43,14 +101,21 @@ def _today(args) -> dt.date | None:
     return parse_today(args.today)
 
 
-def with_probe_result(model, path: str, apply_to: list[str] | None = None):
+def with_probe_result(model, path: str, apply_to: list[str] | None = None,
+                      accept_mismatch: bool = False):
     """The model's scenario with a probe's measured throughput on its local options.
 
     By default it applies to every rented or owned option whose GPU matches the GPU the
-    probe ran on; ``apply_to`` names options explicitly. Warns where the probe measured
-    another model than the scenario generates.
+    probe ran on; ``apply_to`` names options explicitly. A result of an unfinished run, or
+    of another model, resolution or step count than the scenario's, is refused unless
+    ``accept_mismatch`` (then a warning and the figures' source say how it differs).
     """
-    from costlib.probe.result import apply_to_scenario, matching_options, read_result
+    from costlib.probe.result import (
+        apply_to_scenario,
+        matching_options,
+        mismatches,
+        read_result,
+    )
 
     result = read_result(path)
     local = [n for n, o in model.options.items() if o.local_part is o]
@@ -62,11 +127,11 @@ def with_probe_result(model, path: str, apply_to: list[str] | None = None):
     if not targets:
         raise InputError(f"--throughput: no option of this scenario runs on "
                          f"{result.gpu_name!r}; name one with --apply-to ({', '.join(local)})")
-    generates = model.scenario.workload.model
-    if result.model != generates:
-        print(f"costlib: warning: the probe measured {result.model!r} but the scenario "
-              f"generates {generates!r}", file=sys.stderr)
-    return apply_to_scenario(model.scenario, path, targets)
+    differs = mismatches(result, model.scenario)
+    if differs and accept_mismatch:
+        print(f"costlib: warning: the probe result is applied although "
+              f"{'; '.join(differs)}", file=sys.stderr)
+    return apply_to_scenario(model.scenario, path, targets, accept_mismatch)
 
 
 def _fmt_usd(x: float) -> str:
@@ -175,8 +240,9 @@ def cmd_breakeven(args) -> int:
                      else f"; the hardware does not pay back within the "
                           f"{model.scenario.horizon_months}-month horizon")
     _stale_warning(model)
-    print(json.dumps(json_ready(result), indent=2, allow_nan=False) if args.format == "json"
-          else text)
+    # JSON has null where there is no answer; "summary" says why in words
+    print(json.dumps(json_ready({**result, "summary": text}), indent=2, allow_nan=False)
+          if args.format == "json" else text)
     return 0
 
 
@@ -210,7 +276,8 @@ def cmd_catalog(args) -> int:
                          default=str, allow_nan=False))
         return 0
     if args.format == "csv":
-        print(catalog.to_frame(args.table).to_csv(index=False), end="")
+        frame = catalog.to_frame(args.table)
+        print(frame.map(csv_safe).to_csv(index=False), end="")
         return 0
     for table in [args.table] if args.table else TABLES:
         rows = [["name", "value", "low-high", "unit", "as of", "age", "source"]]
@@ -295,8 +362,12 @@ def cmd_decide(args) -> int:
 
 
 def cmd_report(args) -> int:
+    from costlib.files import check_writable
     from costlib.report import render  # papermill, nbconvert and plotly load only here
 
+    for flag, path in (("-o", args.out), ("--pdf", args.pdf), ("--notebook", args.notebook)):
+        if path:
+            check_writable(path, flag)  # before minutes of rendering, not after
     result = render(args.scenario, args.out, pdf=args.pdf, client=args.client,
                     title=args.title, samples=args.samples, seed=args.seed,
                     notebook=args.notebook, today=_today(args))
@@ -311,7 +382,7 @@ def cmd_report(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from costlib import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="costlib",
         description="Compare managed image-generation APIs, rented GPUs, owned GPUs and "
                     "hybrids for one workload. SCENARIO is a YAML file or a preset name.")
@@ -328,6 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--apply-to", action="append", metavar="OPTION",
                     help="option the probe result applies to (repeatable); default: every "
                          "option on the probed GPU")
+    _add_accept(ev)
     _add_today(ev)
     ev.set_defaults(func=cmd_evaluate)
 
@@ -336,7 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     "payback month of a purchase, or with --vary the value of "
                                     "one input at which the cheaper option changes.")
     be.add_argument("scenario", metavar="SCENARIO")
-    be.add_argument("--between", nargs=2, required=True, metavar=("A", "B"))
+    be.add_argument("--between", nargs=2, required=True, metavar=("A", "B"), action=_TwoOptions)
     be.add_argument("--vary", metavar="FIELD",
                     help="input path, e.g. options.replicate_sdxl.usd_per_image")
     be.add_argument("--low", type=float, help="lower end of the --vary search")
@@ -344,6 +416,7 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--format", choices=("text", "json"), default="text")
     be.add_argument("--throughput", metavar="RESULT.json")
     be.add_argument("--apply-to", action="append", metavar="OPTION")
+    _add_accept(be)
     _add_today(be)
     be.set_defaults(func=cmd_breakeven)
 
@@ -359,6 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="Monte Carlo seed (default 0): the same seed gives the same answer")
     de.add_argument("--throughput", metavar="RESULT.json")
     de.add_argument("--apply-to", action="append", metavar="OPTION")
+    _add_accept(de)
     _add_today(de)
     de.set_defaults(func=cmd_decide)
 
@@ -413,13 +487,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Printable(out), _Printable(err)
     try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as e:  # --help, --version, or a one-line argument error
+            return e.code if isinstance(e.code, int) else 2
         return args.func(args)
     except InputError as e:
-        print(f"costlib: error: {e}", file=sys.stderr)
-        return 2
+        return _fail(f"costlib: error: {e}", 2)
+    except KeyboardInterrupt:
+        return _fail("costlib: interrupted; no file was left half-written", 130)
+    except OSError as e:  # a full disk, a folder gone while rendering
+        return _fail(f"costlib: error: cannot write {e.filename or 'the output'}: "
+                     f"{e.strerror or e}", 1)
+    except Exception as e:  # a bug: one line for the user, the traceback where asked for
+        if os.environ.get("COSTLIB_TRACEBACK"):
+            raise
+        return _fail(f"costlib: internal error: {type(e).__name__}: {str(e)[:300]} (set "
+                     "COSTLIB_TRACEBACK=1 to see where; please report it)", 1)
+    finally:
+        sys.stdout, sys.stderr = out, err
 
 
 if __name__ == "__main__":

@@ -17,8 +17,33 @@ class InputError(ValueError):
     """Bad input: the message names the field, the bad value and what is allowed."""
 
 
+MAX_SHOWN = 80  # characters of a bad value an error shows
+
+
+def shown(value) -> str:
+    """``repr(value)`` for a message: one line, at most :data:`MAX_SHOWN` characters (a bad
+    value may be a megabyte of nested lists), control characters as ``?``, big whole
+    numbers in ``%g`` style (1e+20, not 21 digits)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**15:
+        text = f"{value:.3g}" if abs(value) < 10**300 else "a number of over 300 digits"
+    else:
+        text = _short_repr(value)
+    text = "".join(c if c.isprintable() else "?" for c in text)
+    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN - 3] + "..."
+
+
+def _short_repr(value) -> str:
+    """A repr that stops early on big containers (never builds a huge string)."""
+    import reprlib
+
+    r = reprlib.Repr()
+    r.maxstring = r.maxother = MAX_SHOWN
+    r.maxlevel = 3
+    return r.repr(value)
+
+
 def _bad(field: str, value, allowed: str) -> InputError:
-    return InputError(f"{field}: {value!r} is not allowed; {allowed}")
+    return InputError(f"{field}: {shown(value)} is not allowed; {allowed}")
 
 
 def check_finite(field: str, value) -> None:
@@ -116,5 +141,5 @@ def one_line(error, where: str) -> InputError:
     if kind == "missing":
         return InputError(f"{prefix}missing; {allowed}")
     value = first.get("input")
-    shown = "" if isinstance(value, dict) else f"{value!r} is not allowed; "
-    return InputError(f"{prefix}{shown}{allowed}")
+    what = "" if isinstance(value, dict) else f"{shown(value)} is not allowed; "
+    return InputError(f"{prefix}{what}{allowed[:300]}")

@@ -126,6 +126,8 @@ class OptionKind:
     architecture : str  "cloud" (a managed API), "local" (GPUs the team runs) or "hybrid".
     third_party : bool  Prompts and images go to a third party.
     spec_needs : tuple of str  What an option of this kind names in a scenario file.
+    spec_may : tuple of str  What else it may name there (beyond name, kind, label, latency
+        and set, which every option may give); any other field is an error.
     may_be_hybrid_local, may_be_hybrid_api : bool  May serve as a hybrid's local part (when
         it holds dedicated GPUs) or as its overflow API.
     holds_dedicated_gpus : bool  Whole GPUs kept for the team all month (reserved, owned or a
@@ -148,6 +150,7 @@ class OptionKind:
     architecture: ClassVar[str] = "local"
     third_party: ClassVar[bool] = False
     spec_needs: ClassVar[tuple[str, ...]]
+    spec_may: ClassVar[tuple[str, ...]] = ()
     may_be_hybrid_local: ClassVar[bool] = False
     may_be_hybrid_api: ClassVar[bool] = False
     holds_dedicated_gpus: ClassVar[bool] = False
@@ -201,6 +204,7 @@ class ManagedAPI(OptionKind):
     architecture: ClassVar[str] = "cloud"
     third_party: ClassVar[bool] = True
     spec_needs: ClassVar[tuple[str, ...]] = ("offer",)
+    spec_may: ClassVar[tuple[str, ...]] = ("discounts", "surcharges", "tier")
     may_be_hybrid_api: ClassVar[bool] = True
     self_hosted: ClassVar[bool] = False
     operations_burden: ClassVar[float] = 0.0
@@ -244,6 +248,7 @@ class RentedGPU(OptionKind):
     kind: ClassVar[str] = "rented"
     kind_label: ClassVar[str] = "rented GPU"
     spec_needs: ClassVar[tuple[str, ...]] = ("offer", "throughput")
+    spec_may: ClassVar[tuple[str, ...]] = ("billing", "gpu")  # gpu: of a market offer
     may_be_hybrid_local: ClassVar[bool] = True  # when reserved: see holds_dedicated_gpus
 
     @property

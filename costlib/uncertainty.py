@@ -214,13 +214,19 @@ def _clip(path: str, x: np.ndarray) -> np.ndarray:
     return np.round(x) if path.rsplit(".", 1)[-1] in _WHOLE else x
 
 
+MAX_SAMPLES = 1_000_000  # a minute and a few GB; more would exhaust memory, not settle more
+
+
 def check_settings(samples: int, distribution: str, seed: int) -> None:
-    """Raise InputError unless ``samples >= 1`` and ``seed >= 0`` are whole numbers and the
-    distribution is one of ``DISTRIBUTIONS``."""
-    for field, value, low in (("samples", samples, 1), ("seed", seed, 0)):
+    """Raise InputError unless ``1 <= samples <= MAX_SAMPLES`` and ``seed >= 0`` are whole
+    numbers and the distribution is one of ``DISTRIBUTIONS``."""
+    for field, value, low, high in (("samples", samples, 1, MAX_SAMPLES),
+                                    ("seed", seed, 0, 2**63 - 1)):
         if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < low:
             raise InputError(f"{field}: {value!r} is not allowed; must be a whole number "
                              f">= {low}")
+        if value > high:
+            raise InputError(f"{field}: {value:,} is not allowed; at most {high:,}")
     _check_distribution(distribution)
 
 

@@ -3,6 +3,7 @@
 import csv
 import datetime as dt
 import math
+import os
 import re
 import shutil
 from pathlib import Path
@@ -86,6 +87,38 @@ def test_quotes_override_by_name_and_add_rows(tmp_path):
     assert cat.get("gpu_hardware", "a100_80gb_purchase").value == 15000
     shipped = load_catalog(today=TODAY).get("api_prices", "replicate_sdxl")
     assert shipped.value == 0.0023 and not shipped.overridden
+
+
+def test_quotes_in_another_unit_are_converted(tmp_path):
+    # A quote in USD/1000 images was used as USD/image (cost x1000), one in s/image as
+    # images/hour.
+    quotes = tmp_path / "quotes.csv"
+    quotes.write_text(
+        "table,name,value,low,high,unit,source,as_of,gpu,model,basis\n"
+        "api_prices,replicate_sdxl,1.8,1.5,2.0,USD/1000 images,Contract,2026-10,,,\n"
+        "throughput,sdxl_a100,10,8,12,s/image,Benchmark,2026-10,,,\n"
+        "throughput,sdxl_h100,0.05,,,images/s,Benchmark,2026-10,,,\n")
+    cat = load_catalog(quotes, today=TODAY)
+    price = cat.get("api_prices", "replicate_sdxl")
+    assert (price.value, price.low, price.high, price.unit) == pytest.approx(
+        (0.0018, 0.0015, 0.002, "USD/image"))
+    assert "converted from 1.8 USD/1000 images" in price.note
+    rate = cat.get("throughput", "sdxl_a100")
+    # 10 s/image is 360 images/h; the slow end of the range is the low end of the rate
+    assert (rate.value, rate.low, rate.high, rate.unit) == (360, 300, 450, "images/h")
+    assert cat.get("throughput", "sdxl_h100").value == pytest.approx(180)
+
+
+def test_csv_and_non_regular_quotes_files_end_in_one_line(tmp_path):
+    fifo = tmp_path / "fifo.csv"
+    os.mkfifo(fifo)
+    for path in (fifo, "/dev/zero"):  # a FIFO hung, /dev/zero ate memory without limit
+        with pytest.raises(InputError, match="must be a regular file"):
+            load_catalog(path, today=TODAY)
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(b"table,name,value,source,as_of\nlabor,x,1,M\xfcller,2026\n")
+    with pytest.raises(InputError, match="latin.csv: byte 0xfc at line 2 is not allowed"):
+        load_catalog(latin, today=TODAY)
 
 
 def test_lookup_errors_list_valid_names():
@@ -200,6 +233,25 @@ BAD_QUOTES = [
     ("future override",
      "table,name,value,source,as_of\nlabor,ml_infra_engineer,1,me,2027-01\n",
      "as_of: '2027-01' is not allowed; must not be after today (2026-11-22)"),
+    # a quote in a unit with no defined conversion to the row's own
+    ("unit without conversion", "table,name,value,unit,source,as_of\n"
+     "api_prices,replicate_sdxl,1000,USD/month,me,2026\n",
+     "q.csv: row 2: unit: 'USD/month' is not allowed; must be 'USD/image' or a unit that "
+     "converts"),
+    ("override in another unit", "table,name,value,unit,source,as_of\n"
+     "throughput,sdxl_a100,20,fraction,me,2026\n",
+     "q.csv: row 2: unit: 'fraction' is not allowed; must be 'images/h'"),
+    ("new row in another unit", "table,name,value,unit,source,as_of,gpu,quantity\n"
+     "gpu_hardware,l4_watts,72,USD,me,2026,l4,board_watts\n",
+     "q.csv: row 2: unit: 'USD' is not allowed; must be 'W'"),
+    # the same row quoted twice: the last silently won
+    ("duplicate row", "table,name,value,source,as_of\nlabor,ml_infra_engineer,1,me,2026\n"
+     "labor,ml_infra_engineer,2,me,2026\n",
+     "q.csv: row 3: name: 'ml_infra_engineer' is not allowed; labor ml_infra_engineer is "
+     "quoted already in row 2"),
+    # not CSV at all: a traceback from the csv module
+    ("huge field", "table,name,value,source,as_of\nlabor,x,1,\"" + "y" * 200_000 + "\",2026\n",
+     "not valid CSV (field larger than field limit"),
 ]
 
 

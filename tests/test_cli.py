@@ -125,10 +125,14 @@ def test_probe_result_feeds_evaluate(tmp_path, today):
                 "--batch-sizes", "1", "--no-progress", "--out", str(tmp_path / "r.json"))
     assert probe.returncode == 0, probe.stderr
     measured = json.loads((tmp_path / "r.json").read_text())["best_images_per_hour"]
+    refused = run("evaluate", "default", "--throughput", str(tmp_path / "r.json"),
+                  "--apply-to", "rtx4090_owned")
+    assert refused.returncode == 2 and "model 'sdxl-tiny', not 'sdxl'" in refused.stderr
     out = run("evaluate", "default", "--throughput", str(tmp_path / "r.json"), "--apply-to",
-              "rtx4090_owned", "--format", "json", "--today", str(today))
+              "rtx4090_owned", "--format", "json", "--today", str(today),
+              "--accept-probe-mismatch")
     assert out.returncode == 0, out.stderr
-    assert "the probe measured 'sdxl-tiny'" in out.stderr  # a tiny model is not the real one
+    assert "applied although model 'sdxl-tiny'" in out.stderr  # a tiny model is not the real one
     base = evaluate(resolve(load_scenario(preset_path("default")), today=today))
     got = {o["name"]: o for o in json.loads(out.stdout)["options"]}
     want = {o["name"]: o for o in base["options"]}
@@ -169,3 +173,158 @@ def test_decide_table_and_bad_input(today):
     assert bad.returncode == 2
     assert bad.stderr.strip() == ("costlib: error: samples: 0 is not allowed; must be a whole "
                                   "number >= 1")
+
+
+# --- hostile input: one line on stderr and exit 2, never a traceback, a hang or a wrong answer
+# (in-process through costlib.cli.main, so each case takes milliseconds)
+
+def main(capsys, *args):
+    from costlib import cli
+
+    code = cli.main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line(err: str, start: str = "costlib"):
+    assert err.count("\n") == 1 and err.startswith(start), err
+    assert "Traceback" not in err and len(err) < 500
+
+
+@pytest.mark.parametrize("args, message", [
+    (("evaluate",), "costlib evaluate: error: the following arguments are required: SCENARIO"),
+    (("evaluate", "default", "--format", "xml"), "argument --format: invalid choice: 'xml'"),
+    (("frobnicate",), "argument COMMAND: invalid choice: 'frobnicate'"),
+    (("decide", "default", "--samples", "many"), "argument --samples: invalid int value"),
+    (("breakeven", "default", "--between", "replicate_sdxl"), "expected 2 arguments"),
+])
+def test_argument_errors_are_one_line(capsys, args, message):
+    # argparse printed its usage and then the error: two to four lines
+    code, _, err = main(capsys, *args)
+    assert code == 2 and message in err
+    assert_one_line(err)
+
+
+def test_interrupt_is_one_line(capsys, monkeypatch):
+    from costlib import cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "cmd_evaluate", interrupted)
+    code, _, err = main(capsys, "evaluate", "default")
+    assert code == 130 and "interrupted" in err
+    assert_one_line(err)
+
+
+def test_a_full_disk_is_one_line(capsys, monkeypatch):
+    import errno
+
+    from costlib import cli
+
+    def full(args):
+        raise OSError(errno.ENOSPC, "No space left on device", "/out/r.html")
+
+    monkeypatch.setattr(cli, "cmd_evaluate", full)
+    code, _, err = main(capsys, "evaluate", "default")
+    assert code == 1 and "cannot write /out/r.html: No space left on device" in err
+    assert_one_line(err)
+
+
+def test_a_bug_is_one_line_unless_the_traceback_is_asked_for(capsys, monkeypatch):
+    from costlib import cli
+
+    def bug(args):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(cli, "cmd_evaluate", bug)
+    code, _, err = main(capsys, "evaluate", "default")
+    assert code == 1 and "internal error: ZeroDivisionError: division by zero" in err
+    assert_one_line(err)
+    monkeypatch.setenv("COSTLIB_TRACEBACK", "1")
+    with pytest.raises(ZeroDivisionError):
+        cli.main(["evaluate", "default"])
+
+
+def test_report_output_is_checked_before_rendering(capsys, monkeypatch, tmp_path):
+    # `report -o DIR` rendered for a minute, then failed with a traceback
+    import costlib.report
+
+    monkeypatch.setattr(costlib.report, "render", lambda *a, **k: pytest.fail("rendered"))
+    for out, message in ((tmp_path, "it is a folder"),
+                         (tmp_path / "gone" / "r.html", "does not exist")):
+        code, _, err = main(capsys, "report", "default", "-o", str(out))
+        assert code == 2 and message in err
+        assert_one_line(err)
+    code, _, err = main(capsys, "report", "default", "-o", str(tmp_path / "r.html"), "--pdf",
+                        str(tmp_path))
+    assert code == 2 and "--pdf:" in err
+
+
+def test_breakeven_of_an_option_with_itself_is_refused(capsys):
+    code, out, err = main(capsys, "breakeven", "default", "--between", "replicate_sdxl",
+                          "replicate_sdxl")
+    assert code == 2 and not out  # it answered "none"
+    assert "argument --between: 'replicate_sdxl' twice is not allowed" in err
+    assert_one_line(err)
+
+
+def _strict(text):
+    def refuse(constant):
+        raise ValueError(constant)
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_json_without_an_answer_is_null_with_a_summary(capsys, today):
+    code, out, _ = main(capsys, "breakeven", "default", "--between", "replicate_sdxl",
+                        "fal_flux_schnell", "--format", "json", "--today", str(today))
+    data = _strict(out)
+    assert code == 0 and data["breakeven_images_per_month"] is None
+    assert "cheaper at every volume" in data["summary"]
+
+
+def test_control_characters_never_reach_the_terminal(capsys, tmp_path, today):
+    # An escape sequence in a scenario name cleared the terminal on `evaluate`
+    path = tmp_path / "s.yaml"
+    path.write_text('name: "\\e[2J\\e[Hpwned\\u202e"\nworkload: {images_per_month: 1000}\n'
+                    "options: [{name: a, kind: api, offer: replicate_sdxl}]\n")
+    code, out, err = main(capsys, "evaluate", str(path), "--today", str(today))
+    assert code == 0 and out.startswith("[2J[Hpwned: ")
+    assert "\x1b" not in out + err and "\u202e" not in out
+    code, out, _ = main(capsys, "evaluate", str(path), "--format", "json", "--today", str(today))
+    assert _strict(out)["scenario"] == "\x1b[2J\x1b[Hpwned\u202e"  # JSON keeps it, escaped
+
+
+def test_catalog_csv_cells_never_start_a_formula(capsys, tmp_path, today):
+    quotes = tmp_path / "q.csv"
+    quotes.write_text("table,name,value,source,as_of,note\n"
+                      "labor,ml_infra_engineer,9000,=cmd|' /C calc'!A0,2026,@SUM(A1)\n"
+                      "labor,devops_hours,20,+1 vendor,2026,-2 weeks\n")
+    code, out, _ = main(capsys, "catalog", "labor", "--quotes", str(quotes), "--format", "csv",
+                        "--today", str(today))
+    assert code == 0
+    rows = {r["name"]: r for r in csv.DictReader(io.StringIO(out))}
+    assert rows["ml_infra_engineer"]["source"] == "'=cmd|' /C calc'!A0"
+    assert rows["ml_infra_engineer"]["note"] == "'@SUM(A1)"
+    assert rows["devops_hours"]["source"] == "'+1 vendor"
+    assert rows["devops_hours"]["note"] == "'-2 weeks"
+    assert rows["devops_hours"]["value"] == "20.0"  # numbers pass as numbers
+    assert all(not v.startswith(("=", "+", "-", "@")) for r in rows.values() for v in r.values()
+               if v and not v.lstrip("-").replace(".", "").isdigit())
+
+
+def test_an_unfinished_probe_run_is_refused_unless_accepted(capsys, tmp_path, today):
+    # A probe result with status failed was applied to the scenario without a word.
+    result = json.loads((Path(__file__).parent / "data" / "probe_result.json").read_text())
+    failed = tmp_path / "failed.json"
+    failed.write_text(json.dumps({**result, "status": "failed"}))
+    args = ("evaluate", "default", "--throughput", str(failed), "--apply-to", "rtx4090_owned",
+            "--format", "json", "--today", str(today))
+    code, out, err = main(capsys, *args)
+    assert code == 2 and not out and "status 'failed'" in err
+    assert_one_line(err)
+    code, out, err = main(capsys, *args, "--accept-probe-mismatch")
+    assert code == 0 and "applied although status 'failed'" in err
+    owned = next(o for o in json.loads(out)["options"] if o["name"] == "rtx4090_owned")
+    assert owned["gpus"] >= 1

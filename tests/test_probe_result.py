@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import subprocess
 import sys
@@ -24,10 +25,14 @@ from costlib.probe.result import (
 FULL_MODELS = ("sd15", "sdxl", "sdxl-turbo", "flux-schnell", "flux-dev")
 
 
+_RUN_IDS = itertools.count()
+
+
 def leaf(rate=3600.0, batch=2, gpu="NVIDIA H100 80GB HBM3", watts=500.0, wh=0.1, **extra):
-    """A minimal valid single-device result."""
+    """A minimal valid single-device result (each one another run)."""
     data = {
         "schema_version": SCHEMA_VERSION, "kind": "costlib.probe.result", "status": "complete",
+        "run_id": f"run-{next(_RUN_IDS)}",
         "error": None, "measured_at": "2026-11-01T12:00:00+00:00", "preset": "sdxl",
         "model": "sdxl", "source": "random-weights", "device": "cuda:0", "gpu_name": gpu,
         "device_count": 1, "best_images_per_hour": rate, "best_batch_size": batch,
@@ -105,9 +110,10 @@ def test_gpu_peaks_come_from_the_catalog():
 # --- the result file ------------------------------------------------------------------------
 
 def test_json_round_trip(tmp_path):
-    path = write_result_atomic(tmp_path / "r.json", leaf())
+    written = leaf()
+    path = write_result_atomic(tmp_path / "r.json", written)
     data = json.loads(path.read_text())
-    assert data == {**leaf(), "updated_at": data["updated_at"]}
+    assert data == {**written, "updated_at": data["updated_at"]}
     result = read_result(path)
     assert isinstance(result, ProbeResult)
     assert (result.model, result.best_images_per_hour, result.best_batch_size) == \
@@ -132,8 +138,7 @@ def test_non_finite_numbers_are_written_as_null(tmp_path):
     ({"schema_version": "1"}, "schema_version: '1' is not allowed; this costlib reads version 1"),
     ({"kind": "other"}, "kind: 'other' is not allowed; must be 'costlib.probe.result'"),
     ({"best_images_per_hour": -1.0}, "best_images_per_hour: -1.0 is not allowed; must be > 0"),
-    ({"best_images_per_hour": float("nan")}, "best_images_per_hour: nan is not allowed; must be a "
-                                             "finite number"),
+    ({"best_images_per_hour": float("nan")}, "not valid JSON: NaN is not allowed"),
     ({"best_images_per_hour": None, "status": "failed"},
      "best_images_per_hour: None is not allowed; the probe measured no batch size (status "
      "'failed'); run it again"),
@@ -166,7 +171,7 @@ def test_missing_key_unreadable_and_invalid_files(tmp_path):
     (tmp_path / "a.json").write_text(json.dumps(data))
     with pytest.raises(InputError, match=r"a\.json: preset: missing; it is required"):
         read_result(tmp_path / "a.json")
-    with pytest.raises(InputError, match=r"nope\.json: cannot read the probe result"):
+    with pytest.raises(InputError, match=r"nope\.json: cannot be read"):
         read_result(tmp_path / "nope.json")
     (tmp_path / "b.json").write_text("{not json")
     with pytest.raises(InputError, match=r"b\.json: not valid JSON \(line 1"):
@@ -228,7 +233,8 @@ def test_merge_files_and_the_merge_command(tmp_path, capsys):
     (["--preset", "sdxl-tiny", "--weights", "/no/such"], "weights: '/no/such' is not allowed; "
                                                           "no such folder"),
     (["--bogus"], "unrecognized arguments: --bogus"),
-    (["merge", "/no/a.json", "-o", "/tmp/x.json"], "/no/a.json: cannot read the probe result"),
+    (["merge", "/no/a.json", "-o", "/tmp/x.json"], "/no/a.json: cannot be read"),
+    (["merge", "/no/a.json", "-o", "/"], "--out: '/' is not allowed; it is a folder"),
 ])
 def test_cli_errors_are_one_line_with_exit_code_2(argv, message, capsys):
     assert cli.main(argv) == 2
@@ -269,3 +275,57 @@ def test_python_m_costlib_probe_runs():
                           capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.startswith("costlib probe: error: preset: 'nope' is not allowed")
+
+
+# --- applied only when complete and comparable; a run counts once ---------------------------
+
+def _scenario():
+    from costlib.scenario import load_scenario, preset_path
+
+    return load_scenario(preset_path("default"))  # sdxl at 1024x1024
+
+
+@pytest.mark.parametrize("change, found", [
+    ({"status": "failed"}, "status 'failed'"),
+    ({"status": "interrupted"}, "status 'interrupted'"),
+    ({"model": "sdxl-tiny", "preset": "sdxl-tiny"}, "model 'sdxl-tiny', not 'sdxl'"),
+    ({"settings": {"dtype": "bf16", "height": 64, "width": 64, "steps": 30}},
+     "64x64 px, not 1024x1024"),
+    ({"settings": {"dtype": "bf16", "height": 1024, "width": 1024, "steps": 1}},
+     "1 steps, not 30"),
+])
+def test_a_result_not_comparable_with_the_scenario_is_refused(tmp_path, change, found):
+    # A failed run, or one measured at 64x64 with 1 step, was applied to a 1024x1024
+    # scenario without a word.
+    from costlib.probe.result import apply_to_scenario
+
+    path = write_result_atomic(tmp_path / "r.json", leaf(**change))
+    with pytest.raises(InputError, match="the probe result is not allowed") as err:
+        apply_to_scenario(_scenario(), path, ["rtx4090_owned"])
+    assert found in str(err.value) and "--accept-probe-mismatch" in str(err.value)
+    accepted = apply_to_scenario(_scenario(), path, ["rtx4090_owned"], accept_mismatch=True)
+    measured = accepted.options[4].set["images_per_hour"]
+    assert measured.value == 3600.0 and f"accepted although {found}" in measured.source
+
+
+def test_a_comparable_result_applies_quietly(tmp_path):
+    from costlib.probe.result import apply_to_scenario
+
+    path = write_result_atomic(tmp_path / "r.json", leaf())
+    applied = apply_to_scenario(_scenario(), path, ["rtx4090_owned"])
+    assert "accepted although" not in applied.options[4].set["images_per_hour"].source
+
+
+def test_the_same_run_is_merged_once(tmp_path):
+    # `probe merge a.json a.json` doubled the measured throughput
+    write_result_atomic(tmp_path / "a.json", leaf())
+    with pytest.raises(InputError, match=r"a\.json: the run of 'cuda:0' measured at .* is "
+                                         r"not allowed; it is in .*a\.json already"):
+        merge_files([tmp_path / "a.json", tmp_path / "a.json"], tmp_path / "ab.json")
+    merged = merge_files([tmp_path / "a.json"], tmp_path / "m.json")
+    with pytest.raises(InputError, match="already"):  # nor a merge and one of its parts
+        merge_files([merged, tmp_path / "a.json"], tmp_path / "again.json")
+    old = {k: v for k, v in leaf().items() if k != "run_id"}  # results without a run id
+    with pytest.raises(InputError, match="already"):
+        combine([old, dict(old)])
+    assert combine([old, {**old, "device": "cuda:1"}])["device_count"] == 2

@@ -361,3 +361,53 @@ def test_the_template_ships_in_the_wheel_and_reports_from_it(tmp_path, installed
                          timeout=300)
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "r.html").read_text().count('class="costlib-chart"') == 8
+
+
+# --------------------------------------------------------------------------- no network
+
+
+def _network_use(trace: str) -> list[str]:
+    """Lines of an ``strace -f -yy`` log where a packet would leave the machine: a TCP
+    connect to another host, or data sent on an IP socket that is not loopback (DNS
+    included). A UDP connect alone sends nothing (Chromium probes its route that way)."""
+    loopback = re.compile(r'"(127\.\d+\.\d+\.\d+|::1)"')
+    connected: dict[str, str] = {}
+    found = []
+    for line in trace.splitlines():
+        m = re.search(r"\b(connect|sendto|sendmsg|write)\((\d+)<(TCP|UDP)v?6?:", line)
+        if not m:
+            continue
+        call, fd, proto = m.groups()
+        outside = "inet_" in line and not loopback.search(line)
+        if call == "connect":
+            connected[fd] = "outside" if outside else "loopback"
+            if proto == "TCP" and outside:
+                found.append(line)
+        elif outside or connected.get(fd) == "outside":
+            found.append(line)
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (shutil.which("strace") and rp.find_chromium()),
+                    reason="needs strace and Chromium")
+def test_the_pdf_printer_sends_nothing_outside_the_machine(tmp_path, monkeypatch):
+    # Chromium sent DNS queries for Google update and account hosts despite
+    # --disable-background-networking.
+    import importlib
+
+    render_module = importlib.import_module("costlib.report.render")  # the module
+    log = tmp_path / "trace.txt"
+    wrapper = tmp_path / "chromium"
+    wrapper.write_text(f'#!/bin/sh\nexec strace -f -qq -yy -e trace=connect,sendto,sendmsg,write '
+                       f'-o {log} {rp.find_chromium()} "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setattr(render_module, "find_chromium", lambda: str(wrapper))
+    html = tmp_path / "r.html"
+    html.write_text("<!doctype html><title>r</title><p>offline</p>"
+                    "<img src='https://example.com/x.png'>")  # a fetch it must not make
+    render_module.print_pdf(html, tmp_path / "r.pdf", timeout=120)
+    assert (tmp_path / "r.pdf").stat().st_size > 0
+    trace = log.read_text()
+    assert "connect(" in trace  # the trace saw the calls it checks
+    assert _network_use(trace) == []

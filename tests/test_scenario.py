@@ -6,6 +6,7 @@ import os
 
 import pytest
 import yaml
+from hostile import billion_laughs
 
 from costlib.errors import InputError
 from costlib.scenario import (
@@ -149,6 +150,29 @@ BAD = [
     ("options.5.api", "nothing", "hybrid 'hybrid_4090_replicate': api 'nothing' must name an option of kind api"),
     ("options.5.local_gpus", -1, "options.hybrid_4090_replicate.local_gpus: -1.0 is not allowed"),
     ("options.0.discounts", ["lora_surcharge"], "options.replicate_sdxl.discounts: 'lora_surcharge' is not allowed"),
+    # plausibility: bounds said in the error, not a 300-digit table
+    ("options", [{"name": "a", "kind": "api", "offer": "replicate_sdxl"}] * 101,
+     "... is not allowed; must have at most 100 item(s)"),  # the value shown is cut short
+    ("workload.images_per_month", 1e300, "workload.images_per_month: 1e+300 is not allowed; must be >= 0 and <= 1e+10"),
+    ("workload.images_per_month", {"value": 10, "high": 1e12}, "workload.images_per_month (high): 1000000000000.0 is not allowed; must be >= 0 and <= 1e+10"),
+    ("options.2.set", {"hourly_usd": 1e200}, "options.a100_on_demand.hourly_usd: 1e+200 is not allowed; must be >= 0 and <= 1e+09"),
+    ("workload.resolution", "99999x99999", "workload.resolution: '99999x99999' is not allowed; must be WIDTHxHEIGHT with each side 64-8192 pixels"),
+    ("stale_after_days", 10**50, "stale_after_days: 1e+50 is not allowed"),
+    # a number is a number: true is not 1, text is not a number
+    ("workload.images_per_month", True, "workload.images_per_month: True is not allowed; must be a number (not text or true/false)"),
+    ("horizon_months", True, "horizon_months: True is not allowed; must be a number"),
+    ("workload.images_per_month", "1000", "workload.images_per_month: '1000' is not allowed; must be a number"),
+    # whole numbers where only whole numbers make sense
+    ("options.5.local_gpus", 1.5, "options.hybrid_4090_replicate.local_gpus: 1.5 is not allowed; must be a whole number"),
+    ("options.4.set", {"min_gpus": 0.5}, "options.rtx4090_owned.min_gpus: 0.5 is not allowed; must be a whole number"),
+    ("horizon_months", 36.5, "horizon_months: 36.5 is not allowed; must be a whole number"),
+    # fields that do not apply to an option's kind
+    ("options.4.billing", "reserved", "options.4: billing: 'reserved' is not allowed; an option of kind owned does not take billing (it takes gpu, throughput)"),
+    ("options.0.throughput", "sdxl_a100", "options.0: throughput: 'sdxl_a100' is not allowed; an option of kind api does not take throughput"),
+    ("options.5.tier", "pro", "options.5: tier: 'pro' is not allowed; an option of kind hybrid does not take tier"),
+    # a throughput row measured on another GPU or for another model
+    ("options.4.throughput", "sdxl_h100", "options.rtx4090_owned.throughput: 'sdxl_h100' is not allowed; it is measured for gpu 'h100', the option needs 'rtx4090'"),
+    ("workload.model", "flux-dev", "options.a100_on_demand.throughput: 'sdxl_a100' is not allowed; it is measured for model 'sdxl', the option needs 'flux-dev' (flux_dev_"),
 ]
 
 
@@ -166,6 +190,34 @@ def test_malformed_yaml(tmp_path):
     path.write_text("name: x\nworkload: [unclosed\n")
     with pytest.raises(InputError, match=r"bad.yaml: malformed YAML at line 3"):
         load_scenario(path)
+
+
+MINIMAL = "name: x\nworkload: {images_per_month: %s}\noptions: [{name: a, kind: api, offer: replicate_sdxl}]\n"
+LAUGHS = billion_laughs(5)
+
+
+@pytest.mark.parametrize("text, message", [
+    (MINIMAL % "1:30", "workload.images_per_month: '1:30' is not allowed; must be a number"),
+    (MINIMAL % "true", "workload.images_per_month: True is not allowed; must be a number"),
+    (MINIMAL % "yes", "workload.images_per_month: 'yes' is not allowed; must be a number"),
+    (MINIMAL % ("1" * 5000), "line 2: a number of 5,000 digits is not allowed; at most 100"),
+    (MINIMAL % ("[" * 3000 + "]" * 3000), "line 2: nesting deeper than 32 levels is not allowed"),
+    ("name: x\nname: y\n" + (MINIMAL % 10)[8:], "line 2: key 'name' is given twice"),
+    (LAUGHS + (MINIMAL % "*f")[8:].replace("name: x", ""), "alias *a is not allowed"),
+    ((MINIMAL % 10).replace("name: x", 'name: "a \\u0000 b"'), None),  # control chars are text
+])
+def test_scenario_files_are_read_strictly(tmp_path, text, message):
+    # YAML 1.1 read 1:30 as 90 and true as 1, kept the last of two keys, expanded aliases
+    # into gigabytes (a hang) and raised tracebacks for 5,000 digits and deep nesting.
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    if message is None:
+        assert load_scenario(path).name == "a \x00 b"
+        return
+    with pytest.raises(InputError) as err:
+        load_scenario(path)
+    assert str(err.value).startswith(f"{path}: ") and message in str(err.value)
+    assert "\n" not in str(err.value) and len(str(err.value)) < 300
 
 
 def test_not_a_mapping(tmp_path):

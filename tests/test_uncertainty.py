@@ -313,6 +313,9 @@ def parse_and_resolve(workload):
 @pytest.mark.parametrize(("call", "match"), [
     (lambda m: unc.monte_carlo(m, 0), "samples: 0"),
     (lambda m: unc.monte_carlo(m, 10.5), "samples: 10.5"),
+    # 745 GB of samples: a MemoryError traceback
+    (lambda m: unc.monte_carlo(m, 10**11), "samples: 100,000,000,000 is not allowed; at most "
+                                           "1,000,000"),
     (lambda m: unc.monte_carlo(m, 10, seed=-1), "seed: -1"),
     (lambda m: unc.monte_carlo(m, 10, distribution="normal"), "distribution: 'normal'"),
     (lambda m: unc.monte_carlo(m, 10, options=[]), "options: an empty list"),

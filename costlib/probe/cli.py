@@ -156,11 +156,13 @@ def run_command(args) -> int:
     """Run ``costlib probe`` (or ``probe merge``) from parsed arguments; the exit code."""
     from pathlib import Path
 
+    from costlib.files import check_writable
     from costlib.probe.result import default_out_path, merge_files
 
     out = None
     try:
         if getattr(args, "probe_command", None) == "merge":
+            check_writable(args.out, "--out")
             out = merge_files(args.inputs, args.out)
             print(f"merged {len(args.inputs)} results into {out}")
             return 0

@@ -8,6 +8,7 @@ reads (`ProbeResult`); the blocks below them are the measurements they come from
 Top level
     ``schema_version`` (int, `SCHEMA_VERSION`), ``kind`` ("costlib.probe.result"),
     ``status`` ("running", "complete", "interrupted", "failed"), ``error`` (str or null),
+    ``run_id`` (a random hex id of the run; absent in results of older versions),
     ``measured_at`` (ISO 8601 UTC, start of the run), ``updated_at`` (last write),
     ``preset``, ``model``, ``source`` ("random-weights" or "local-weights"), ``device``
     ("cuda:0", "cpu", "aggregate"), ``gpu_name``, ``device_count``,
@@ -76,7 +77,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from costlib.errors import InputError, one_line
-from costlib.files import write_atomic
+from costlib.files import load_json, read_text, write_atomic
 from costlib.probe.presets import PRESETS
 
 SCHEMA_VERSION = 1
@@ -327,15 +328,7 @@ def validate(data, source: str = "result") -> ProbeResult:
 
 def _load(path) -> tuple[str, Any]:
     source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{source}: cannot read the probe result ({exc.strerror})") from None
-    try:
-        return source, json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{source}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
-                         f"{exc.msg})") from None
+    return source, load_json(read_text(path, "probe result"), source)
 
 
 def read_result(path) -> ProbeResult:
@@ -400,6 +393,14 @@ def combine(results: list[Mapping], labels: list[str] | None = None) -> dict:
             leaf_labels.append(label)
     if not leaves:
         raise InputError("results: [] is not allowed; give at least one result to combine")
+    runs: dict[tuple, str] = {}
+    for leaf, label in zip(leaves, leaf_labels, strict=True):
+        run = _run_key(leaf)
+        if run in runs:
+            raise InputError(f"{label}: the run of {leaf.get('device')!r} measured at "
+                             f"{leaf.get('measured_at')!r} is not allowed; it is in "
+                             f"{runs[run]} already (a run counts once)")
+        runs[run] = label
     first = leaves[0]
     for leaf, label in zip(leaves[1:], leaf_labels[1:], strict=True):
         for key in ("preset", "model"):
@@ -447,6 +448,13 @@ def combine(results: list[Mapping], labels: list[str] | None = None) -> dict:
     }
 
 
+def _run_key(leaf: Mapping) -> tuple:
+    """What identifies one device's run: its run id and device (older results: the start
+    time, host and device)."""
+    host = (leaf.get("environment") or {}).get("hostname")
+    return (leaf.get("run_id") or (leaf.get("measured_at"), host), leaf.get("device"))
+
+
 def merge_files(paths, out_path) -> Path:
     """Read several result files, `combine` them and write the aggregate atomically."""
     loaded = [_load(p) for p in paths]
@@ -468,16 +476,43 @@ def matching_options(model, result: ProbeResult) -> list[str]:
                     re.findall(r"[a-z]+\d+|\d+gb", model.records[n].gpu))]
 
 
-def apply_to_scenario(scenario, path: str | Path, options: list[str]):
+def mismatches(result: ProbeResult, scenario) -> list[str]:
+    """How a probe result is not comparable with a scenario: a run that did not complete, or
+    another model, resolution or step count than the scenario's model generates with
+    (its preset's recipe). Empty when it is comparable."""
+    w = scenario.workload
+    found = [] if result.status == "complete" else [f"status {result.status!r}"]
+    if w.model != "other" and result.model != w.model:
+        found.append(f"model {result.model!r}, not {w.model!r}")
+    if f"{result.width}x{result.height}" != w.resolution:
+        found.append(f"{result.width}x{result.height} px, not {w.resolution}")
+    recipe = PRESETS.get(w.model)
+    if recipe is not None and result.steps != recipe.steps:
+        found.append(f"{result.steps} steps, not {recipe.steps}")
+    return found
+
+
+def apply_to_scenario(scenario, path: str | Path, options: list[str],
+                      accept_mismatch: bool = False):
     """The scenario with a probe result's measured images/hour (and, for owned GPUs, its
     measured board power) set on the named rented or owned options, the result file and
-    its GPU as the source. Returns a new scenario (``costlib.scenario.Scenario``)."""
+    its GPU as the source. Returns a new scenario (``costlib.scenario.Scenario``).
+
+    A result that is not comparable with the scenario (`mismatches`) is refused unless
+    ``accept_mismatch``; then the source of every value it sets says how it differs.
+    """
     from costlib.scenario import set_field
 
     result = read_result(path)
+    differs = mismatches(result, scenario)
+    if differs and not accept_mismatch:
+        raise InputError(f"{path}: the probe result is not allowed; it must be a complete "
+                         f"run of the scenario's model, resolution and steps ({'; '.join(differs)})"
+                         "; to use it anyway, accept the mismatch (--accept-probe-mismatch)")
     names = [o.name for o in scenario.options]
+    note = f"; accepted although {', '.join(differs)}" if differs else ""
     source = (f"probe result {Path(path).name} ({result.gpu_name}, {result.preset}, "
-              f"{result.measured_at[:10]})")
+              f"{result.measured_at[:10]}{note})")
     data = scenario.model_dump(mode="json")["options"]
     for name in options:
         if name not in names or data[names.index(name)]["kind"] not in ("rented", "owned"):

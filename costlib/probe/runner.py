@@ -31,6 +31,7 @@ import os
 import platform
 import threading
 import time
+import uuid
 from contextlib import contextmanager
 from dataclasses import asdict
 from importlib.metadata import PackageNotFoundError, version
@@ -422,7 +423,8 @@ def probe_device(settings: Settings, device: str, out_path, progress: bool = Tru
     env = environment(device, nvml, nvml_reason)
     rec = _Record(Path(out_path), {
         "schema_version": SCHEMA_VERSION, "kind": KIND, "status": "running", "error": None,
-        "measured_at": utc_now(), "preset": settings.preset, "model": settings.model,
+        "run_id": uuid.uuid4().hex, "measured_at": utc_now(), "preset": settings.preset,
+        "model": settings.model,
         "source": "random-weights" if settings.weights is None else "local-weights",
         "device": device, "gpu_name": env["gpu_name"] or f"CPU ({env['cpu']})",
         "device_count": 1, "best_images_per_hour": None, "best_batch_size": None,

@@ -150,6 +150,11 @@ def print_pdf(html_path: Path, pdf_path: Path, timeout: float = 120.0) -> None:
         tmp_pdf = Path(profile) / "report.pdf"
         command = [chromium, "--headless", "--no-sandbox", "--disable-gpu",
                    "--disable-background-networking", "--disable-extensions",
+                   # nothing leaves the machine, not even a DNS query for an update check:
+                   # every host name resolves to nothing and any fetch goes to a closed port
+                   "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=127.0.0.1:9",
+                   "--disable-component-update", "--disable-sync", "--disable-default-apps",
+                   "--disable-domain-reliability", "--no-pings",
                    "--disable-dev-shm-usage", "--no-first-run", "--mute-audio",
                    f"--user-data-dir={profile}/profile", "--no-pdf-header-footer",
                    "--run-all-compositor-stages-before-draw", "--virtual-time-budget=20000",

@@ -6,28 +6,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import yaml
-
 from costlib.catalog import data_dir
 from costlib.errors import InputError
-from costlib.files import write_atomic
+from costlib.files import dump_yaml, load_yaml, read_text, write_atomic
 from costlib.scenario.schema import Scenario, parse_scenario
 
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a YAML scenario file; a relative ``quotes`` path is made absolute."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise InputError(f"{path}: cannot be read ({e.strerror})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        at = f" at line {mark.line + 1}" if mark else ""
-        raise InputError(f"{path}: malformed YAML{at}: "
-                         f"{getattr(e, 'problem', None) or e}") from None
+    data = load_yaml(read_text(path, "scenario"), str(path))
     scenario = parse_scenario(data, str(path))
     if scenario.quotes and not Path(scenario.quotes).is_absolute():
         scenario = scenario.model_copy(
@@ -37,9 +25,8 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def save_scenario(scenario: Scenario, path: str | Path) -> Path:
     """Write a scenario as YAML atomically (never a half-written file). Returns the path."""
-    return write_atomic(path, yaml.safe_dump(
-        scenario.model_dump(mode="json", exclude_defaults=True), sort_keys=False,
-        allow_unicode=True))
+    return write_atomic(path, dump_yaml(scenario.model_dump(mode="json",
+                                                            exclude_defaults=True)))
 
 
 def scenario_path(text: str | os.PathLike) -> Path:

@@ -32,7 +32,7 @@ from costlib.options import (
     Workload,
     megapixels,
 )
-from costlib.scenario.schema import OptionSpec, Ranged, Scenario, input_limits
+from costlib.scenario.schema import OptionSpec, Ranged, Scenario, input_limits, input_whole
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -222,6 +222,9 @@ def _check_limits(inp: Input) -> None:
             if math.isfinite(high):
                 allowed += f" and <= {high:g}"
             raise InputError(f"{inp.path}{label}: {v!r} is not allowed; {allowed}")
+        if input_whole(inp.path) and v != int(v):
+            raise InputError(f"{inp.path}{label}: {v!r} is not allowed; must be a whole "
+                             "number")
 
 
 def resolve(scenario: Scenario, catalog: Catalog | None = None, *,
@@ -291,6 +294,8 @@ def resolve(scenario: Scenario, catalog: Catalog | None = None, *,
             _model_throughput(spec, records[spec.name].gpu, w, catalog, take)
     # hybrids overflow hour by hour under the scenario's demand profile, in every view
     profile = preset_profile(w.variability, inputs["workload.peak_factor"].value)
+    for spec in scenario.options:
+        _check_throughput_row(spec, catalog, records[spec.name].gpu, w.model)
     values = {path: inp.value for path, inp in inputs.items()}
     return _build(scenario, inputs, values, records, profile)
 
@@ -477,6 +482,22 @@ def _latency(spec: OptionSpec, catalog: Catalog, families: tuple[str, ...]) -> d
                              f"be a family of api_latency ({', '.join(known)})")
         figures.update({e.extra["metric"]: e for e in rows})
     return figures
+
+
+def _check_throughput_row(spec: OptionSpec, catalog: Catalog, gpu: str | None,
+                          model: str) -> None:
+    """A throughput row an option reads must be measured on its GPU and for the model the
+    scenario generates (a row for ``unspecified`` GPUs fits any; model ``other`` any row)."""
+    row = catalog.entries.get(("throughput", spec.throughput))
+    if row is None or "images_per_hour" in spec.set:
+        return
+    for column, want, wildcard in (("gpu", gpu, "unspecified"), ("model", model, "other")):
+        have = row.extra[column]
+        if have not in (want, wildcard) and want != wildcard:
+            fit = [e.name for e in catalog.rows("throughput", **{column: want})]
+            raise InputError(f"options.{spec.name}.throughput: {spec.throughput!r} is not "
+                             f"allowed; it is measured for {column} {have!r}, the option "
+                             f"needs {want!r} ({', '.join(fit) or 'no row: set images_per_hour'})")
 
 
 def _build(scenario: Scenario, inputs: dict[str, Input], values: dict,

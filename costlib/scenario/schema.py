@@ -11,12 +11,36 @@ import datetime as dt
 import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from costlib.errors import InputError, one_line
 from costlib.options import OPTION_KINDS
 
-Number = Annotated[float, Field(allow_inf_nan=False)]
+
+def _number(value):
+    """A number as written, not text or true/false read as one (``true`` is not 1)."""
+    if isinstance(value, bool | str):
+        raise ValueError("must be a number (not text or true/false)")
+    return value
+
+
+def _resolution(text: str) -> str:
+    if not all(64 <= int(side) <= 8192 for side in text.split("x")):
+        raise ValueError("must be WIDTHxHEIGHT with each side 64-8192 pixels")
+    return text
+
+
+Number = Annotated[float, Field(allow_inf_nan=False), BeforeValidator(_number)]
+Whole = Annotated[int, BeforeValidator(_number)]
 MODELS = ("sd15", "sdxl", "sdxl-turbo", "flux-schnell", "flux-dev", "other")
 VARIABILITY = ("steady", "business_hours", "seasonal", "spiky")
 PRIVACY = ("public", "internal", "confidential", "regulated")
@@ -43,11 +67,12 @@ class WorkloadSpec(_Strict):
     images_per_month: Quantity
     outputs_per_approved: Quantity = 1.0
     model: Literal[MODELS] = "sdxl"
-    resolution: Annotated[str, Field(pattern=r"^\d{2,5}x\d{2,5}$")] = "1024x1024"
+    resolution: Annotated[str, Field(pattern=r"^\d{2,5}x\d{2,5}$"),
+                          AfterValidator(_resolution)] = "1024x1024"
     variability: Literal[VARIABILITY] = "steady"
     peak_factor: Quantity | None = None
-    burst_images: Number | None = Field(default=None, ge=0)
-    burst_hours: Number | None = Field(default=None, gt=0)
+    burst_images: Number | None = Field(default=None, ge=0, le=1e10)
+    burst_hours: Number | None = Field(default=None, gt=0, le=8760)
     review_minutes_per_output: Quantity | None = None
     reviewer_hourly_usd: Quantity | None = None
     stored_mb_per_image: Quantity | None = None
@@ -64,7 +89,7 @@ class WorkloadSpec(_Strict):
 class Constraints(_Strict):
     privacy: Literal[PRIVACY] = "internal"
     dpa_available: bool = False
-    max_latency_s: Number | None = Field(default=None, gt=0)
+    max_latency_s: Number | None = Field(default=None, gt=0, le=86400)
     has_ops_team: bool = True
     user_facing: bool = False
 
@@ -116,6 +141,14 @@ class OptionSpec(_Strict):
             if getattr(self, key) is None and not (key == "throughput"
                                                    and "images_per_hour" in self.set):
                 raise ValueError(f"option {self.name!r} of kind {self.kind} needs '{key}'")
+        kind = OPTION_KINDS[self.kind]
+        takes = (*kind.spec_needs, *kind.spec_may)
+        for key in sorted(self.model_fields_set - {"name", "kind", "label", "latency", "set",
+                                                   *takes}):
+            if getattr(self, key) not in (None, (), {}):
+                raise ValueError(f"{key}: {getattr(self, key)!r} is not allowed; an option of "
+                                 f"kind {self.kind} does not take {key} (it takes "
+                                 f"{', '.join(takes)})")
         return self
 
 
@@ -131,12 +164,14 @@ class Scenario(_Strict):
     timeline: TimelineSpec = TimelineSpec()
     horizon_months: int = Field(default=36, ge=1, le=240)
     discount_rate: Quantity | None = None
-    stale_after_days: int = Field(default=365, ge=0)
+    stale_after_days: Whole = Field(default=365, ge=0, le=36500)
     # costlib assumption: monthly costs within 5 % of each other are practically tied (the
     # inputs' own ranges are wider than that); a scenario may set the share or a USD floor
-    materiality_share: float = Field(default=0.05, ge=0, le=1, allow_inf_nan=False)
-    materiality_usd_per_month: float = Field(default=0.0, ge=0, allow_inf_nan=False)
-    options: Annotated[list[OptionSpec], Field(min_length=1)]
+    materiality_share: Number = Field(default=0.05, ge=0, le=1)
+    materiality_usd_per_month: Number = Field(default=0.0, ge=0, le=1e9)
+    options: Annotated[list[OptionSpec], Field(min_length=1, max_length=100)]
+
+    _whole_months = field_validator("horizon_months", mode="before")(_number)
 
     @model_validator(mode="after")
     def _references(self):
@@ -203,11 +238,11 @@ def set_field(scenario: Scenario, path: str, value) -> Scenario:
 
 # Allowed ranges by field name: (low, high, low is exclusive).
 LIMITS: dict[str, tuple[float, float, bool]] = {
-    "images_per_month": (0, math.inf, False),
-    "outputs_per_approved": (1, math.inf, False),
-    "peak_factor": (1, math.inf, False),
-    "megapixels_per_image": (0, math.inf, True),
-    "retention_months": (0, math.inf, False),
+    "images_per_month": (0, 1e10, False),
+    "outputs_per_approved": (1, 10_000, False),
+    "peak_factor": (1, 1000, False),
+    "megapixels_per_image": (0, 100, True),
+    "retention_months": (0, 1200, False),
     "cache_hit_rate": (0, 0.99, False),
     "preview_share": (0, 0.99, False),
     "preview_cost_ratio": (0, 1, False),
@@ -218,9 +253,9 @@ LIMITS: dict[str, tuple[float, float, bool]] = {
     "downtime_allowance": (0, 1, False),
     "rework": (0, 10, False),
     "ml_engineer_fte": (0, 100, False),
-    "images_per_hour": (0, math.inf, True),
-    "useful_life_months": (0, math.inf, True),
-    "amortization_months": (0, math.inf, True),
+    "images_per_hour": (0, 1e7, True),
+    "useful_life_months": (0, 1200, True),
+    "amortization_months": (0, 1200, True),
     "pue": (1, 5, False),
     "annual_discount_rate": (0, 1, False),
     "discount_rate": (0, 1, False),
@@ -233,9 +268,16 @@ LIMITS: dict[str, tuple[float, float, bool]] = {
     "api_price_decline_per_year": (0, 0.9, False),
     "gpu_price_decline_per_year": (0, 0.9, False),
 }
-_DEFAULT_LIMIT = (0, math.inf, False)
+_DEFAULT_LIMIT = (0, 1e9, False)  # no price, time or count of one thing comes near it
+# Counts that only make sense whole.
+WHOLE = ("local_gpus", "min_gpus")
 
 
 def input_limits(path: str) -> tuple[float, float, bool]:
     """The allowed range of an input, by its field name: ``(low, high, low is exclusive)``."""
     return LIMITS.get(path.rsplit(".", 1)[-1], _DEFAULT_LIMIT)
+
+
+def input_whole(path: str) -> bool:
+    """Whether an input only makes sense as a whole number (a count of GPUs)."""
+    return path.rsplit(".", 1)[-1] in WHOLE

@@ -172,9 +172,17 @@ class StepForm:
         self.scenario, self.model, self.decision = scenario, model, decision
         self._sync_fields()
         self.on_model(model, decision)
+        unsaved = None
         if self.autosave:
-            state.save_current(scenario)
+            try:
+                state.save_current(scenario)
+            except OSError as e:  # a full disk: the form goes on, and says so
+                unsaved = e
         self._show_status()
+        if unsaved is not None:
+            why = html.escape(unsaved.strerror or str(unsaved))
+            self.status.value += (f"<br>&#9888; Not saved ({why}): the next step will not see "
+                                  "this change.")
 
     def _error(self, error: Exception) -> None:
         message = html.escape(str(error), quote=False)

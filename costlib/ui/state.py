@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import re
+import sys
+import time
 from pathlib import Path
 
 from costlib.errors import InputError
-from costlib.files import write_atomic
+from costlib.files import read_text, write_atomic
 from costlib.scenario import (
     Scenario,
     load_scenario,
@@ -38,9 +40,33 @@ def current_path() -> Path:
 
 
 def load_current() -> Scenario:
-    """The working scenario, or the default preset where none was saved yet."""
+    """The working scenario, or the default preset where none was saved yet.
+
+    A working scenario that cannot be used (truncated, not YAML, an unknown offer, a deleted
+    quotes file) is moved aside to ``current.yaml.broken-<UTC time>`` and the default is
+    used instead, said in one line on stderr: every step notebook still starts. Temporary
+    files of a killed autosave are removed.
+    """
+    from costlib.files import remove_stale_temps
+    from costlib.scenario import resolve
+
     path = current_path()
-    return load_scenario(path if path.is_file() else preset_path("default"))
+    remove_stale_temps(path)
+    if not path.exists():
+        return load_scenario(preset_path("default"))
+    try:
+        scenario = load_scenario(path)
+        resolve(scenario)  # an unknown offer or a deleted quotes file fails here, not later
+        return scenario
+    except InputError as e:
+        default = load_scenario(preset_path("default"))
+        resolve(default)  # a fault of the catalog or the clock, not of the file, is raised
+        kept = path.with_name(f"{path.name}.broken-"
+                              f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}")
+        os.replace(path, kept)
+        print(f"costlib: the working scenario could not be used ({e}); it is kept as "
+              f"{kept.name} and the default scenario is loaded", file=sys.stderr)
+        return default
 
 
 def save_current(scenario: Scenario) -> Path:
@@ -108,7 +134,7 @@ def record_latency(scenario: Scenario, option: str, warm_p95_s: float,
                "metric", "note"]
     rows = []
     if scenario.quotes:
-        rows = [r for r in csv.DictReader(io.StringIO(Path(scenario.quotes).read_text()))
+        rows = [r for r in csv.DictReader(io.StringIO(read_text(scenario.quotes, "quotes file")))
                 if r.get("name") not in new]
         columns += [c for c in rows[0] if c not in columns] if rows else []
     rows += [{"table": "api_latency", "name": name, "value": seconds, "unit": "s",

@@ -216,6 +216,12 @@ def cash_flow(option, workload, ops, timeline: Timeline, months: int, bridge=Non
     bought = np.zeros((months,) + shape)
     if option.self_hosted:
         cash[0] += setup_usd(ops)
+    # a committed-use term that outlives the horizon is owed at its end
+    owed_months = np.maximum(np.subtract(option.committed_months, months), 0.0)
+    if np.any(owed_months):
+        last = monthly_cost_by_area(option, _last_month(workload, timeline, months), ops)
+        gpu_factor = _trailing(_price_factors(timeline, months)[1], cash[1:])
+        cash[-1] += owed_months * last["gpu"] * np.broadcast_to(gpu_factor, cash[1:].shape)[-1]
     if option.buys_hardware:
         own = option.local_part
         held = np.broadcast_to(held, (months,) + shape)
@@ -227,6 +233,12 @@ def cash_flow(option, workload, ops, timeline: Timeline, months: int, bridge=Non
             k = _months_axis(months, lead, start=1)
             cash[1:] = np.where(k <= lead, carried, cash[1:])
     return CashFlow(cash, residual, bought)
+
+
+def _last_month(workload, timeline: Timeline, months: int):
+    """The workload in the horizon's last month."""
+    volume = volumes_per_month(workload.images_per_month, timeline.growth_per_month, months)[-1]
+    return dataclasses.replace(workload, images_per_month=volume)
 
 
 def model_cash_flow(model, name: str, months: int | None = None) -> CashFlow:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import math
 import re
 import statistics
@@ -303,7 +304,11 @@ class Catalog:
         try:
             return self.entries[(table, name)]
         except KeyError:
-            valid = ", ".join(n for t, n in self.entries if t == table)
+            names = [n for t, n in self.entries if t == table]
+            close = difflib.get_close_matches(name, names, n=8, cutoff=0.5) or names[:8]
+            valid = (", ".join(close) if len(names) == len(close) else
+                     f"closest: {', '.join(close)}; {len(names)} rows in all, listed by "
+                     "costlib catalog")
             where = f"{field}: {name!r} is not allowed; must name a row of {table}" if field \
                 else f"{table}: {name!r} is not a known row; must be one of"
             raise InputError(f"{where} ({valid})" if field else f"{where} {valid}") from None

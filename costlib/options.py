@@ -165,6 +165,12 @@ class OptionKind:
         return self
 
     @property
+    def committed_months(self):
+        """Months of GPU rental it has committed to pay for (0: none). [months]"""
+        local = self.local_part
+        return 0.0 if local is None or local is self else local.committed_months
+
+    @property
     def api_part(self) -> ManagedAPI | None:
         return None
 
@@ -229,6 +235,12 @@ class RentedGPU(OptionKind):
     utilization : float  Share of paid GPU time that produces images. [0-1]
     billing : str  ``on_demand`` (pay for busy hours) or ``reserved`` (whole GPUs, all month).
     rework : float  Extra hours lost to spot interruptions. [0-1]
+    spot_availability : float  Share of the hours needed that spot capacity is there; the
+        rest runs at ``fallback_hourly_usd`` (on demand). 1 for on-demand offers. [0-1]
+    fallback_hourly_usd : float  Price of an hour when spot capacity is not there. [USD/h]
+    commitment_months : float  Term of a committed-use contract (12 or 36; 0 none): reserved
+        GPUs at ``commitment_discount`` off, paid for the whole term. [months]
+    commitment_discount : float  Discount of the commitment on the rental. [0-1]
     min_gpus : float  GPUs kept when reserved, even with no work. [GPUs]
     outputs_per_approved : float or None  This option's own outputs per approved asset
         (acceptance), where its model or recipe is accepted more or less often than the
@@ -242,6 +254,10 @@ class RentedGPU(OptionKind):
     utilization: float = 1.0
     billing: Literal["on_demand", "reserved"] = "on_demand"
     rework: float = 0.0
+    spot_availability: float = 1.0
+    fallback_hourly_usd: float = 0.0
+    commitment_months: float = 0.0
+    commitment_discount: float = 0.0
     min_gpus: float = 1.0
     outputs_per_approved: float | None = None
 
@@ -255,6 +271,19 @@ class RentedGPU(OptionKind):
     def holds_dedicated_gpus(self) -> bool:
         """Reserved GPUs are held all month; on demand, GPUs start for busy hours only."""
         return self.billing == "reserved"
+
+    @property
+    def committed_months(self):
+        """Reserved GPUs under a committed-use contract are paid for its whole term. [months]"""
+        return self.commitment_months if self.holds_dedicated_gpus else 0.0
+
+    @property
+    def effective_hourly_usd(self):
+        """An hour at the offer's price where spot capacity is there, at the fallback price
+        where it is not. [USD/h]"""
+        return (np.multiply(self.spot_availability, self.hourly_usd)
+                + np.multiply(np.subtract(1.0, self.spot_availability),
+                              self.fallback_hourly_usd))
 
 
 @dataclass(frozen=True)

@@ -136,13 +136,14 @@ def _rented(gpu: RentedGPU, images, peak_factor, gpus=None) -> tuple[dict, objec
     n = gpus if gpus is not None else gpus_needed(
         images, gpu.images_per_hour, gpu.utilization, peak_factor,
         gpu.min_gpus if gpu.holds_dedicated_gpus else 0.0)
+    hourly = gpu.effective_hourly_usd
     if not gpu.holds_dedicated_gpus:  # on demand: pay for the hours generating
         hours = images / np.multiply(gpu.images_per_hour, gpu.utilization) * (1.0 + gpu.rework)
-        cost = hours * gpu.hourly_usd
+        cost = hours * hourly
     else:
         monthly = np.where(np.asarray(gpu.monthly_usd) > 0, gpu.monthly_usd,
-                           np.multiply(gpu.hourly_usd, HOURS_PER_MONTH))
-        cost = n * monthly
+                           np.multiply(hourly, HOURS_PER_MONTH))
+        cost = n * monthly * np.subtract(1.0, gpu.commitment_discount)
     return {"gpu": cost + _zero(images)}, n
 
 

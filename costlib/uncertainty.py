@@ -48,7 +48,6 @@ from costlib.tco import approved_per_month, monthly_cost_usd
 DISTRIBUTIONS = ("pert", "triangular", "lognormal", "uniform")
 _P_LOW, _P_HIGH = 0.05, 0.95
 _Z95 = 1.6448536269514722  # standard normal 95th percentile
-_WHOLE = ("min_gpus", "local_gpus", "gpus_per_server", "lead_months", "max_concurrency")
 
 
 # --------------------------------------------------------------------------- factors
@@ -207,11 +206,11 @@ def _draw(kind: str, factor: Factor, samples: int, seed: int, fitted) -> np.ndar
 
 
 def _clip(path: str, x: np.ndarray) -> np.ndarray:
-    from costlib.scenario import input_limits
+    from costlib.scenario.schema import input_limits, input_whole
 
     low, high, open_low = input_limits(path)
     x = np.clip(x, np.nextafter(low, np.inf) if open_low else low, high)
-    return np.round(x) if path.rsplit(".", 1)[-1] in _WHOLE else x
+    return np.round(x) if input_whole(path) else x
 
 
 MAX_SAMPLES = 1_000_000  # a minute and a few GB; more would exhaust memory, not settle more

@@ -145,3 +145,26 @@ def test_serverless_gpu_priced_from_a_published_per_second_rate():
     assert float(idle["gpu"]) == pytest.approx(60 * 75 * 0.0014)
     flow = cash_flow(option, Workload(100_000), NO_OPS, CONSTANT, 12)
     assert flow.cash_usd[0] == 0 and flow.gpu_purchases.sum() == 0
+
+
+def test_a_commitment_discounts_the_rental_and_is_owed_for_its_term():
+    """An A100 at 2 USD/h reserved around the clock is 1,460 USD/month; a 3-year commitment at
+    40 % off costs 876. Over a 24-month horizon the other 12 months are still owed: 12 x 876 =
+    10,512 USD at the end of month 24."""
+    a100 = RentedGPU("a100", 2.0, 1000, billing="reserved", commitment_months=36,
+                     commitment_discount=0.4)
+    flow = cash_flow(a100, Workload(1000), NO_OPS, CONSTANT, 24)
+    assert flow.cash_usd[1] == pytest.approx(876)
+    assert flow.cash_usd[24] == pytest.approx(876 + 12 * 876)
+    assert cash_flow(a100, Workload(1000), NO_OPS, CONSTANT, 36).cash_usd[36] == \
+        pytest.approx(876)
+
+
+def test_spot_hours_without_capacity_run_on_demand():
+    """A spot RTX 4090 at 0.59 USD/h there 90 % of the hours needed, the rest on demand at
+    0.69: 0.9 x 0.59 + 0.1 x 0.69 = 0.60 USD/h; 100 images/h at full use, 10 % rework: 73,000
+    images take 730 x 1.1 = 803 h, 481.80 USD."""
+    spot = RentedGPU("spot", 0.59, 100, rework=0.1, spot_availability=0.9,
+                     fallback_hourly_usd=0.69)
+    assert float(monthly_cost_by_area(spot, Workload(73_000), NO_OPS)["gpu"]) == \
+        pytest.approx(803 * 0.60)

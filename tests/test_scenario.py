@@ -132,7 +132,7 @@ BAD = [
     ("options.0.kind", "lease", "options.0.kind: 'lease' is not allowed"),
     ("options.0.offer", "replicate_sdxl_xl",
      "options.replicate_sdxl.offer: 'replicate_sdxl_xl' is not allowed; must name a row of "
-     "api_prices (replicate_sdxl, fal_flux_schnell"),
+     "api_prices (closest: replicate_sdxl, "),
     ("options.0.name", "Bad Name!", "options.0.name: 'Bad Name!' is not allowed"),
     ("options.1.name", "replicate_sdxl", "scenario: option name 'replicate_sdxl' is used twice"),
     ("options.0.surcharges", ["gold_plating"], "options.replicate_sdxl.surcharges: 'gold_plating'"),

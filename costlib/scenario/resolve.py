@@ -423,9 +423,24 @@ def _resolve_rented(spec, catalog, take, p, s) -> OptionRecord:
     spot = offer.extra["market"] == "spot"
     take(f"{p}.rework", s("rework"), ("assumptions", "spot_rework") if spot else None,
          unit="fraction", fallback=0.0)
+    take(f"{p}.spot_availability", s("spot_availability"),
+         ("assumptions", "spot_availability") if spot else None, unit="fraction", fallback=1.0)
+    take(f"{p}.fallback_hourly_usd", s("fallback_hourly_usd"),
+         _on_demand_fallback(catalog, offer) if spot else None, unit="USD/h", fallback=0.0)
+    take(f"{p}.commitment_months", s("commitment_months"), unit="months", fallback=0.0)
+    take(f"{p}.commitment_discount", s("commitment_discount"), unit="fraction", fallback=0.0)
     take(f"{p}.min_gpus", s("min_gpus"), unit="GPUs", fallback=1.0)
     return OptionRecord(billing=billing, gpu=offer.extra["gpu"],
                         latency=_latency(spec, catalog, spec.latency))
+
+
+def _on_demand_fallback(catalog: Catalog, spot: Entry) -> Entry:
+    """What an hour costs when spot capacity is not there: the market median on-demand
+    offer of the same GPU, or the spot offer itself where the market has none."""
+    try:
+        return market_offer(catalog, spot.extra["gpu"], "median")
+    except InputError:
+        return spot
 
 
 def _resolve_owned(spec, catalog, take, p, s) -> OptionRecord:

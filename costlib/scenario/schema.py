@@ -267,10 +267,14 @@ LIMITS: dict[str, tuple[float, float, bool]] = {
     "growth_per_month": (0, 1, False),
     "api_price_decline_per_year": (0, 0.9, False),
     "gpu_price_decline_per_year": (0, 0.9, False),
+    "spot_availability": (0, 1, False),
+    "commitment_months": (0, 60, False),
+    "commitment_discount": (0, 0.9, False),
 }
 _DEFAULT_LIMIT = (0, 1e9, False)  # no price, time or count of one thing comes near it
 # Counts that only make sense whole.
-WHOLE = ("local_gpus", "min_gpus")
+WHOLE = ("local_gpus", "min_gpus", "gpus_per_server", "max_concurrency", "lead_months",
+         "commitment_months")
 
 
 def input_limits(path: str) -> tuple[float, float, bool]:
@@ -279,5 +283,6 @@ def input_limits(path: str) -> tuple[float, float, bool]:
 
 
 def input_whole(path: str) -> bool:
-    """Whether an input only makes sense as a whole number (a count of GPUs)."""
+    """Whether an input only makes sense as a whole number (a count of GPUs or servers,
+    whole months); Monte Carlo draws of it are rounded."""
     return path.rsplit(".", 1)[-1] in WHOLE

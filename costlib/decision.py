@@ -520,6 +520,9 @@ class Decision:
         could be, and ``hybrid`` (with at least one GPU) costs less than the recommendation:
         by how much. [USD/month]
     levers : tuple of Lever
+    unranged : tuple of str  Input paths of the options in contention (the recommendation,
+        the runner-up and any tied) whose price or throughput carries no range: the
+        confidence leaves their uncertainty out ("no range given by the source").
     setting : Setting  The scenario's facts the first steps report.
     monte_carlo : MonteCarlo or None  The sample behind the confidence (arrays per option).
     reasons : tuple of str  Plain sentences, the deciding factor first.
@@ -547,6 +550,7 @@ class Decision:
     hybrid: HybridPlan | None = None
     hybrid_saving_usd: float | None = None
     levers: tuple[Lever, ...] = ()
+    unranged: tuple[str, ...] = ()
     setting: Setting
     monte_carlo: MonteCarlo | None = None
     reasons: tuple[str, ...] = ()
@@ -613,6 +617,19 @@ def _verdict(model, name: str) -> Verdict:
     return Verdict(excluded_by=tuple(excluded), privacy=c.privacy, privacy_rule=privacy_rule,
                    max_latency_s=target, latency=latency, latency_rule=latency_rule,
                    cold_start_misses=cold_start_misses)
+
+
+def unranged_inputs(model, names) -> tuple[str, ...]:
+    """Prices and throughputs of the named options (and their parts) that carry no range,
+    zero-valued defaults left out: what the Monte Carlo holds fixed."""
+    used = set()
+    for name in names - {None}:
+        option = model.options[name]
+        used |= {name} | {p.name for p in (option.local_part, option.api_part) if p is not None}
+    return tuple(p for p, i in model.inputs.items()
+                 if p.split(".")[0] == "options" and p.split(".")[1] in used
+                 and i.low == i.high and i.value != 0
+                 and (i.unit.startswith("USD") or i.unit == "images/h"))
 
 
 def _peak_gpus(model, name: str) -> float:
@@ -819,7 +836,9 @@ def decide(model, *, samples: int = 10_000, distribution: str = "pert", seed: in
         cheapest_unconstrained=free_winner,
         cheapest_without_hiring=unhired_winner, options=assessments, breakeven=breakeven,
         tornado=sens, flip_points=flips, hybrid=hybrid_plan, hybrid_saving_usd=hybrid_saving,
-        levers=tuple(levers), setting=setting, monte_carlo=mc))
+        levers=tuple(levers),
+        unranged=unranged_inputs(model, {rec, runner, *(tie.options if tie else ())}),
+        setting=setting, monte_carlo=mc))
 
 
 def _setting(model, profile) -> Setting:

@@ -314,3 +314,35 @@ def test_an_option_can_take_its_throughput_from_the_throughput_model(today):
     with pytest.raises(InputError, match="options.l40s.throughput: gpu 'rtx4090' has no peak "
                                          "FLOP rate in the catalog"):
         resolve(parse_scenario(data), today=today)
+
+
+def test_prices_without_a_range_get_one_by_age_when_the_scenario_asks(today):
+    """fal.ai's Flux Schnell price, 0.003 USD (architecture article, 2026-05-19), has no range
+    and is 187 days old on 2026-11-22: at 20 % a year of age it gets +/-20 % x max(187 /
+    365.25, 0.5) = 10.24 %, 0.002693..0.003307. Replicate's 0.0023 (ImageBench, 2026, read as
+    2026-01-01: 325 days) gets 17.80 %. A price with its own range keeps it; a throughput is
+    not a price."""
+    data = _set("price_uncertainty_per_year", 0.2)
+    model = resolve(parse_scenario(data), today=today)
+    fal = model.inputs["options.fal_flux_schnell.usd_per_image"]
+    assert (fal.low, fal.high) == pytest.approx((0.003 * (1 - 0.10240), 0.003 * (1 + 0.10240)),
+                                                rel=1e-3)
+    assert "no range given by the source" in fal.note
+    replicate = model.inputs["options.replicate_sdxl.usd_per_image"]
+    assert replicate.high == pytest.approx(0.0023 * (1 + 0.2 * 325 / 365.25))
+    plain = resolve(parse_scenario(_set("price_uncertainty_per_year", 0.0)), today=today)
+    assert plain.inputs["options.fal_flux_schnell.usd_per_image"].low == 0.003
+    rental = model.inputs["options.a100_on_demand.hourly_usd"]
+    assert (rental.low, rental.high) == (1.5, 2.5)  # the source's own range
+
+
+def test_the_decision_names_prices_that_carry_no_range(today):
+    from costlib.decision import decide
+
+    model = resolve(parse_scenario(_set("price_uncertainty_per_year", 0.0)), today=today)
+    d = decide(model, samples=300, sample_breakeven=False)
+    assert "options.replicate_sdxl.usd_per_image" in d.unranged
+    assert "options.a100_on_demand.hourly_usd" not in d.unranged  # not in contention
+    aged = resolve(parse_scenario(_set("price_uncertainty_per_year", 0.2)), today=today)
+    assert "options.replicate_sdxl.usd_per_image" not in decide(
+        aged, samples=300, sample_breakeven=False).unranged

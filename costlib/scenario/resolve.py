@@ -179,9 +179,23 @@ class Model:
                              f"{', '.join(self.options)}") from None
 
 
-def _from_entry(path: str, e: Entry) -> Input:
-    return Input(path=path, **sourced(e), stale=e.stale, overridden=e.overridden,
-                 row=f"{e.table}.{e.name}")
+def _from_entry(path: str, e: Entry, price_uncertainty_per_year: float = 0.0) -> Input:
+    inp = Input(path=path, **sourced(e), stale=e.stale, overridden=e.overridden,
+                row=f"{e.table}.{e.name}")
+    return aged_range(inp, e.age_days, price_uncertainty_per_year)
+
+
+def aged_range(inp: Input, age_days: int, share_per_year: float) -> Input:
+    """A price (a USD unit) whose source gives no range, given +/- ``share_per_year`` of its
+    value per year of its age, at least half a year's and at most 90 %: what a scenario's
+    ``price_uncertainty_per_year`` does. Other inputs are returned unchanged."""
+    if not share_per_year or inp.low != inp.high or not inp.unit.startswith("USD"):
+        return inp
+    spread = min(share_per_year * max(age_days / 365.25, 0.5), 0.9)
+    note = (f"no range given by the source: +/-{spread:.0%} from the scenario's price "
+            f"uncertainty of {share_per_year:.0%} a year of age")
+    return dataclasses.replace(inp, low=inp.value * (1 - spread), high=inp.value * (1 + spread),
+                               note=f"{inp.note}; {note}" if inp.note else note)
 
 
 def _from_scenario(path: str, q, unit: str, scenario: Scenario, today: dt.date) -> Input:
@@ -249,7 +263,7 @@ def resolve(scenario: Scenario, catalog: Catalog | None = None, *,
                                                        if default else ""), scenario, today)
         elif default is not None:
             inp = _from_entry(path, default if isinstance(default, Entry)
-                              else catalog.get(*default))
+                              else catalog.get(*default), scenario.price_uncertainty_per_year)
         else:
             inp = Input(path=path, value=fallback, low=fallback, high=fallback, unit=unit,
                         source="costlib default")

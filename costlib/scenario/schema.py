@@ -169,6 +169,9 @@ class Scenario(_Strict):
     # inputs' own ranges are wider than that); a scenario may set the share or a USD floor
     materiality_share: Number = Field(default=0.05, ge=0, le=1)
     materiality_usd_per_month: Number = Field(default=0.0, ge=0, le=1e9)
+    # a catalog price whose source gives no range gets +/- this share per year of its age
+    # (at least half a year's): 0 keeps such prices exact, and the decision names them
+    price_uncertainty_per_year: Number = Field(default=0.0, ge=0, le=1)
     options: Annotated[list[OptionSpec], Field(min_length=1, max_length=100)]
 
     _whole_months = field_validator("horizon_months", mode="before")(_number)

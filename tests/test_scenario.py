@@ -173,6 +173,21 @@ BAD = [
     # a throughput row measured on another GPU or for another model
     ("options.4.throughput", "sdxl_h100", "options.rtx4090_owned.throughput: 'sdxl_h100' is not allowed; it is measured for gpu 'h100', the option needs 'rtx4090'"),
     ("workload.model", "flux-dev", "options.a100_on_demand.throughput: 'sdxl_a100' is not allowed; it is measured for model 'sdxl', the option needs 'flux-dev' (flux_dev_"),
+    # the cash flow, labor, offers and uncertainty inputs (decision-grade economics)
+    ("timeline", {"growth_per_month": 2}, "timeline.growth_per_month: 2.0 is not allowed; must be >= 0 and <= 1"),
+    ("timeline", {"api_price_decline_per_year": -0.1}, "timeline.api_price_decline_per_year: -0.1 is not allowed; must be >= 0 and <= 0.9"),
+    ("timeline", {"rate": 0.1}, "timeline.rate: 0.1 is not allowed; there is no such field here"),
+    ("labor.oncall_usd_per_month", -5, "labor.oncall_usd_per_month: -5.0 is not allowed; must be >= 0"),
+    ("labor.hardware_hours_per_gpu_month", {"value": 1, "low": 2, "high": 3}, "labor.hardware_hours_per_gpu_month: 1.0 is not allowed; must lie within its low..high (2..3)"),
+    ("constraints.user_facing", "maybe", "constraints.user_facing: 'maybe' is not allowed"),
+    ("options.2.set", {"spot_availability": 1.5}, "options.a100_on_demand.spot_availability: 1.5 is not allowed; must be >= 0 and <= 1"),
+    ("options.3.set", {"commitment_discount": 0.95}, "options.a100_reserved.commitment_discount: 0.95 is not allowed; must be >= 0 and <= 0.9"),
+    ("options.3.set", {"commitment_months": 12.5}, "options.a100_reserved.commitment_months: 12.5 is not allowed; must be a whole number"),
+    ("options.4.set", {"gpus_per_server": 0}, "options.rtx4090_owned.gpus_per_server: 0.0 is not allowed; must be >= 1 and <= 64"),
+    ("options.4.set", {"lead_months": 30}, "options.rtx4090_owned.lead_months: 30.0 is not allowed; must be >= 0 and <= 24"),
+    ("options.6.set", {"max_concurrency": 0}, "options.serverless_h100.max_concurrency: 0.0 is not allowed; must be >= 1"),
+    ("options.6.offer", "replicate_b300", "options.serverless_h100.offer: 'replicate_b300' is not allowed; must name a row of gpu_serverless"),
+    ("price_uncertainty_per_year", 2, "price_uncertainty_per_year: 2 is not allowed; must be <= 1"),
 ]
 
 

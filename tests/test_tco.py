@@ -20,6 +20,7 @@ from costlib.options import (
     Operations,
     OwnedGPU,
     RentedGPU,
+    ServerlessGPU,
     Workload,
 )
 from costlib.tco import (
@@ -228,7 +229,8 @@ frac = st.floats(0.05, 1.0)
 
 @st.composite
 def options(draw):
-    kind = draw(st.sampled_from(["api", "on_demand", "reserved", "owned", "hybrid"]))
+    kind = draw(st.sampled_from(["api", "on_demand", "reserved", "owned", "serverless",
+                                 "hybrid"]))
     api = ManagedAPI("a", draw(st.floats(0.0005, 0.2)),
                      discount_tiers=((100_000, draw(st.floats(0, 0.6))),),
                      fixed_usd_per_month=draw(st.floats(0, 500)))
@@ -243,7 +245,11 @@ def options(draw):
                      annual_discount_rate=draw(st.floats(0, 0.2)),
                      host_usd_per_server=draw(st.floats(0, 10_000)),
                      gpus_per_server=draw(st.integers(1, 8)))
+    serverless = ServerlessGPU("s", draw(st.floats(1e-4, 5e-3)), draw(st.floats(10, 5000)),
+                               cold_starts_per_month=draw(st.floats(0, 1000)),
+                               cold_start_seconds=draw(st.floats(0, 120)))
     return {"api": api, "on_demand": rented, "reserved": rented, "owned": owned,
+            "serverless": serverless,
             "hybrid": Hybrid("h", owned, api, draw(st.integers(0, 4)))}[kind]
 
 
@@ -280,7 +286,8 @@ def _scale_prices(option, k):
     """Every price of an option times k (throughputs and shares unchanged)."""
     money = {"usd_per_image", "usd_per_megapixel", "surcharge_usd_per_image",
              "fixed_usd_per_month", "hourly_usd", "monthly_usd", "purchase_usd", "kwh_usd",
-             "space_usd_per_gpu_month", "host_usd_per_server"}
+             "space_usd_per_gpu_month", "host_usd_per_server", "usd_per_gpu_second",
+             "fallback_hourly_usd"}
     if isinstance(option, Hybrid):
         return dataclasses.replace(option, local=_scale_prices(option.local, k),
                                    api=_scale_prices(option.api, k))

@@ -104,30 +104,54 @@ class CashFlow:
                 - self.residual_usd * discount[-1])
 
 
-def _operating_cash(option, workload, ops, timeline: Timeline, months: int):
-    """Cash of operating months 1..H without purchases: the option's monthly cost at each
-    month's volume, less the capital charge of owned hardware and the spread setup, with API
-    fees and GPU rental at each month's prices; and the GPUs held each month."""
+@dataclass(frozen=True)
+class _Operating:
+    """The cash of operating months 1..H before purchases, in parts that prices and time
+    scale: each is ``(M,) + S`` with M = H, or M = 1 where every month has today's volume.
+
+    fixed_usd : everything but API fees and GPU time, less the capital charge of owned
+        hardware and the spread setup. [USD/month]
+    api_usd, gpu_usd : API fees and GPU rental (or GPU-seconds) at today's prices. [USD/month]
+    storage_usd : steady-state storage, of which month k lacks ``unfilled[k]``. [USD/month]
+    unfilled : ``(H,) + ...``  Share of the steady-state store not yet filled. [0-1]
+    gpus : GPUs held. [GPUs]
+    """
+
+    fixed_usd: np.ndarray
+    api_usd: np.ndarray
+    gpu_usd: np.ndarray
+    storage_usd: np.ndarray
+    unfilled: np.ndarray
+    gpus: np.ndarray
+
+    def cash_usd(self, timeline: Timeline, months: int) -> np.ndarray:
+        """Month by month, ``(H,) + S``. [USD]"""
+        api_factor, gpu_factor = _price_factors(timeline, months)
+        cash = (self.fixed_usd + self.api_usd * _trailing(api_factor, self.api_usd)
+                + self.gpu_usd * _trailing(gpu_factor, self.gpu_usd)
+                - self.storage_usd * self.unfilled)
+        return np.broadcast_to(cash, (months,) + np.shape(cash)[1:])
+
+
+def _operating(option, workload, ops, timeline: Timeline, months: int) -> _Operating:
+    """The parts of an option's operating cash (see :class:`_Operating`)."""
     if np.any(timeline.growth_per_month):
         volumes = volumes_per_month(workload.images_per_month, timeline.growth_per_month, months)
-    else:  # one volume for every month: cost it once, broadcast over the months
+    else:  # one volume for every month: cost it once
         volumes = np.asarray(workload.images_per_month, dtype=float)[None]
     monthly = dataclasses.replace(workload, images_per_month=volumes)
     areas = monthly_cost_by_area(option, monthly, ops)
-    k = _months_axis(months, volumes[0])
-    api_factor, gpu_factor = _price_factors(timeline, months)
-    cash = sum(v for a, v in areas.items() if a not in ("api_fees", "gpu"))
-    if np.any(areas["api_fees"]):
-        cash = cash + areas["api_fees"] * _trailing(api_factor, volumes)
-    if not option.buys_hardware and np.any(areas["gpu"]):  # rentals and GPU-seconds
-        cash = cash + areas["gpu"] * _trailing(gpu_factor, volumes)
-    # storage fills up: month k keeps min(k, retention) months of images, not the steady state
-    unfilled = 1.0 - np.minimum((k + 1.0) / monthly.retention_months, 1.0)
-    if np.any(unfilled):
-        cash = cash - storage_usd_per_month(option_workload(option, monthly), ops) * unfilled
+    rented = not option.buys_hardware  # rentals and GPU-seconds follow GPU prices
+    fixed = sum(v for a, v in areas.items() if a not in ("api_fees", "gpu"))
     if option.self_hosted:
-        cash = cash - setup_usd(ops) / ops.amortization_months
-    return np.broadcast_to(cash, (months,) + np.shape(cash)[1:]), option_gpus(option, monthly)
+        fixed = fixed - setup_usd(ops) / ops.amortization_months
+    # storage fills up: month k keeps min(k, retention) months of images, not the steady state
+    k = _months_axis(months, monthly.retention_months)
+    unfilled = 1.0 - np.minimum((k + 1.0) / monthly.retention_months, 1.0)
+    storage = (storage_usd_per_month(option_workload(option, monthly), ops) if np.any(unfilled)
+               else np.zeros_like(fixed))
+    return _Operating(fixed, areas["api_fees"], areas["gpu"] if rented else 0.0 * fixed,
+                      storage, _trailing(unfilled, volumes), option_gpus(option, monthly))
 
 
 def _trailing(factor, like):
@@ -173,26 +197,30 @@ def _purchases(own, held_gpus, timeline: Timeline, months: int):
                                    price_factor(timeline.gpu_price_decline_per_year, month))
                 + servers * np.asarray(own.host_usd_per_server))
 
-    previous_gpus = previous_servers = np.zeros(shape)
-    old_gpus = old_servers = 0.0
+    new_gpus = np.diff(held, axis=0, prepend=0.0)
+    new_servers = np.diff(servers, axis=0, prepend=0.0)
+    buying = new_gpus.reshape(months, -1).any(axis=1)
     first_retirement = int(life.min())
+    residual = np.zeros(shape)
     for t in range(months):  # bought at the start of month t + 1
-        if t >= first_retirement:  # some GPUs reach the end of their life
+        if t < first_retirement and not buying[t]:
+            continue  # nothing new needed, nothing at the end of its life
+        bought_gpus[t], bought_servers[t] = new_gpus[t], new_servers[t]
+        if t >= first_retirement:  # some GPUs reach the end of their life: replace, resell
             index = np.maximum(t - life, 0)[None]
             retiring = t - life >= 0
             old_gpus = np.where(retiring, np.take_along_axis(bought_gpus, index, 0)[0], 0.0)
             old_servers = np.where(retiring, np.take_along_axis(bought_servers, index, 0)[0],
                                    0.0)
             resale[t] = fraction * new_price(old_gpus, old_servers, t)
-        bought_gpus[t] = held[t] - previous_gpus + old_gpus
-        bought_servers[t] = servers[t] - previous_servers + old_servers
+            bought_gpus[t] += old_gpus
+            bought_servers[t] += old_servers
         paid[t] = new_price(bought_gpus[t], bought_servers[t], t)
-        previous_gpus, previous_servers = held[t], servers[t]
-    # hardware still held at the end: straight line from its price to its resale value
-    age = months - np.arange(months).reshape((-1,) + (1,) * len(shape))
-    end_resale = fraction * new_price(bought_gpus, bought_servers, months)
-    left = paid - np.minimum(age / life, 1.0) * (paid - end_resale)
-    residual = np.sum(np.where(age <= life, left, 0.0), axis=0)
+        # still held at the end: straight line from its price to its resale value then
+        age = months - t
+        end_resale = fraction * new_price(bought_gpus[t], bought_servers[t], months)
+        left = paid[t] - min(age, 1e9) / life * (paid[t] - end_resale)
+        residual += np.where(age <= life, left, 0.0)
     return paid, resale, bought_gpus, residual
 
 
@@ -208,31 +236,134 @@ def cash_flow(option, workload, ops, timeline: Timeline, months: int, bridge=Non
     bridge : ManagedAPI or None  The API that carries an owned option's load during its
         procurement lead time (None: the lead time is not modelled).
     """
-    operating, held = _operating_cash(option, workload, ops, timeline, months)
+    own = _operating(option, workload, ops, timeline, months)
+    operating = own.cash_usd(timeline, months)
     shape = operating.shape[1:]
     cash = np.zeros((months + 1,) + shape)
     cash[1:] = operating
     residual = np.zeros(shape)
     bought = np.zeros((months,) + shape)
-    if option.self_hosted:
-        cash[0] += setup_usd(ops)
-    # a committed-use term that outlives the horizon is owed at its end
-    owed_months = np.maximum(np.subtract(option.committed_months, months), 0.0)
-    if np.any(owed_months):
-        last = monthly_cost_by_area(option, _last_month(workload, timeline, months), ops)
-        gpu_factor = _trailing(_price_factors(timeline, months)[1], cash[1:])
-        cash[-1] += owed_months * last["gpu"] * np.broadcast_to(gpu_factor, cash[1:].shape)[-1]
+    cash[0] += _setup(option, ops)
+    cash[-1] += _owed(option, own, timeline, months)
     if option.buys_hardware:
-        own = option.local_part
-        held = np.broadcast_to(held, (months,) + shape)
-        paid, resale, bought, residual = _purchases(own, held, timeline, months)
+        held = np.broadcast_to(own.gpus, (months,) + shape)
+        paid, resale, bought, residual = _purchases(option.local_part, held, timeline, months)
         cash[:months] += paid - resale
-        lead = np.broadcast_to(np.round(own.lead_months), shape)
-        if bridge is not None and np.any(lead > 0):
-            carried, _ = _operating_cash(bridge, workload, ops, timeline, months)
+        lead = _lead(option, bridge, shape)
+        if lead is not None:
+            carried = _operating(bridge, workload, ops, timeline, months).cash_usd(timeline,
+                                                                                 months)
             k = _months_axis(months, lead, start=1)
             cash[1:] = np.where(k <= lead, carried, cash[1:])
     return CashFlow(cash, residual, bought)
+
+
+def _setup(option, ops):
+    """Serving setup, paid at month 0 by options the team runs. [USD]"""
+    return setup_usd(ops) if option.self_hosted else 0.0
+
+
+def _owed(option, own: _Operating, timeline: Timeline, months: int):
+    """A committed-use term that outlives the horizon: its remaining months at the last
+    month's rental, owed at the horizon's end. [USD]"""
+    owed_months = np.maximum(np.subtract(option.committed_months, months), 0.0)
+    if not np.any(owed_months):
+        return 0.0
+    gpu_factor = _trailing(_price_factors(timeline, months)[1], own.gpu_usd)
+    last = np.broadcast_to(own.gpu_usd * gpu_factor,
+                           (months,) + np.shape(own.gpu_usd * gpu_factor)[1:])[-1]
+    return owed_months * last
+
+
+def _lead(option, bridge, shape):
+    """Whole months an owned option's GPUs are on order, or None where no API bridges them.
+    [months]"""
+    if bridge is None:
+        return None
+    lead = np.broadcast_to(np.round(option.local_part.lead_months), shape)
+    return lead if np.any(lead > 0) else None
+
+
+def cash_totals(option, workload, ops, timeline: Timeline, months: int, annual_discount_rate,
+                bridge=None) -> tuple:
+    """``(cumulative cash at the horizon's end, NPV)`` of :func:`cash_flow`, the same figures
+    without building months x samples arrays per option where every month has today's volume
+    (a Monte Carlo sample): each part of the operating cash times its sum of price factors
+    and discounts over the months, computed once per timeline. [USD]"""
+    if np.any(timeline.growth_per_month):
+        flow = cash_flow(option, workload, ops, timeline, months, bridge)
+        return flow.cumulative_usd[-1], flow.npv_usd(annual_discount_rate)
+    sums = _month_sums(timeline, months, annual_discount_rate)
+    own = _operating(option, workload, ops, timeline, months)
+
+    def operating(parts: _Operating, weight: str, upto=None):
+        def total(name):
+            summed = sums[name + weight]
+            return summed[-1] if upto is None else _at(summed, upto)
+        fixed = parts.fixed_usd[0] * total("one") + parts.api_usd[0] * total("api")
+        fixed = fixed + parts.gpu_usd[0] * total("gpu")
+        if np.any(parts.storage_usd):
+            unfilled = parts.unfilled * sums["disc" + weight][1]
+            cum = np.cumsum(np.broadcast_to(unfilled, (months,) + np.shape(unfilled)[1:]), 0)
+            fixed = fixed - parts.storage_usd[0] * (cum[-1] if upto is None else _at(cum, upto))
+        return fixed
+
+    end_discount = sums["disc_npv"][0][-1]
+    if option.buys_hardware:
+        held = np.broadcast_to(own.gpus[0], (months,) + np.shape(own.gpus[0]))
+        paid, resale, _, residual = _purchases(option.local_part, held, timeline, months)
+    totals = []
+    for weight, at_end in (("_cash", 1.0), ("_npv", end_discount)):
+        total = _setup(option, ops) + operating(own, weight) + _owed(option, own, timeline,
+                                                                    months) * at_end
+        if option.buys_hardware:
+            t_discount = sums["disc" + weight][0][:months]
+            total = total + np.sum((paid - resale) * _trailing(t_discount, paid), axis=0)
+            if weight == "_npv":
+                total = total - residual * end_discount
+            lead = _lead(option, bridge, np.shape(total))
+            if lead is not None:
+                carried = _operating(bridge, workload, ops, timeline, months)
+                total = total + operating(carried, weight, lead) - operating(own, weight, lead)
+        totals.append(total)
+    return tuple(totals)
+
+
+def _at(cumulative, months):
+    """A running sum over months after ``months`` months (0: nothing)."""
+    index = np.maximum(np.asarray(months, dtype=int) - 1, 0)
+    cumulative = _trailing(cumulative, index[None])
+    picked = np.take_along_axis(np.broadcast_to(cumulative, (cumulative.shape[0],)
+                                                + np.shape(index)), index[None], 0)[0]
+    return np.where(np.asarray(months) > 0, picked, 0.0)
+
+
+_SUMS: dict = {}
+
+
+def _month_sums(timeline: Timeline, months: int, annual_discount_rate) -> dict:
+    """Running sums over operating months 1..H of 1, the API and the GPU price factors, each
+    undiscounted (``_cash``) and discounted (``_npv``); ``disc_cash``/``disc_npv`` hold the
+    discount of months 0..H and of months 1..H. The last set is kept."""
+    key = (id(timeline), months, id(annual_discount_rate))
+    kept = _SUMS.get(key)
+    if kept is not None and kept[0] is timeline and kept[1] is annual_discount_rate:
+        return kept[2]
+    monthly_rate = np.expm1(np.log1p(np.asarray(annual_discount_rate, dtype=float)) / 12)
+    t = _months_axis(months + 1, monthly_rate)
+    discount = np.exp(-t * np.log1p(monthly_rate))
+    api_factor, gpu_factor = _price_factors(timeline, months)
+    sums = {"disc_cash": (np.ones_like(discount), np.ones_like(discount[1:])),
+            "disc_npv": (discount, discount[1:])}
+    for weight in ("_cash", "_npv"):
+        w = sums["disc" + weight][1]
+        sums["one" + weight] = np.cumsum(np.broadcast_to(w, w.shape), axis=0)
+        for name, factor in (("api", api_factor), ("gpu", gpu_factor)):
+            f = _trailing(factor, w) * w
+            sums[name + weight] = np.cumsum(np.broadcast_to(f, np.broadcast(f, w).shape), 0)
+    _SUMS.clear()
+    _SUMS[key] = (timeline, annual_discount_rate, sums)
+    return sums
 
 
 def _last_month(workload, timeline: Timeline, months: int):
@@ -247,6 +378,13 @@ def model_cash_flow(model, name: str, months: int | None = None) -> CashFlow:
     option = model.option(name)
     return cash_flow(option, model.workload, model.ops, model.timeline,
                      months or model.scenario.horizon_months, bridge_api(model, name))
+
+
+def model_cash_totals(model, name: str) -> tuple:
+    """:func:`cash_totals` of one option of a resolved scenario over its horizon. [USD]"""
+    return cash_totals(model.option(name), model.workload, model.ops, model.timeline,
+                       model.scenario.horizon_months, model.values["discount_rate"],
+                       bridge_api(model, name))
 
 
 def bridge_api(model, name: str):

@@ -393,12 +393,11 @@ def monte_carlo(model, samples: int = 10_000, *, distribution: str = "pert", see
                                   (samples,)).copy()
     horizon = npv = None
     if cash_flow:
-        from costlib.cashflow import model_cash_flow
+        from costlib.cashflow import model_cash_totals
 
-        flows = {n: model_cash_flow(m, n) for n in names}
-        rate = m.values["discount_rate"]
-        horizon = {n: np.broadcast_to(f.cumulative_usd[-1], (samples,)) for n, f in flows.items()}
-        npv = {n: np.broadcast_to(f.npv_usd(rate), (samples,)) for n, f in flows.items()}
+        totals = {n: model_cash_totals(m, n) for n in names}
+        horizon = {n: np.broadcast_to(t[0], (samples,)) for n, t in totals.items()}
+        npv = {n: np.broadcast_to(t[1], (samples,)) for n, t in totals.items()}
     return MonteCarlo(samples, seed, distribution, names, draws,
                       dict(zip(names, monthly, strict=True)),
                       dict(zip(names, np.broadcast_to(approved, monthly.shape), strict=True)),

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from costlib.cashflow import Timeline, breakeven_month, cash_flow, model_cash_flow
+from costlib.cashflow import Timeline, breakeven_month, cash_flow, cash_totals, model_cash_flow
 from costlib.options import ManagedAPI, Operations, OwnedGPU, RentedGPU, Workload
 from costlib.tco import evaluate, monthly_cost_by_area, setup_usd
 
@@ -168,3 +168,37 @@ def test_spot_hours_without_capacity_run_on_demand():
                      fallback_hourly_usd=0.69)
     assert float(monthly_cost_by_area(spot, Workload(73_000), NO_OPS)["gpu"]) == \
         pytest.approx(803 * 0.60)
+
+
+@given(st.sampled_from(["api", "owned", "rented", "reserved", "serverless", "hybrid"]),
+       st.sampled_from([0.0, 0.03]), st.floats(0, 0.4), st.floats(0, 0.4),
+       st.integers(1, 72), st.integers(0, 3), st.sampled_from([1.0, 3.0]),
+       st.sampled_from([0, 12, 36]))
+def test_totals_equal_the_month_by_month_flow(kind, growth, api_decline, gpu_decline, months,
+                                               lead, retention, commitment):
+    """cash_totals (sums of price factors and discounts, for Monte Carlo) and cash_flow (month
+    by month) give the same horizon total and NPV, for samples of every kind."""
+    from costlib.options import Hybrid, ServerlessGPU
+
+    n = 3
+    api = ManagedAPI("a", np.array([0.002, 0.01, 0.03]), rate_tiers=((3.0, 0.0), (np.inf, 75)))
+    own = OwnedGPU("o", np.array([1600.0, 3000, 20000]), np.array([100.0, 400, 2000]),
+                   useful_life_months=np.array([24.0, 36, 48]), resale_fraction=0.2,
+                   space_usd_per_gpu_month=25, host_usd_per_server=3000, gpus_per_server=4,
+                   lead_months=lead, utilization=0.7)
+    rented = RentedGPU("r", 2.0, 500, billing="reserved" if kind == "reserved" else "on_demand",
+                       commitment_months=commitment)
+    option = {"api": api, "owned": own, "rented": rented, "reserved": rented,
+              "serverless": ServerlessGPU("s", 0.0014, 1000, 60, 75),
+              "hybrid": Hybrid("h", own, api, 2)}[kind]
+    w = Workload(np.array([1e4, 2e5, 3e6]), outputs_per_approved=3, retention_months=retention,
+                 stored_mb_per_image=2, storage_usd_per_gb_month=0.02, review_minutes_per_output=0.5,
+                 reviewer_hourly_usd=40)
+    ops = Operations(setup_weeks=3, ml_engineer_usd_per_month=10_000, amortization_months=months,
+                     devops_hours_per_month=25, engineer_hourly_usd=62.5, backup_copies=1)
+    timeline = Timeline(growth, np.full(n, api_decline), gpu_decline)
+    rate = np.array([0.0, 0.08, 0.12])
+    flow = cash_flow(option, w, ops, timeline, months, bridge=api)
+    horizon, npv = cash_totals(option, w, ops, timeline, months, rate, bridge=api)
+    assert np.allclose(horizon, flow.cumulative_usd[-1], rtol=1e-9)
+    assert np.allclose(npv, flow.npv_usd(rate), rtol=1e-9)

@@ -96,7 +96,7 @@ def test_report_builders_escape_and_count(built):
     summary = str(built.summary())
     for key in ("recommendation", "monthly", "confidence", "hinge"):
         assert f'data-key="{key}"' in summary
-    assert "P5-P95 of 2,000 samples" in summary
+    assert "90 % range over 2,000 samples" in summary
     assert repr(built.summary()).startswith("<costlib report summary")  # short text/plain
     for name in SECTION_METHODS:
         section = name.replace("_", "-")

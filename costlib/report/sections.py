@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from costlib import __version__, fmt
 from costlib.decision import CLOSE_CALL
+from costlib.labels import factor_label, field_label
 from costlib.narrative import flip_sentence
 
 SECTIONS = {
@@ -72,8 +73,8 @@ def _mixes_local_and_api(option) -> bool:
 def header(r) -> dict:
     s, ev = r.scenario, r.evaluation
     return {"client": r.client, "title": r.title, "scenario": s.name, "source": r.source,
-            "images": fmt.count(ev["images_per_month"]),
-            "approved": fmt.count(ev["approved_per_month"]),
+            "images": fmt.volume(ev["images_per_month"], 3),
+            "approved": fmt.volume(ev["approved_per_month"], 3),
             "horizon_months": s.horizon_months, "prepared": r.prepared,
             "version": __version__, "description": s.description}
 
@@ -92,13 +93,15 @@ def hinge(r) -> tuple[str, str]:
                        if v is not None)
         flip = min(flipping, key=distance)
         f = flip.factor
-        return (f"{f.name} ({fmt.number(f.value)} {f.unit}, range {fmt.span(f.low, f.high)})",
+        return (f"{factor_label(f, _labels(d))}: {fmt.quantity(f.value, f.unit)} (range "
+                f"{fmt.quantity_range(f.low, f.high, f.unit)})",
                 f"{flip_sentence(flip, _labels(d))} Source: {f.source}.")
     if d.tornado is not None and d.tornado.bars:
         top = d.tornado.bars[0]
         f = top.factor
         what = f"the margin over {r.label(d.runner_up)}" if d.runner_up else "its cost"
-        return (f"{f.name} ({fmt.span(f.low, f.high)} {f.unit})",
+        return (f"{factor_label(f, _labels(d))} "
+                f"({fmt.quantity_range(f.low, f.high, f.unit)})",
                 f"Across its range it moves {what} by {fmt.usd(top.swing)}/month; no single "
                 f"input flips the answer within its range. Source: {f.source}.")
     return "nothing uncertain", "No input of this scenario has a range."
@@ -127,7 +130,7 @@ def summary(r) -> dict:
                    f"{option.architecture} ({option.kind_label}); deciding factor: "
                    f"{d.deciding_factor}{runner}"),
         _keyfigure("monthly", "Monthly cost", fmt.usd(rec.monthly_usd),
-                   f"{_usd_range(rec.monthly_usd_p5, rec.monthly_usd_p95)} (P5-P95 of "
+                   f"{_usd_range(rec.monthly_usd_p5, rec.monthly_usd_p95)} (90 % range over "
                    f"{fmt.count(d.monte_carlo.samples)} samples)",
                    extra=(f"as costed for the decision; the scenario as given: "
                           f"{fmt.usd(given_usd)}/month"
@@ -263,12 +266,13 @@ def costs(r) -> dict:
 
 
 def _sampled(b) -> str:
-    """The sampled break-even volumes, P5 to P95, in words."""
+    """The sampled break-even volumes, their 90 % range, in words."""
     if math.isfinite(b.p95):
-        return f"{fmt.count(b.p5)} to {fmt.count(b.p95)} (P5-P95)"
+        return f"{fmt.volume(b.p5)} to {fmt.volume(b.p95)} (90 % range)"
     if math.isfinite(b.p5):
-        return f"from {fmt.count(b.p5)} (P5), with no break-even at P95"
-    return "no break-even at P5 or P95"
+        return (f"from {fmt.volume(b.p5)} (5th percentile), with no break-even at the 95th "
+                "percentile")
+    return "no break-even at the 5th or the 95th percentile"
 
 
 def breakeven(r) -> dict:
@@ -283,7 +287,7 @@ def breakeven(r) -> dict:
         if name == best:
             continue
         crossings = found[name]
-        volumes = (", ".join(fmt.count(v) for v in crossings[:3])
+        volumes = (", ".join(fmt.volume(v) for v in crossings[:3])
                    + (" ..." if len(crossings) > 3 else "")) if crossings else fmt.NEVER
         payback = "-"
         if r.option(name).buys_hardware:
@@ -297,7 +301,7 @@ def breakeven(r) -> dict:
         a, alt = (r.label(x) for x in b.options)
         if math.isfinite(b.images_per_month):
             lines.append(f"The decision's break-even: {alt} takes over from {a} at about "
-                         f"{fmt.count(b.images_per_month)} images/month; sampled, "
+                         f"{fmt.volume(b.images_per_month)} images/month; sampled, "
                          f"{_sampled(b)}, and it breaks even below {SEARCHED_UP_TO} in "
                          f"{fmt.share(b.p_breaks_even)} of samples.")
         else:
@@ -310,9 +314,15 @@ def breakeven(r) -> dict:
     if any(row["payback"] == fmt.NEVER for row in rows):
         lines.append(f'Payback "{fmt.NEVER}": the purchase does not pay for itself against '
                      f"{r.label(best)}.")
-    lines.append(f"Today's volume: {fmt.count(ev['images_per_month'])} images/month. Payback "
+    lines.append(f"Today's volume: {fmt.volume(ev['images_per_month'], 3)} images/month. Payback "
                  f"counts the purchase at month 0 against the monthly saving.")
     return {"best": r.label(best), "rows": rows, "lines": lines}
+
+
+# how each sampling distribution is told to a reader
+_SHAPES = {"pert": "smooth hump peaking at its value (a beta-PERT distribution)",
+           "triangular": "triangle peaking at its value", "lognormal": "lognormal curve",
+           "uniform": "flat distribution"}
 
 
 def uncertainty(r) -> dict:
@@ -322,7 +332,7 @@ def uncertainty(r) -> dict:
     mc = d.monte_carlo
     kept = sorted((a for a in d.options if a.allowed), key=lambda a: a.monthly_usd)
     return {"feasible": True, "samples": fmt.count(mc.samples), "seed": mc.seed,
-            "distribution": mc.distribution,
+            "distribution": _SHAPES.get(mc.distribution, mc.distribution),
             "rows": [{"label": r.label(a.name), "best": a.name == d.recommendation,
                       "usd": [fmt.usd(x, unit="") for x in (
                           a.monthly_usd, a.monthly_usd_p5, a.monthly_usd_p50,
@@ -362,7 +372,7 @@ def capacity(r) -> dict:
             "meets": "-" if target is None else (
                 "misses" if "latency" in a.excluded_by else "meets"),
             "notes": " ".join(a.notes) or "-"})
-    return {"images": fmt.count(ev["images_per_month"]),
+    return {"images": fmt.volume(ev["images_per_month"], 3),
             "target": fmt.seconds(target) if target is not None else None,
             "rows": rows,
             "notes": [x for step in d.steps if step.number in (2, 4) for x in step.findings]}
@@ -382,7 +392,7 @@ def hybrid(r) -> dict:
         ("API for the overflow", r.label(plan.api)),
         ("Cheapest local GPU count", fmt.count(plan.best_gpus)),
         ("Monthly cost at that count", fmt.usd(plan.best_monthly_usd)),
-        ("Images sent to the API at that count", f"{fmt.count(overflow)} a month"),
+        ("Images sent to the API at that count", f"{fmt.volume(overflow, 3)} a month"),
         ("Cheapest count of at least one GPU",
          f"{fmt.count(plan.best_hybrid_gpus)} ({fmt.usd(at_one)}/month)"),
         ("The API alone", f"{fmt.usd(plan.api_only_usd)}/month"),
@@ -391,8 +401,9 @@ def hybrid(r) -> dict:
     ]
     data["verdict"] = ("the API alone is cheapest: no local GPU pays for itself"
                        if plan.best_gpus == 0 else
-                       f"{plan.best_gpus} local GPU(s) with the API taking each hour's excess "
-                       "is cheapest")
+                       f"{fmt.count(plan.best_gpus)} local "
+                       f"{'GPU' if plan.best_gpus == 1 else 'GPUs'} with the API taking each "
+                       "hour's excess is cheapest")
     return data
 
 
@@ -413,15 +424,15 @@ def appendix(r) -> dict:
         if not groups or groups[-1]["name"] != group:
             groups.append({"name": group, "rows": []})
         groups[-1]["rows"].append({
-            "name": (i.path.split(".", 2)[-1] if i.path.startswith("options.") else
-                     i.path.split(".", 1)[-1]),
-            "path": i.path, "value": fmt.number(i.value),
-            "range": fmt.span(i.low, i.high) if i.low != i.high else "",
-            "unit": i.unit, "source": i.source, "note": i.note or "",
+            "name": field_label(i.path.rsplit(".", 1)[-1]),
+            "path": i.path, "value": fmt.quantity(i.value, i.unit),
+            "range": fmt.quantity_range(i.low, i.high, i.unit) if i.low != i.high else "",
+            "source": i.source, "note": i.note or "",
             "as_of": i.as_of or "-", "stale": bool(i.stale), "client": bool(i.overridden)})
     mc = r.decision.monte_carlo
-    method = (f"{fmt.count(mc.samples)} Monte Carlo samples, seed {mc.seed}, {mc.distribution} "
-              "distributions." if mc is not None else
+    method = (f"{fmt.count(mc.samples)} Monte Carlo samples (seed {mc.seed}), each input drawn "
+              f"from a {_SHAPES.get(mc.distribution, mc.distribution)} over its range."
+              if mc is not None else
               f"no Monte Carlo (infeasible); seed {r.seed}.")
     return {"count": len(inputs), "stale": sum(bool(i.stale) for i in inputs),
             "client": sum(bool(i.overridden) for i in inputs),

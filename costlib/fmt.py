@@ -62,8 +62,8 @@ def volume(x, digits: int = 2, missing: str = NEVER) -> str:
 
 
 def usd(x, missing: str = NEVER, unit: str = "USD") -> str:
-    """Money: whole dollars from 100 (33,950 USD), cents from 1 (84.01 USD), three
-    significant digits below (0.0023 USD); ``missing`` for inf or nan. ``unit`` follows the
+    """Money: whole dollars from 100 (33,950 USD), cents from 1 where there are any (84.01
+    USD, 50 USD), two or three significant digits below (0.23 USD, 0.0023 USD); ``missing`` for inf or nan. ``unit`` follows the
     number ('' for none)."""
     x = _finite(x)
     if x is None:
@@ -73,7 +73,7 @@ def usd(x, missing: str = NEVER, unit: str = "USD") -> str:
     elif abs(x) >= 100:
         text = f"{x:,.0f}"
     elif abs(x) >= 1:
-        text = f"{x:,.2f}"
+        text = f"{x:,.2f}".removesuffix(".00")
     else:
         text = f"{x:.2g}" if abs(x) >= 0.01 else f"{x:.3g}"
     return f"{text} {unit}".rstrip()

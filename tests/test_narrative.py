@@ -126,7 +126,7 @@ def test_cost_decides_with_the_figures_worked_out():
                             "than RTX 4090 owned.")
     # the band of 50 USD (5 % of 1,000) within which costs are practically tied
     assert d.reasons[1] == ("SDXL on Replicate (API) is cheaper than every other option kept "
-                            "by more than 50.00 USD/month (the band within which costs are "
+                            "by more than 50 USD/month (the band within which costs are "
                             "practically tied) in 90 % of 2,000 Monte Carlo samples, and the "
                             "cheapest at all in 90 %; its monthly cost lies between 600 USD "
                             "and 1,800 USD (a 90 % range).")
@@ -409,12 +409,12 @@ def test_lever_sentences_with_the_guides_figures():
     prompt = Lever(name="prompt", option=API, from_scenario=False, value=12.0, reference=45.0,
                    saving_usd_per_month=100_000 * 33 * 1e-5)
     assert narrative.lever_setting(prompt) == "12 instead of 45 tokens"
-    assert "would save 33.00 USD/month on SDXL on Replicate (API)" in narrative.lever_sentence(
+    assert "would save 33 USD/month on SDXL on Replicate (API)" in narrative.lever_sentence(
         prompt, LABELS)
     mine = Lever(name="cache", option=API, from_scenario=True, value=0.3,
                  saving_usd_per_month=69.0)
     assert narrative.lever_sentence(mine, LABELS) == (
-        "Caching: the scenario's 30 % hit rate saves 69.00 USD/month.")
+        "Caching: the scenario's 30 % hit rate saves 69 USD/month.")
 
 
 # --------------------------------------------------------------------------- never

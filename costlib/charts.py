@@ -129,21 +129,23 @@ def log_axis(low: float, high: float, title: str, money: bool = False) -> dict:
                 ticktext=[prefix + _short(t) for t in ticks])
 
 
-_DASHES = ("dash", "dot", "dashdot", "longdash")
+_DASHES = {"dash": "dashed", "dot": "dotted", "dashdot": "dash-dotted",
+           "longdash": "long-dashed"}
 
 
-def _mark_coincident(traces: list[dict]) -> str:
+def _mark_coincident(traces: list[dict]) -> list[str]:
     """Dash each line that lies on an earlier one (within 2 %, too close to tell apart), a
-    different dash for each further one, and say which, so none hides another; '' where
-    none do."""
+    different dash for each further one, and say which, so none hides another: one note
+    per line it dashed. A line is named by its legend entry up to a colon."""
     said = []
     for i, trace in enumerate(traces):
         same = [t for t in traces[:i] if np.allclose(trace["y"], t["y"], rtol=0.02, atol=0.5)]
         if same:
-            dash = _DASHES[(len(same) - 1) % len(_DASHES)]
+            dash = list(_DASHES)[(len(same) - 1) % len(_DASHES)]
             trace["line"] = {**trace["line"], "dash": dash}
-            said.append(f"{trace['name']} ({dash}ed) lies on {same[0]['name']}")
-    return "; ".join(said)
+            said.append(f"{trace['name'].split(':')[0]} ({_DASHES[dash]}) lies on "
+                        f"{same[0]['name'].split(':')[0]}")
+    return said
 
 
 def _subtitle(title: str, *notes: str, width: int = 110) -> str:
@@ -254,7 +256,7 @@ def cost_vs_volume_figure(model, max_images_per_month: float | None = None,
     return _figure(
         traces, _subtitle("Monthly cost against volume", breaks,
                           f"beyond the chart: {beyond}" if beyond else "",
-                          note.split(":")[0], coincide),
+                          note.split(":")[0], *coincide),
         xaxis=log_axis(volumes[0], top, "Volume [images/month]"),
         yaxis=log_axis(costs.min(), costs.max(), "Cost [USD/month]", money=True)
         if costs.size else dict(title="Cost [USD/month]", **_MONEY),
@@ -276,7 +278,7 @@ def cumulative_cost_figure(model) -> dict:
                     colors[name], labels[name] + "<br>month %{x}: %{y:$,.0f}<extra></extra>")
               for name, option in model.options.items()]
     return _figure(traces, _subtitle(f"Cumulative cost over {months} months",
-                                     "review labor included", _mark_coincident(traces)),
+                                     "review labor included", *_mark_coincident(traces)),
                    xaxis=dict(title="Month"),
                    yaxis=dict(title="Cumulative cost [USD]", **_MONEY),
                    legend=_LEGEND_BELOW)
@@ -350,7 +352,7 @@ def demand_figure(model) -> dict:
     return _figure(traces + capacities,
                    _subtitle("Demand against GPU capacity", shape,
                              "on-demand GPUs and APIs scale with demand and are not drawn",
-                             off, coincide),
+                             off, *coincide),
                    xaxis=dict(title="Day of the week (hourly demand)", tickvals=list(
                        range(0, 168, 24)), ticktext=list(DAYS), range=[0, 167]),
                    yaxis=dict(title="Images per hour", range=[0, top]), legend=_LEGEND_BELOW)
@@ -383,7 +385,7 @@ def _tornado_output(tornado, labels: dict[str, str]) -> tuple[str, str]:
     if len(tornado.options) == 2:
         a, b = (labels.get(n, n) for n in tornado.options)
         return (f"{a} costs {usd(abs(base))}/month {'more' if base >= 0 else 'less'} than "
-                f"{b} at base values", f"Cost of {a} minus {b} [USD/month]")
+                f"{b} at base values", "Cost difference [USD/month]")
     return (f"{labels.get(tornado.options[0])} costs {usd(base)}/month at base values",
             "Cost [USD/month]")
 

@@ -8,6 +8,7 @@ import datetime as dt
 import re
 
 import pytest
+from client_text import problems
 from markupsafe import escape
 from report_fixtures import CLIENT, INFEASIBLE, write_nasty
 
@@ -249,3 +250,20 @@ def test_template_holds_the_wording_and_its_parameters():
     # every call the template makes exists on a Report
     for call in re.findall(r"report\.(\w+)\(", "\n".join(code)):
         assert callable(getattr(rp.Report, call)), call
+
+
+@pytest.fixture(scope="module", params=["default", "ecommerce_catalog", "prototype"])
+def preset_report(request, today):
+    return rp.build_report(request.param, samples=500, today=today)
+
+
+# keys of section data that are ids for the markup (data-option, data-path), not shown
+MARKUP_KEYS = ("name", "path", "key", "option", "field", "value")
+
+
+def test_client_text_speaks_labels_and_rounds(preset_report):
+    """Every sentence, label and figure of every section, decision text included: no model
+    path, no option id, no inf and no unrounded volume."""
+    for name in SECTION_METHODS:
+        for text in _strings(getattr(sections, name)(preset_report), MARKUP_KEYS):
+            assert not problems(text), (name, text)

@@ -160,29 +160,29 @@ def _given(value) -> str:
     if isinstance(value, float | int):
         return fmt.number(value)
     if isinstance(value, list | tuple):
-        return ", ".join(map(str, value))
-    return str(value)
+        return ", ".join(map(_given, value))
+    return str(value).replace("_", " ")
 
 
 def _fields(spec) -> list[tuple[str, str]]:
     """(field in words, as given) for each field a scenario block sets."""
     data = spec.model_dump(exclude_none=True, mode="json")
-    return [(k.replace("_", " "), _given(v)) for k, v in data.items()]
+    return [(field_label(k), _given(v)) for k, v in data.items()]
 
 
-def _option_given(spec) -> str:
-    """An option of the scenario as given, in one line."""
-    parts = [f"{k}: {v}" for k, v in (("offer", spec.offer), ("gpu", spec.gpu),
-                                     ("throughput", spec.throughput),
-                                     ("billing", spec.billing), ("local", spec.local),
-                                     ("api", spec.api)) if v]
+def _option_given(r, spec) -> str:
+    """What the scenario sets for an option beyond its catalog offer, in one line: the
+    options a hybrid combines, its local GPUs, discounts and values set by hand."""
+    parts = [f"{k}: {r.label(v)}" for k, v in (("local GPUs", spec.local),
+                                              ("overflow API", spec.api)) if v]
     if spec.local_gpus is not None:
-        parts.append(f"local GPUs: {_given(spec.local_gpus)}")
+        parts.append(f"local GPUs held: {_given(spec.local_gpus)}")
     if spec.discounts:
-        parts.append(f"discounts: {', '.join(spec.discounts)}")
+        parts.append(f"discounts: {', '.join(map(field_label, spec.discounts))}")
     if spec.set:
-        parts.append("set: " + ", ".join(f"{k}={_given(v)}" for k, v in spec.set.items()))
-    return "; ".join(parts)
+        parts.append("set: " + ", ".join(f"{field_label(k)} {_given(v)}"
+                                         for k, v in spec.set.items()))
+    return "; ".join(parts) or "as the catalog gives it"
 
 
 def workload(r) -> dict:
@@ -194,7 +194,7 @@ def workload(r) -> dict:
         v = verdicts[spec.name]
         options.append({
             "label": r.label(spec.name), "name": spec.name,
-            "kind": r.option(spec.name).kind_label, "given": _option_given(spec),
+            "kind": r.option(spec.name).kind_label, "given": _option_given(r, spec),
             "kept": v.allowed,
             "status": "kept" if v.allowed else "excluded: " + ", ".join(v.excluded_by),
             "reasons": " ".join(v.reasons)})

@@ -63,8 +63,8 @@ def volume(x, digits: int = 2, missing: str = NEVER) -> str:
 
 def usd(x, missing: str = NEVER, unit: str = "USD") -> str:
     """Money: whole dollars from 100 (33,950 USD), cents from 1 where there are any (84.01
-    USD, 50 USD), two or three significant digits below (0.23 USD, 0.0023 USD); ``missing`` for inf or nan. ``unit`` follows the
-    number ('' for none)."""
+    USD, 50 USD), two or three significant digits below (0.23 USD, 0.0023 USD); ``missing``
+    for inf or nan. ``unit`` follows the number ('' for none)."""
     x = _finite(x)
     if x is None:
         return missing

@@ -418,8 +418,8 @@ def advice(d: Decision) -> tuple[str, ...]:
             out.append(f"The architecture article's default is to start managed: below about "
                        f"{volume(MANAGED_UNTIL_IMAGES_PER_MONTH)} images/month self-hosting "
                        f"rarely pays once engineering is counted. Here {r.label} is cheaper "
-                       f"(P = {share(r.p_cheapest)}); confirm the volume on {apis[0].label} "
-                       "first.")
+                       f"(the cheapest in {share(r.p_cheapest)} of samples); confirm the "
+                       f"volume on {apis[0].label} first.")
         holds = (f"; the saving holds above about {volume(b.images_per_month)} images/month"
                  if crosses else "")
         out.append(f"Prototype before committing: run real prompts through {apis[0].label} "
@@ -440,7 +440,8 @@ def advice(d: Decision) -> tuple[str, ...]:
         top = [factor_label(bar.factor, labels)
                for bar in (sens.bars[:3] if sens is not None else ())
                if matters(bar.swing, sens.base_usd)]
-        out.append(f"A close call (P = {share(d.confidence)}): narrow the ranges of "
+        out.append(f"A close call (a material lead in {share(d.confidence)} of samples): narrow "
+                   "the ranges of "
                    f"{', '.join(top) or 'the inputs'} with quotes or a prototype before "
                    "committing, or prefer the choice that is easier to reverse.")
     if d.hybrid_saving_usd is not None and d.hybrid is not None:

@@ -231,7 +231,7 @@ def test_a_self_hosted_answer_below_the_managed_volume_says_start_managed():
     assert d.advice[0] == (
         "The architecture article's default is to start managed: below about 500,000 "
         "images/month self-hosting rarely pays once engineering is counted. Here RTX 4090 "
-        "owned is cheaper (P = 70 %); confirm the volume on SDXL on Replicate (API) first.")
+        "owned is cheaper (the cheapest in 70 % of samples); confirm the volume on SDXL on Replicate (API) first.")
     assert d.advice[1] == (
         "Prototype before committing: run real prompts through SDXL on Replicate (API) and "
         "measure accepted outputs per asset (assumed 4) and the volume; the saving holds above "

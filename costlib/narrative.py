@@ -19,6 +19,7 @@ Sources quoted in the sentences:
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from costlib.decision import (
     CLOSE_CALL,
@@ -518,3 +519,75 @@ def steps(d: Decision) -> tuple[Step, ...]:
     findings = (one, two, three, four, five, six, seven)
     return tuple(Step(number=i + 1, title=STEP_TITLES[i], findings=tuple(found))
                  for i, found in enumerate(findings))
+
+
+# --------------------------------------------------------------------------- key figures
+
+
+@dataclass(frozen=True)
+class KeyFigure:
+    """One figure of the first screen (the overview's cards, the report's summary).
+
+    key : str  What it is, for markup: "recommendation", "monthly", "confidence", "hinge".
+    title, value, detail : str  As shown: 'Monthly cost', '1,384 USD', '573-6,436 USD ...'.
+    text : bool  The value is words, not a figure.
+    """
+
+    key: str
+    title: str
+    value: str
+    detail: str
+    text: bool = False
+
+
+def hinge(d: Decision) -> tuple[str, str]:
+    """(the input the recommendation hinges on, in words; the detail): the nearest flip,
+    else the largest swing of the margin."""
+    labels = {x.name: x.label for x in d.options}
+    flipping = sorted((f for f in d.flip_points if f.below is not None or f.above is not None),
+                      key=_distance)
+    if flipping:
+        f = flipping[0].factor
+        return (f"{factor_label(f, labels)}: {quantity(f.value, f.unit)} (range "
+                f"{quantity_range(f.low, f.high, f.unit)})",
+                f"{flip_sentence(flipping[0], labels)} Source: {f.source}.")
+    sens = d.tornado
+    if sens is not None and sens.bars:
+        top = sens.bars[0]
+        f = top.factor
+        what = f"the margin over {labels[d.runner_up]}" if d.runner_up else "its cost"
+        return (f"{factor_label(f, labels)} ({quantity_range(f.low, f.high, f.unit)})",
+                f"Across its range it moves {what} by {usd(top.swing)}/month; no single "
+                f"input flips the answer within its range. Source: {f.source}.")
+    return "nothing uncertain", "No input of this scenario has a range."
+
+
+def key_figures(d: Decision) -> tuple[KeyFigure, ...]:
+    """The answer in four figures: the recommendation, its monthly cost and range, how sure
+    (or practically tied), and what it hinges on; none for an infeasible decision."""
+    if not d.feasible:
+        return ()
+    r = next(x for x in d.options if x.name == d.recommendation)
+    labels = {x.name: x.label for x in d.options}
+    runner = f"; runner-up {labels[d.runner_up]}" if d.runner_up else ""
+    samples = d.monte_carlo.samples if d.monte_carlo is not None else 0
+    if d.tie is not None:
+        sure = KeyFigure("confidence", "Confidence", "Practically tied",
+                         f"{_join([labels[n] for n in d.tie.options])} cost within "
+                         f"{_cost(d.materiality_usd)}/month of each other; chosen on "
+                         f"{d.tie.criterion}", text=True)
+    else:
+        sure = KeyFigure("confidence", "Confidence", share(d.confidence),
+                         "share of samples in which it is cheaper than every other option "
+                         f"kept by more than {_cost(d.materiality_usd)}/month"
+                         + (" (a close call)" if d.confidence < CLOSE_CALL else ""))
+    hinge_text, hinge_detail = hinge(d)
+    return (
+        KeyFigure("recommendation", "Recommendation", r.label,
+                  f"{r.architecture}; deciding factor: {d.deciding_factor}{runner}", text=True),
+        KeyFigure("monthly", "Monthly cost", _cost(r.monthly_usd),
+                  f"{span(r.monthly_usd_p5, r.monthly_usd_p95, lambda x: usd(x, unit=''))} "
+                  f"USD/month (90 % range over {count(samples)} samples)"),
+        sure,
+        KeyFigure("hinge", "Hinges on", hinge_text, hinge_detail, text=True),
+    )

@@ -9,13 +9,13 @@ Every function takes a :class:`costlib.report.Report`. Numbers are formatted by
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
 from costlib import __version__, fmt
-from costlib.decision import CLOSE_CALL
-from costlib.labels import factor_label, field_label
-from costlib.narrative import flip_sentence
+from costlib.labels import field_label
+from costlib.narrative import flip_sentence, key_figures
 
 SECTIONS = {
     "summary": "Executive summary",
@@ -52,11 +52,6 @@ def money(option: str, field: str, value: float) -> Money:
     return Money(option, field, repr(value), fmt.usd(value, unit=""))
 
 
-def _usd_range(low: float, high: float) -> str:
-    """'12,590-108,843 USD'."""
-    return f"{fmt.span(low, high, lambda x: fmt.usd(x, unit=''))} USD"
-
-
 def _latency(triple) -> str:
     """A latency (low, value, high) as '4.2 s (3-6 s)'."""
     low, value, high = triple
@@ -79,42 +74,9 @@ def header(r) -> dict:
             "version": __version__, "description": s.description}
 
 
-def hinge(r) -> tuple[str, str]:
-    """(the assumption the recommendation hinges on, in words; the detail)."""
-    d = r.decision
-    if not d.feasible:
-        return d.deciding_factor or "the hard constraints", "No option meets the hard constraints."
-    flipping = [f for f in d.flip_points if f.below is not None or f.above is not None]
-    if flipping:
-        def distance(flip):
-            f = flip.factor
-            width = (f.high - f.low) or 1.0
-            return min(abs(v - f.value) / width for v in (flip.below, flip.above)
-                       if v is not None)
-        flip = min(flipping, key=distance)
-        f = flip.factor
-        return (f"{factor_label(f, _labels(d))}: {fmt.quantity(f.value, f.unit)} (range "
-                f"{fmt.quantity_range(f.low, f.high, f.unit)})",
-                f"{flip_sentence(flip, _labels(d))} Source: {f.source}.")
-    if d.tornado is not None and d.tornado.bars:
-        top = d.tornado.bars[0]
-        f = top.factor
-        what = f"the margin over {r.label(d.runner_up)}" if d.runner_up else "its cost"
-        return (f"{factor_label(f, _labels(d))} "
-                f"({fmt.quantity_range(f.low, f.high, f.unit)})",
-                f"Across its range it moves {what} by {fmt.usd(top.swing)}/month; no single "
-                f"input flips the answer within its range. Source: {f.source}.")
-    return "nothing uncertain", "No input of this scenario has a range."
-
-
-def _keyfigure(key: str, title: str, value: str, detail: str, extra: str = "",
-               text: bool = False) -> dict:
-    """One box of the executive summary; ``text``: the value is words, not a figure."""
-    return {"key": key, "title": title, "value": value, "detail": detail, "extra": extra,
-            "text": text}
-
-
 def summary(r) -> dict:
+    """The answer first: the key figures of :func:`costlib.narrative.key_figures` (the
+    overview shows the same), then why and what to do."""
     d = r.decision
     data = {"feasible": d.feasible, "deciding_factor": d.deciding_factor or "",
             "reasons": list(d.reasons), "advice": list(d.advice), "figures": []}
@@ -122,25 +84,11 @@ def summary(r) -> dict:
         return data
     rec = d.option(d.recommendation)
     given_usd = r.rows()[rec.name]["monthly_usd"]
-    runner = f"; runner-up {r.label(d.runner_up)}" if d.runner_up else ""
-    hinge_text, hinge_detail = hinge(r)
-    option = r.option(rec.name)
-    data["figures"] = [
-        _keyfigure("recommendation", "Recommendation", r.label(rec.name),
-                   f"{option.architecture} ({option.kind_label}); deciding factor: "
-                   f"{d.deciding_factor}{runner}"),
-        _keyfigure("monthly", "Monthly cost", fmt.usd(rec.monthly_usd),
-                   f"{_usd_range(rec.monthly_usd_p5, rec.monthly_usd_p95)} (90 % range over "
-                   f"{fmt.count(d.monte_carlo.samples)} samples)",
-                   extra=(f"as costed for the decision; the scenario as given: "
-                          f"{fmt.usd(given_usd)}/month"
-                          if abs(rec.monthly_usd - given_usd) > 0.5 else "")),
-        _keyfigure("confidence", "Confidence", fmt.share(d.confidence),
-                   "share of samples in which it is cheaper than every other option kept by "
-                   f"more than {fmt.usd(d.materiality_usd)}/month (the materiality band)"
-                   + (" (a close call)" if d.confidence < CLOSE_CALL else "")),
-        _keyfigure("hinge", "Hinges on", hinge_text, hinge_detail, text=True),
-    ]
+    extra = {"monthly": f"as costed for the decision; the scenario as given: "
+                        f"{fmt.usd(given_usd)}/month"
+             if abs(rec.monthly_usd - given_usd) > 0.5 else ""}
+    data["figures"] = [{**dataclasses.asdict(f), "extra": extra.get(f.key, "")}
+                       for f in key_figures(d)]
     return data
 
 

@@ -21,6 +21,7 @@ import plotly.graph_objects as go
 from costlib import charts
 from costlib.catalog import load_catalog
 from costlib.errors import InputError
+from costlib.fmt import share, volume
 from costlib.scenario import MODELS, PRIVACY, VARIABILITY, resolve
 from costlib.tco import evaluate
 from costlib.ui import state
@@ -76,7 +77,9 @@ class StepForm:
 
     title = ""
     resets: dict[str, tuple[str, ...]] = {}  # a change of the key unsets these fields
-    samples = 0  # > 0: every change also runs the decision engine on this many samples
+    # every change also runs the decision engine, with the samples and seed of the report and
+    # `costlib decide` (so the figures agree); the break-even is not sampled (0.4 s a change)
+    decides = False
 
     def __init__(self, scenario=None, autosave: bool = True):
         self.autosave = autosave
@@ -115,12 +118,11 @@ class StepForm:
         """Called after every successful change (for the extra widgets)."""
 
     def _decide(self, model):
-        if not self.samples:
+        if not self.decides:
             return None
         from costlib.decision import decide
 
-        return decide(model, samples=self.samples, catalog=self.catalog,
-                      sample_breakeven=False)
+        return decide(model, catalog=self.catalog, sample_breakeven=False)
 
     # -- wiring -----------------------------------------------------------------------
     def _on_pick(self, change) -> None:
@@ -153,6 +155,8 @@ class StepForm:
     def _on_field(self, path: str, value) -> None:
         if getattr(self, "_syncing", False):
             return
+        if path in ROUNDED:
+            value = ROUNDED[path](value)
         try:
             scenario = state.set_field(self.scenario, path, value)
             for other in self.resets.get(path, ()):
@@ -184,21 +188,42 @@ class StepForm:
         result = evaluate(self.model)
         cheapest = next(o["label"] for o in result["options"] if o["name"] == result["cheapest"])
         answer = f"cheapest per month: <b>{html.escape(cheapest)}</b>"
-        if self.decision is not None:
-            answer = (f"recommended: <b>{html.escape(self.decision.label)}</b> "
-                      f"({self.decision.confidence:.0%} sure it is cheaper by a material "
-                      "margin)"
-                      if self.decision.feasible else "<b>no option meets the constraints</b>")
+        d = self.decision
+        if d is not None and not d.feasible:
+            answer = "<b>no option meets the constraints</b>"
+        elif d is not None:
+            sure = ("practically tied on cost with "
+                    + ", ".join(html.escape(a.label) for a in d.options
+                                if d.tie is not None and a.name in d.tie.options
+                                and a.name != d.recommendation)
+                    if d.tie is not None else
+                    f"{share(d.confidence)} sure it is cheaper by a material margin")
+            answer = f"recommended: <b>{html.escape(d.label)}</b> ({sure})"
         stale = len(result["stale_inputs"])
-        note = f"; {stale} input(s) older than {self.scenario.stale_after_days} days" \
-            if stale else ""
+        note = (f"; {stale} {'input' if stale == 1 else 'inputs'} older than "
+                f"{self.scenario.stale_after_days} days" if stale else "")
         self.status.value = (f"<b>{html.escape(self.scenario.name)}</b>: "
-                             f"{result['images_per_month']:,.0f} images/month; {answer}{note}")
+                             f"{volume(result['images_per_month'], 3)} images/month; "
+                             f"{answer}{note}")
 
     def widget(self) -> widgets.VBox:
         """The whole form, ready to display."""
         return widgets.VBox([self.picker, *self.fields.values(), self.status, *self.extras,
                              *self.figures])
+
+    def frame(self):
+        """The step's numbers as a pandas DataFrame for one's own analysis: every option's
+        costs (monthly, per image, per approved asset, over the horizon) and each cost
+        area, one row an option. [USD]"""
+        import pandas as pd
+
+        rows = evaluate(self.model)["options"]
+        return pd.DataFrame([{"option": r["label"], "monthly_usd": r["monthly_usd"],
+                              "usd_per_image": r["usd_per_image"],
+                              "usd_per_approved": r["usd_per_approved"],
+                              "horizon_usd": r["horizon_usd"],
+                              **{f"{a}_usd_per_month": v for a, v in r["by_area"].items()}}
+                             for r in rows]).set_index("option")
 
     def _ipython_display_(self):
         from IPython.display import display
@@ -248,10 +273,39 @@ def _slider(cls, description, value, **kw):
 
 
 def _volume_slider(model):
-    """Images per month on a log scale, 10 to 100 million."""
+    """Images per month on a log scale, 10 to 100 million (what it writes is rounded to two
+    significant digits, see :data:`ROUNDED`)."""
     return _slider(widgets.FloatLogSlider, "Images per month",
                    float(model.workload.images_per_month), base=10, min=1, max=8, step=0.05,
-                   readout_format=",.0f")
+                   readout_format=".2s")
+
+
+# fields whose widget writes more digits than a person meant: rounded before they are saved
+ROUNDED = {"workload.images_per_month": lambda v: float(f"{float(v):.2g}")}
+
+PRIVACY_WORDS = {  # the sensitivity levels, as a person chooses among them
+    "public": "public: anything may go to any API",
+    "internal": "internal: business data, any API under its standard terms",
+    "confidential": "confidential: APIs only under a data-processing agreement",
+    "regulated": "regulated (personal, health, financial): APIs only under a data-processing "
+                 "agreement",
+}
+PRIVACY_NOTE = ("<small>Confidential and regulated prompts and images may go to a "
+                "third-party API only under a signed data-processing agreement (after legal "
+                "review of each provider); without one, only GPUs you rent or own remain. "
+                "Public and internal data may go to any API.</small>")
+
+
+def _privacy_fields(c) -> dict[str, widgets.Widget]:
+    """The privacy level (explained in its choices) and the data-processing agreement."""
+    return {
+        "constraints.privacy": widgets.Dropdown(
+            options=[(PRIVACY_WORDS[p], p) for p in PRIVACY], value=c.privacy,
+            description="Data sensitivity", style=_STYLE, layout=_WIDE),
+        "constraints.dpa_available": widgets.Checkbox(
+            value=c.dpa_available, description="Data-processing agreement available",
+            style=_STYLE, layout=_WIDE),
+    }
 
 
 class UseCaseForm(StepForm):
@@ -313,7 +367,7 @@ class PrivacyForm(StepForm):
     data-processing agreement with the provider is available."""
 
     title = "Step 3: set privacy requirements"
-    samples = 500
+    decides = True
 
     QUESTIONS = ("What data is sent to the provider?",
                  "How is it stored, and for how long is it retained?",
@@ -322,24 +376,15 @@ class PrivacyForm(StepForm):
                  "Do data residency requirements apply, and where is it processed?")
 
     def make_fields(self):
-        c = self.scenario.constraints
-        return {
-            "constraints.privacy": widgets.Dropdown(options=PRIVACY, value=c.privacy,
-                                                    description="Data sensitivity",
-                                                    style=_STYLE, layout=_WIDE),
-            "constraints.dpa_available": widgets.Checkbox(
-                value=c.dpa_available, description="Data-processing agreement available",
-                style=_STYLE, layout=_WIDE),
-        }
+        return _privacy_fields(self.scenario.constraints)
 
     def make_extra(self):
-        self.checklist = widgets.VBox(
-            [widgets.HTML("<b>Vendor evaluation</b> (answer for each API before relying "
-                          "on it)")]
-            + [widgets.Checkbox(description=q, value=False, indent=False,
-                                layout=widgets.Layout(width="640px")) for q in self.QUESTIONS])
+        questions = "".join(f"<li>{html.escape(q)}</li>" for q in self.QUESTIONS)
         self.allowed = widgets.HTML()
-        return [self.allowed, self.checklist]
+        return [widgets.HTML(PRIVACY_NOTE), self.allowed,
+                widgets.HTML("<b>Ask each API provider before relying on it</b> (the answers "
+                             "decide whether a data-processing agreement is available)"
+                             f"<ul>{questions}</ul>")]
 
     def on_model(self, model, decision):
         self.allowed.value = options_table(decision)
@@ -381,7 +426,7 @@ class TotalCostForm(StepForm):
     """Step 5: total cost: by area, against volume, over the horizon, per approved asset."""
 
     title = "Step 5: model total cost"
-    samples = 500
+    decides = True
 
     def make_fields(self):
         return {
@@ -413,13 +458,26 @@ def decision_html(decision) -> str:
     labels = {a.name: a.label for a in decision.options}
     flips = [flip_sentence(f, labels) for f in decision.flip_points
              if f.below is not None or f.above is not None][:5]
-    return (f"<h4>Recommended: {html.escape(decision.label)} ({decision.architecture}), "
-            f"{decision.confidence:.0%} sure it is cheaper than the rest by more than "
-            f"{decision.materiality_usd:,.0f} USD/month</h4>"
-            f"<b>Why</b><ul>{items(decision.reasons)}</ul>"
+    return (f"<b>Why</b><ul>{items(decision.reasons)}</ul>"
             f"<b>Advice</b><ul>{items(decision.advice)}</ul>"
             f"<b>What would change the answer</b>"
             f"<ul>{items(flips or ['No single input flips it within its range.'])}</ul>")
+
+
+def _seconds(what: str, text: str, required: bool) -> float | None:
+    """A measured duration typed into a text field; None where left empty and not
+    required. [s]"""
+    text = (text or "").strip()
+    if not text and not required:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 600:
+        raise InputError(f"{what}: {text!r} is not allowed; enter the measured seconds, "
+                         "more than 0 and at most 600")
+    return value
 
 
 class PrototypeForm(StepForm):
@@ -430,8 +488,10 @@ class PrototypeForm(StepForm):
 
     def make_extra(self):
         m = self.model
-        local = [n for n, o in m.options.items() if o.local_part is o]
-        apis = [n for n, o in m.options.items() if o.api_part is o]
+        names = {a.name: a.label for a in self.decision.options} if self.decision else {
+            s.name: s.label or s.name for s in self.scenario.options}
+        local = [(names[n], n) for n, o in m.options.items() if o.local_part is o]
+        apis = [(names[n], n) for n, o in m.options.items() if o.api_part is o]
         self.acceptance = _slider(widgets.FloatSlider, "Accepted share of outputs [0-1]",
                                   1 / float(m.workload.outputs_per_approved), min=0.02, max=1,
                                   step=0.01)
@@ -448,12 +508,13 @@ class PrototypeForm(StepForm):
         run.on_click(lambda _: self.run_probe())
         self.api_option = widgets.Dropdown(options=apis, description="API tested",
                                            style=_STYLE, layout=_WIDE)
-        self.warm_p95 = widgets.BoundedFloatText(value=3.0, min=0.01, max=600,
-                                                 description="p95 of 50 warm requests [s]",
-                                                 style=_STYLE, layout=_WIDE)
-        self.cold_start = widgets.BoundedFloatText(value=10.0, min=0, max=600,
-                                                   description="Cold start [s]", style=_STYLE,
-                                                   layout=_WIDE)
+        # empty until measured: a click must never record a number nobody measured
+        self.warm_p95 = widgets.Text(description="95th percentile of 50 warm requests [s]",
+                                     placeholder="measured, e.g. 2.8", style=_STYLE,
+                                     layout=_WIDE)
+        self.cold_start = widgets.Text(description="Cold start [s]",
+                                       placeholder="measured, or leave empty", style=_STYLE,
+                                       layout=_WIDE)
         self.consistent = widgets.Checkbox(value=True, description="Same prompt and seed "
                                            "gave the same image 10 times", style=_STYLE,
                                            layout=widgets.Layout(width="720px"))
@@ -511,10 +572,12 @@ class PrototypeForm(StepForm):
                         cold_start_s: float | None = None) -> None:
         """Record a provider test (the button's handler)."""
         try:
-            scenario = state.record_latency(
-                self.scenario, option or self.api_option.value,
-                warm_p95_s if warm_p95_s is not None else self.warm_p95.value,
-                cold_start_s if cold_start_s is not None else self.cold_start.value)
+            warm = warm_p95_s if warm_p95_s is not None else _seconds(
+                "warm latency", self.warm_p95.value, required=True)
+            cold = cold_start_s if cold_start_s is not None else _seconds(
+                "cold start", self.cold_start.value, required=False)
+            scenario = state.record_latency(self.scenario, option or self.api_option.value,
+                                            warm, cold)
             self.load(scenario)
         except InputError as e:
             self._error(e)
@@ -525,10 +588,10 @@ class PrototypeForm(StepForm):
 
 class ChooseForm(StepForm):
     """Step 7: choose: the recommendation with its reasons, confidence and flip points, the
-    hybrid split; save the scenario and produce the client report."""
+    hybrid split; save the scenario and produce the client report, with download links."""
 
     title = "Step 7: choose cloud, local or hybrid"
-    samples = 500
+    decides = True
 
     def make_extra(self):
         self.answer = widgets.HTML()
@@ -537,29 +600,39 @@ class ChooseForm(StepForm):
                                       layout=_WIDE, placeholder="client-name")
         save = widgets.Button(description="Save", icon="save", layout=_BUTTON)
         save.on_click(lambda _: self.save())
-        self.saved = widgets.HTML()
+        self.client = widgets.Text(description="Client name (report header)", style=_STYLE,
+                                   layout=_WIDE, placeholder="the scenario's name if empty")
         report = widgets.Button(description="Produce the client report", icon="file",
                                 layout=_BUTTON)
         report.on_click(lambda _: self.report())
+        self.saved = widgets.HTML()
         return [self.answer, self.table, widgets.HBox([self.save_name, save]),
-                widgets.HBox([report]), self.saved]
+                widgets.HBox([self.client, report]), self.saved]
 
     def on_model(self, model, decision):
-        self.answer.value = decision_html(decision)
+        self.answer.value = key_figures_html(decision) + decision_html(decision)
         self.table.value = options_table(decision)
 
     def save(self, name: str | None = None) -> None:
-        """Save the scenario in the workspace under a name (the button's handler)."""
+        """Save the scenario in the workspace under a name (the button's handler); the
+        picker then offers it and stays on it."""
         try:
-            path = state.save_as(self.scenario, name or self.save_name.value)
-            self.saved.value = f"Saved to <code>{html.escape(str(path))}</code>"
-            self.picker.options = state.choices()
+            name = name or self.save_name.value
+            state.save_as(self.scenario, name)
+            self._syncing = True  # the picker's new options must not reload a scenario
+            try:
+                self.picker.options = state.choices()
+                self.picker.value = state.SAVED + name
+            finally:
+                self._syncing = False
+            self.saved.value = f"Saved as <b>{html.escape(name)}</b>: the picker offers it."
         except InputError as e:
             self._error(e)
 
     def report(self, pdf: bool = True) -> None:
         """Write the client report of the working scenario into the workspace (HTML, and a
-        PDF where Chromium is installed); the button's handler."""
+        PDF where Chromium is installed) and offer both as downloads; the button's
+        handler."""
         from costlib.report import find_chromium, render
 
         name = re.sub(r"[^A-Za-z0-9_-]+", "-", self.save_name.value or self.scenario.name)
@@ -567,12 +640,12 @@ class ChooseForm(StepForm):
         self.saved.value = "Writing the report (about 10 s)..."
         try:
             result = render(state.save_current(self.scenario), out,
-                            pdf=out.with_suffix(".pdf") if pdf and find_chromium() else None)
+                            pdf=out.with_suffix(".pdf") if pdf and find_chromium() else None,
+                            client=self.client.value.strip() or None)
         except InputError as e:
             return self._error(e)
         written = [result.html] + ([result.pdf] if result.pdf else [])
-        self.saved.value = "Report written: " + ", ".join(
-            f"<code>{html.escape(str(p))}</code>" for p in written)
+        self.saved.value = "Report ready: " + " &nbsp; ".join(map(download_link, written))
 
     def make_figures(self, model, decision):
         hybrid = (charts.hybrid_figure(model, decision.hybrid) if decision.hybrid is not None
@@ -581,36 +654,63 @@ class ChooseForm(StepForm):
         return [hybrid, uncertainty_figure(model, decision), hinge_figure(model, decision)]
 
 
-STEP_NOTEBOOKS = (("01_use_case", "Define the use case"),
-                  ("02_volume", "Estimate volume and variability"),
-                  ("03_privacy", "Set privacy requirements"),
-                  ("04_operations", "Measure operational capacity"),
-                  ("05_total_cost", "Model total cost"),
-                  ("06_prototype", "Prototype before committing"),
-                  ("07_choose", "Choose cloud, local or hybrid"))
+def download_link(path) -> str:
+    """A link that downloads a file the kernel wrote (its bytes in the link: Voila serves no
+    workspace files), named by the file's name."""
+    import base64
+    import mimetypes
+
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    name = html.escape(path.name)
+    return (f"<a download='{name}' href='data:{kind};base64,{data}' style='{LINK_STYLE}'>"
+            f"&#11015; {name}</a>")
+
+
+LINK_STYLE = "color:#1a73e8;text-decoration:underline;font-weight:600"
+
+
+def key_figures_html(decision) -> str:
+    """The answer in four cards (:func:`costlib.narrative.key_figures`, the report's
+    summary shows the same)."""
+    from costlib.narrative import key_figures
+
+    if not decision.feasible:
+        return ""  # decision_html says why
+    cards = "".join(
+        "<div style='flex:1 1 200px;border:1px solid #d0d7de;border-radius:6px;"
+        "padding:10px 12px;background:#f6f8fa' data-key='{}'>"
+        "<div style='font-size:11px;text-transform:uppercase;color:#57606a'>{}</div>"
+        "<div style='font-size:{};font-weight:700;margin:4px 0'>{}</div>"
+        "<div style='font-size:12px;color:#57606a'>{}</div></div>".format(
+            f.key, html.escape(f.title), "15px" if f.text else "22px", html.escape(f.value),
+            html.escape(f.detail))
+        for f in key_figures(decision))
+    return f"<div style='display:flex;gap:10px;flex-wrap:wrap;margin:8px 0'>{cards}</div>"
 
 
 class OverviewForm(StepForm):
-    """The whole decision on one screen for the working scenario, with links to the steps."""
+    """The whole decision on one screen for the working scenario: the answer in four cards
+    first, then the controls that matter most and the charts."""
 
     title = "The decision on one screen"
-    samples = 500
+    decides = True
 
     def make_fields(self):
-        return {
-            "workload.images_per_month": _volume_slider(self.model),
-            "constraints.privacy": widgets.Dropdown(
-                options=PRIVACY, value=self.scenario.constraints.privacy,
-                description="Data sensitivity", style=_STYLE, layout=_WIDE),
-        }
+        return {"workload.images_per_month": _volume_slider(self.model),
+                **_privacy_fields(self.scenario.constraints)}
 
     def make_extra(self):
-        links = " &middot; ".join(f"<a href='{n}.ipynb'>{i + 1}. {html.escape(t)}</a>"
-                                  for i, (n, t) in enumerate(STEP_NOTEBOOKS))
-        self.answer = widgets.HTML()
-        return [widgets.HTML(f"<p>{links}</p>"), self.answer]
+        self.cards, self.answer = widgets.HTML(), widgets.HTML()
+        return [widgets.HTML(PRIVACY_NOTE), self.answer]
+
+    def widget(self) -> widgets.VBox:
+        """The cards above everything: the first screen answers the question."""
+        return widgets.VBox([self.cards, self.picker, *self.fields.values(), self.status,
+                             *self.extras, *self.figures])
 
     def on_model(self, model, decision):
+        self.cards.value = key_figures_html(decision)
         self.answer.value = decision_html(decision)
 
     def make_figures(self, model, decision):

@@ -49,7 +49,13 @@ APP_CULL := --MappingKernelManager.cull_idle_timeout=120 --MappingKernelManager.
 	--MappingKernelManager.cull_connected=False
 APP_PORT ?= 8866
 
+# plotly's widget bundle among the template's static files: each page loads it once
+# (costlib.ui.forms.served_bundle), not once a chart over the websocket
+APP_BUNDLE := notebooks/voila/templates/costlib/static/plotly-widgetbundle.js
+
 app: $(STAMP)  ## the app: Voila on the notebooks, code hidden, at http://localhost:8866/
+	mkdir -p $(dir $(APP_BUNDLE))
+	cp "$$($(BIN)/python -c 'from costlib.ui.forms import plotly_bundle; print(plotly_bundle())')" $(APP_BUNDLE)
 	JUPYTER_PATH=$(CURDIR)/notebooks $(BIN)/voila --template=costlib --port=$(APP_PORT) \
 		$(APP_CULL) notebooks/
 

@@ -49,6 +49,53 @@ def _changed(old: dict, new: dict) -> dict:
             if k not in old or k not in new or _differs(old[k], new[k])}
 
 
+# In Voila every FigureWidget ships plotly's 5 MB widget bundle over the websocket, one copy
+# a chart. `make app` puts a copy of the bundle among the template's static files; a widget
+# whose code is this loader imports it from there instead: once a page, cached across pages.
+BUNDLE = "plotly-widgetbundle.js"
+_LOADER = f"""const base = document.body.dataset.baseUrl || "/voila/";
+const bundle = await import(new URL(base + "templates/costlib/static/{BUNDLE}",
+                                    location.href).href);
+export default bundle.default;
+"""
+
+
+def served_bundle() -> bool:
+    """Whether this kernel runs a Voila page and the template serves plotly's widget bundle
+    (the very file of the plotly installed here)."""
+    import os
+    from pathlib import Path
+
+    from jupyter_core.paths import jupyter_path
+
+    if "VOILA_KERNEL_ID" not in os.environ:
+        return False
+    size = plotly_bundle().stat().st_size
+    copies = [Path(d) / BUNDLE for d in jupyter_path("voila", "templates", "costlib", "static")]
+    return any(c.is_file() and c.stat().st_size == size for c in copies)
+
+
+def plotly_bundle():
+    """The widget bundle of the plotly installed here (what `make app` copies)."""
+    from pathlib import Path
+
+    import plotly.basewidget
+
+    return Path(plotly.basewidget.__file__).parent / "package_data" / "widgetbundle.js"
+
+
+def figure_widget(spec: dict) -> go.FigureWidget:
+    """A FigureWidget of a figure dict; in Voila, one that loads plotly's bundle from the
+    template's static files where it is served (see :func:`served_bundle`)."""
+    if served_bundle():
+        return _ServedFigureWidget(spec)
+    return go.FigureWidget(spec)
+
+
+class _ServedFigureWidget(go.FigureWidget):
+    _esm = _LOADER
+
+
 def refresh_figure(target: go.FigureWidget, shown: dict, source: dict) -> None:
     """Make ``target``, which shows the figure dict ``shown``, show the figure dict ``source``
     instead, in place, in one message: only the trace properties and layout keys that changed
@@ -98,7 +145,7 @@ class StepForm:
                            names="value")
         self.extras = self.make_extra()
         self.shown = self.make_figures(self.model, self.decision)  # figure dicts on screen
-        self.figures = [go.FigureWidget(f) for f in self.shown]
+        self.figures = [figure_widget(f) for f in self.shown]
         self.on_model(self.model, self.decision)
         self._show_status()
 
@@ -284,13 +331,12 @@ def _volume_slider(model):
 ROUNDED = {"workload.images_per_month": lambda v: float(f"{float(v):.2g}")}
 
 PRIVACY_WORDS = {  # the sensitivity levels, as a person chooses among them
-    "public": "public: anything may go to any API",
-    "internal": "internal: business data, any API under its standard terms",
-    "confidential": "confidential: APIs only under a data-processing agreement",
-    "regulated": "regulated (personal, health, financial): APIs only under a data-processing "
-                 "agreement",
+    "public": "public: any API",
+    "internal": "internal: any API, standard terms",
+    "confidential": "confidential: APIs only with an agreement",
+    "regulated": "regulated (personal data): APIs only with an agreement",
 }
-PRIVACY_NOTE = ("<small>Confidential and regulated prompts and images may go to a "
+PRIVACY_NOTE = ("<small style='line-height:1.4'>Confidential and regulated prompts and images may go to a "
                 "third-party API only under a signed data-processing agreement (after legal "
                 "review of each provider); without one, only GPUs you rent or own remain. "
                 "Public and internal data may go to any API.</small>")
@@ -679,7 +725,7 @@ def key_figures_html(decision) -> str:
         return ""  # decision_html says why
     cards = "".join(
         "<div style='flex:1 1 200px;border:1px solid #d0d7de;border-radius:6px;"
-        "padding:10px 12px;background:#f6f8fa' data-key='{}'>"
+        "padding:10px 12px;background:#f6f8fa;line-height:1.35' data-key='{}'>"
         "<div style='font-size:11px;text-transform:uppercase;color:#57606a'>{}</div>"
         "<div style='font-size:{};font-weight:700;margin:4px 0'>{}</div>"
         "<div style='font-size:12px;color:#57606a'>{}</div></div>".format(

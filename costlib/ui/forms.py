@@ -336,8 +336,8 @@ PRIVACY_WORDS = {  # the sensitivity levels, as a person chooses among them
     "confidential": "confidential: APIs only with an agreement",
     "regulated": "regulated (personal data): APIs only with an agreement",
 }
-PRIVACY_NOTE = ("<small style='line-height:1.4'>Confidential and regulated prompts and images may go to a "
-                "third-party API only under a signed data-processing agreement (after legal "
+PRIVACY_NOTE = ("<small style='line-height:1.4'>Confidential and regulated prompts and images "
+                "may go to a third-party API only under a signed data-processing agreement (after legal "
                 "review of each provider); without one, only GPUs you rent or own remain. "
                 "Public and internal data may go to any API.</small>")
 

@@ -337,9 +337,9 @@ PRIVACY_WORDS = {  # the sensitivity levels, as a person chooses among them
     "regulated": "regulated (personal data): APIs only with an agreement",
 }
 PRIVACY_NOTE = ("<small style='line-height:1.4'>Confidential and regulated prompts and images "
-                "may go to a third-party API only under a signed data-processing agreement (after legal "
-                "review of each provider); without one, only GPUs you rent or own remain. "
-                "Public and internal data may go to any API.</small>")
+                "may go to a third-party API only under a signed data-processing agreement "
+                "(after legal review of each provider); without one, only GPUs you rent or own "
+                "remain. Public and internal data may go to any API.</small>")
 
 
 def _privacy_fields(c) -> dict[str, widgets.Widget]:

@@ -78,7 +78,7 @@ def kernels(proc) -> int:
                for c in psutil.Process(proc.pid).children(recursive=True))
 
 
-def visit(page, stem: str, click: str | None, url: str, shots: Path | None) -> dict:
+def visit(page, server, stem: str, click: str | None, url: str, shots: Path | None) -> dict:
     """Open one page (by clicking its link where ``click`` names it) and time it."""
     received = [0]
     page.on("websocket", lambda ws: ws.on(
@@ -96,7 +96,8 @@ def visit(page, stem: str, click: str | None, url: str, shots: Path | None) -> d
     charts = time.perf_counter() - start
     if shots is not None:
         page.screenshot(path=str(shots / f"app_{stem}.png"), full_page=True)
-    return {"page": stem, "answer_s": answer, "charts_s": charts, "ws_mb": received[0] / 1e6}
+    return {"page": stem, "answer_s": answer, "charts_s": charts, "ws_mb": received[0] / 1e6,
+            "kernels": kernels(server)}
 
 
 def main() -> None:
@@ -120,9 +121,9 @@ def main() -> None:
             page.goto(url)  # the landing page
             if args.screenshots:
                 page.screenshot(path=str(args.screenshots / "app_landing.png"), full_page=True)
-            rows.append(visit(page, PAGES[0][0], PAGES[0][1], url, args.screenshots))
+            rows.append(visit(page, proc, PAGES[0][0], PAGES[0][1], url, args.screenshots))
             for stem, title, _ in PAGES[1:]:  # onwards by each page's "next" link
-                rows.append(visit(page, stem, title, url, args.screenshots))
+                rows.append(visit(page, proc, stem, title, url, args.screenshots))
             open_now = kernels(proc)
             page.close()
             browser.close()
@@ -133,9 +134,11 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    print(f"{'page':<16}{'to answer [s]':>15}{'to charts [s]':>15}{'websocket [MB]':>16}")
+    print(f"{'page':<16}{'to answer [s]':>15}{'to charts [s]':>15}{'websocket [MB]':>16}"
+          f"{'kernels':>9}")
     for r in rows:
-        print(f"{r['page']:<16}{r['answer_s']:>15.1f}{r['charts_s']:>15.1f}{r['ws_mb']:>16.1f}")
+        print(f"{r['page']:<16}{r['answer_s']:>15.1f}{r['charts_s']:>15.1f}{r['ws_mb']:>16.1f}"
+              f"{r['kernels']:>9}")
     print(f"kernels: {open_now} after visiting {len(rows)} pages, {closed} once the browser "
           f"closed, {culled} after {CULL_S + 10} s (cull after {CULL_S} s idle)")
 

@@ -251,6 +251,27 @@ def test_pdf_pages_are_not_blank(default_report):
         dark = gray.point(lambda v: 255 if v < 200 else 0).histogram()[255] / (
             gray.width * gray.height)
         assert dark > 0.02, (png.name, dark)
+    # no page is less than a third full, but the one before the appendix (which starts a page)
+    # and the last
+    texts = [subprocess.run(["pdftotext", "-f", str(p), "-l", str(p), str(pdf), "-"],
+                            capture_output=True, text=True, check=True).stdout
+             for p in range(1, len(pngs) + 1)]
+    appendix = next(i for i, t in enumerate(texts) if t.lstrip().startswith(
+        rp.SECTIONS["appendix"]))
+    for i, png in enumerate(pngs[:-1]):
+        if i != appendix - 1:
+            assert _filled(png) > 1 / 3, (png.name, _filled(png))
+
+
+def _filled(png) -> float:
+    """How far down a page its content reaches, above the page number. [fraction]"""
+    from PIL import Image
+
+    gray = Image.open(png).convert("L")
+    rows = gray.crop((0, 0, gray.width, int(0.93 * gray.height))).point(
+        lambda v: 255 if v < 200 else 0)
+    box = rows.getbbox()
+    return box[3] / gray.height if box else 0.0
 
 
 # --------------------------------------------------------------------------- in a browser

@@ -155,7 +155,7 @@ def test_choose_recommends_and_saves(workspace):
     assert "data-key='recommendation'" in form.answer.value
     form.save("acme-2026")
     assert (workspace / "acme-2026.yaml").is_file()
-    assert "saved/acme-2026" in form.picker.options
+    assert ("acme-2026 (saved)", "saved/acme-2026") in form.picker.options
     assert form.picker.value == "saved/acme-2026"  # not back to the working scenario
     form.save("bad name!")
     assert "name: 'bad name!' is not allowed" in form.status.value

@@ -96,6 +96,18 @@ class _ServedFigureWidget(go.FigureWidget):
     _esm = _LOADER
 
 
+def picker_choices() -> list[tuple[str, str]]:
+    """The scenario picker's choices in words: (label, name) for :func:`state.choices`."""
+    def label(name: str) -> str:
+        if name == state.CURRENT:
+            return "the working scenario"
+        if name.startswith(state.SAVED):
+            return f"{name.removeprefix(state.SAVED)} (saved)"
+        return f"{name.replace('_', ' ')} (preset)"
+
+    return [(label(n), n) for n in state.choices()]
+
+
 def refresh_figure(target: go.FigureWidget, shown: dict, source: dict) -> None:
     """Make ``target``, which shows the figure dict ``shown``, show the figure dict ``source``
     instead, in place, in one message: only the trace properties and layout keys that changed
@@ -136,7 +148,7 @@ class StepForm:
         self.model = resolve(self.scenario, self.catalog)
         self.decision = self._decide(self.model)
         self.status = widgets.HTML()
-        self.picker = widgets.Dropdown(options=state.choices(), value=state.CURRENT,
+        self.picker = widgets.Dropdown(options=picker_choices(), value=state.CURRENT,
                                        description="Scenario", style=_STYLE, layout=_WIDE)
         self.picker.observe(self._on_pick, names="value")
         self.fields: dict[str, widgets.Widget] = self.make_fields()
@@ -319,6 +331,11 @@ def _slider(cls, description, value, **kw):
                continuous_update=False, **kw)
 
 
+def _words(ids) -> list[tuple[str, str]]:
+    """Dropdown choices of ids, shown in words: ('business hours', 'business_hours')."""
+    return [(i.replace("_", " "), i) for i in ids]
+
+
 def _volume_slider(model):
     """Images per month on a log scale, 10 to 100 million (what it writes is rounded to two
     significant digits, see :data:`ROUNDED`)."""
@@ -363,7 +380,7 @@ class UseCaseForm(StepForm):
     def make_fields(self):
         w = self.scenario.workload
         return {
-            "workload.model": widgets.Dropdown(options=MODELS, value=w.model,
+            "workload.model": widgets.Dropdown(options=_words(MODELS), value=w.model,
                                                description="Model", style=_STYLE,
                                                layout=_WIDE),
             "workload.resolution": widgets.Dropdown(
@@ -397,7 +414,7 @@ class VolumeForm(StepForm):
         return {
             "workload.images_per_month": _volume_slider(self.model),
             "workload.variability": widgets.Dropdown(
-                options=VARIABILITY, value=w.variability, description="Demand profile",
+                options=_words(VARIABILITY), value=w.variability, description="Demand profile",
                 style=_STYLE, layout=_WIDE),
             "workload.peak_factor": _slider(
                 widgets.FloatSlider, "Peak hour over mean hour",
@@ -667,7 +684,7 @@ class ChooseForm(StepForm):
             state.save_as(self.scenario, name)
             self._syncing = True  # the picker's new options must not reload a scenario
             try:
-                self.picker.options = state.choices()
+                self.picker.options = picker_choices()
                 self.picker.value = state.SAVED + name
             finally:
                 self._syncing = False

@@ -340,9 +340,9 @@ def demand_figure(model) -> dict:
             / HOURS_PER_MONTH
         held = f"{count(gpus)} GPU" + ("" if count(gpus) == "1" else "s")
         if capacity > ceiling:
-            above.append(f"{labels[name]} {number(capacity)}")
+            above.append(f"{labels[name]} {volume(capacity, 3)}")
         capacities.append(dict(type="scatter", x=[0, 167], y=[capacity] * 2, mode="lines",
-                           name=f"{labels[name]}: {held}, {number(capacity)} images/hour",
+                           name=f"{labels[name]}: {held}, {volume(capacity, 3)} images/hour",
                            line=dict(color=colors[name]),
                            hovertemplate=f"{labels[name]}<br>%{{y:,.3~r}} images/hour"
                                          "<extra></extra>"))

@@ -256,3 +256,20 @@ def test_a_walk_by_the_links_shows_the_decisions_figures_in_words(app, browser):
     while _kernels(app) and time.time() < deadline:
         time.sleep(1)
     assert _kernels(app) == 0
+
+
+def test_a_step_link_in_lab_opens_the_step_in_the_same_lab(lab, browser):
+    """JupyterLab opens a step's link in a new tab of the same Lab: no "Leave site?", no
+    reload, the overview stays open."""
+    dialogs = []
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{lab}/lab/tree/notebooks/00_overview.ipynb", timeout=120_000)
+    page.wait_for_selector(".jp-Notebook .jp-RenderedMarkdown a", timeout=120_000)
+    page.evaluate("() => { window.__costlibMarker = 1; }")
+    page.locator(".jp-RenderedMarkdown a", has_text="Step 1: Define the use case").first.click()
+    page.wait_for_selector(".lm-TabBar-tab:has-text('01_use_case.ipynb')", timeout=60_000)
+    assert page.evaluate("() => window.__costlibMarker") == 1  # the same Lab, not reloaded
+    assert page.locator(".lm-TabBar-tab:has-text('00_overview.ipynb')").count() >= 1
+    assert not dialogs, dialogs
+    page.close()

@@ -471,7 +471,7 @@ class OperationsForm(StepForm):
                 widgets.FloatSlider, "DevOps time [h/month]", float(ops.devops_hours_per_month),
                 min=0, max=160, step=1),
             "labor.ml_engineer_fte": _slider(
-                widgets.FloatSlider, "ML engineer when self-hosting [FTE]",
+                widgets.FloatSlider, "ML engineer time [FTE]",
                 float(ops.ml_engineer_fte), min=0, max=3, step=0.05),
             "labor.engineer_hourly_usd": _slider(
                 widgets.FloatSlider, "Engineer rate [USD/h]", float(ops.engineer_hourly_usd),
@@ -497,7 +497,7 @@ class TotalCostForm(StepForm):
             "horizon_months": _slider(widgets.IntSlider, "Horizon [months]",
                                       self.scenario.horizon_months, min=1, max=120),
             "workload.cache_hit_rate": _slider(
-                widgets.FloatSlider, "Cache hit rate [0-1]",
+                widgets.FloatSlider, "Cache hit rate [share, 0-1]",
                 float(self.model.workload.cache_hit_rate), min=0,
                 max=0.9, step=0.01),
         }

@@ -43,8 +43,21 @@ quick: $(STAMP)  ## the fast loop: every test not marked slow
 lab: $(STAMP)  ## create the environment and open JupyterLab on the overview notebook
 	$(BIN)/jupyter lab $(LAB_OFFLINE) notebooks/00_overview.ipynb
 
-app: $(STAMP)  ## serve the notebooks as an app with Voila, code hidden
-	JUPYTER_PATH=$(CURDIR)/notebooks $(BIN)/voila --template=costlib notebooks/
+# Voila starts a kernel for every page visit: one left idle (its page closed) for 2 minutes
+# is shut down, checked every 30 s; an open page keeps its kernel.
+APP_CULL := --MappingKernelManager.cull_idle_timeout=120 --MappingKernelManager.cull_interval=30 \
+	--MappingKernelManager.cull_connected=False
+APP_PORT ?= 8866
+
+# plotly's widget bundle among the template's static files: each page loads it once
+# (costlib.ui.forms.served_bundle), not once a chart over the websocket
+APP_BUNDLE := notebooks/voila/templates/costlib/static/plotly-widgetbundle.js
+
+app: $(STAMP)  ## the app: Voila on the notebooks, code hidden, at http://localhost:8866/
+	mkdir -p $(dir $(APP_BUNDLE))
+	cp "$$($(BIN)/python -c 'from costlib.ui.forms import plotly_bundle; print(plotly_bundle())')" $(APP_BUNDLE)
+	JUPYTER_PATH=$(CURDIR)/notebooks $(BIN)/voila --template=costlib --port=$(APP_PORT) \
+		$(APP_CULL) notebooks/
 
 report: $(STAMP)  ## client report: make report SCENARIO=file-or-preset [CLIENT=..] [TITLE=..] [TODAY=YYYY-MM-DD]; writes build/reports/NAME.html and .pdf
 	$(BIN)/costlib report $(SCENARIO) -o $(REPORT).html --pdf $(REPORT).pdf \

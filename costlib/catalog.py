@@ -376,8 +376,8 @@ def market_offer(catalog: Catalog, gpu: str, pick: str, market: str = "on_demand
     return Entry(table="gpu_rental", name=f"{gpu}_median_{market}",
                  value=statistics.median(e.value for e in offers), low=offers[0].value,
                  high=offers[-1].value, unit=offers[0].unit,
-                 source=f"median of {len(offers)} clouds' cheapest {market} offers "
-                        f"({listed}; gpu_rental)",
+                 source=f"median of {len(offers)} clouds' cheapest "
+                        f"{market.replace('_', '-')} offers in USD per GPU-hour ({listed})",
                  as_of=oldest.as_of, note="low..high: the spread across clouds",
                  extra={**oldest.extra, "cloud": "median"}, age_days=oldest.age_days,
                  stale=any(e.stale for e in offers))

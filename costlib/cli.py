@@ -20,7 +20,7 @@ import re
 import sys
 
 from costlib.errors import InputError
-from costlib.fmt import count, json_ready, number, usd
+from costlib.fmt import count, json_ready, usd
 
 FORMATS = ("table", "json", "csv")
 # C0 and C1 controls but tab and newline, and bidirectional overrides: what a terminal obeys
@@ -204,10 +204,13 @@ def cmd_breakeven(args) -> int:
         flip_value,
     )
     from costlib.cashflow import payback_month
+    from costlib.fmt import quantity, volume
+    from costlib.labels import input_label, option_labels
     from costlib.tco import monthly_cost_usd
 
     model = _model(args)
     a, b = (model.option(n) for n in args.between)
+    first, second = (option_labels(model.scenario)[n] for n in args.between)
     if args.vary:
         value = flip_value(model, args.vary, args.between[0], args.between[1], args.low,
                            args.high)
@@ -215,25 +218,26 @@ def cmd_breakeven(args) -> int:
         result = {"between": args.between, "vary": args.vary,
                   "base_value": model.inputs[args.vary].value, "flip_value": value,
                   "unit": unit}
-        text = (f"{args.vary} = {number(value)} {unit} flips the cheaper of "
-                f"{args.between[0]} and {args.between[1]} (now {number(result['base_value'])})"
+        vary = input_label(args.vary, option_labels(model.scenario))
+        text = (f"the {vary} at {quantity(value, unit)} flips the cheaper of {first} and "
+                f"{second} (now {quantity(result['base_value'], unit)})"
                 if math.isfinite(value) else
-                f"no flip of {args.vary} within its search range")
+                f"no flip of the {vary} within its search range")
     else:
-        volume = breakeven_images_per_month(a, b, model.workload, model.ops)
-        w = dataclasses.replace(model.workload, images_per_month=volume) \
-            if math.isfinite(volume) else model.workload
-        result = {"between": args.between, "breakeven_images_per_month": volume,
+        images = breakeven_images_per_month(a, b, model.workload, model.ops)
+        w = dataclasses.replace(model.workload, images_per_month=images) \
+            if math.isfinite(images) else model.workload
+        result = {"between": args.between, "breakeven_images_per_month": images,
                   "monthly_usd_at_breakeven": [float(monthly_cost_usd(o, w, model.ops))
                                                for o in (a, b)]
-                  if math.isfinite(volume) else None}
+                  if math.isfinite(images) else None}
         for owned, other in (args.between, args.between[::-1]):
             if model.option(owned).buys_hardware:
                 result["payback_month"] = payback_month(model, owned, other)
-        text = (f"break-even between {args.between[0]} and {args.between[1]}: "
-                + (f"{count(volume)} images/month" if math.isfinite(volume)
+        text = (f"break-even between {first} and {second}: "
+                + (f"{volume(images)} images/month" if math.isfinite(images)
                    else f"none (one option is cheaper at every volume up to "
-                        f"{count(MAX_IMAGES_PER_MONTH)} images/month)"))
+                        f"{volume(MAX_IMAGES_PER_MONTH)} images/month)"))
         if "payback_month" in result:
             month = result["payback_month"]
             text += (f"; the hardware pays back in month {month:.0f}" if math.isfinite(month)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+from costlib.labels import unit_label
+
 NEVER = "never"
 
 
@@ -43,10 +45,26 @@ def count(x, missing: str = NEVER) -> str:
     return f"{x:,.0f}"
 
 
+def volume(x, digits: int = 2, missing: str = NEVER) -> str:
+    """A volume (images, assets) rounded to what the data supports: ``digits`` significant
+    digits from 1,000 (13,014 -> '13,000'), millions and billions in words (4,201,804 ->
+    '4.2 million'); ``missing`` for inf or nan."""
+    x = _finite(x)
+    if x is None:
+        return missing
+    if abs(x) < 1000:
+        return count(x)
+    x = float(f"{x:.{digits}g}")
+    for size, word in ((1e9, "billion"), (1e6, "million")):
+        if abs(x) >= size:
+            return f"{round(x / size, 6):,.12g} {word}"
+    return f"{x:,.0f}"
+
+
 def usd(x, missing: str = NEVER, unit: str = "USD") -> str:
-    """Money: whole dollars from 100 (33,950 USD), cents from 1 (84.01 USD), three
-    significant digits below (0.0023 USD); ``missing`` for inf or nan. ``unit`` follows the
-    number ('' for none)."""
+    """Money: whole dollars from 100 (33,950 USD), cents from 1 where there are any (84.01
+    USD, 50 USD), two or three significant digits below (0.23 USD, 0.0023 USD); ``missing``
+    for inf or nan. ``unit`` follows the number ('' for none)."""
     x = _finite(x)
     if x is None:
         return missing
@@ -55,7 +73,7 @@ def usd(x, missing: str = NEVER, unit: str = "USD") -> str:
     elif abs(x) >= 100:
         text = f"{x:,.0f}"
     elif abs(x) >= 1:
-        text = f"{x:,.2f}"
+        text = f"{x:,.2f}".removesuffix(".00")
     else:
         text = f"{x:.2g}" if abs(x) >= 0.01 else f"{x:.3g}"
     return f"{text} {unit}".rstrip()
@@ -82,6 +100,28 @@ def span(low, high, formatter=number) -> str:
     """A range 'low-high' in one formatter; one value where both ends agree."""
     a, b = formatter(low), formatter(high)
     return a if a == b else f"{a}-{b}"
+
+
+def quantity(x, unit: str, missing: str = NEVER) -> str:
+    """A value with its unit as people write it: a fraction as a percent ('35 %'), a ratio
+    as '1.4x', money by :func:`usd`, a monthly volume by :func:`volume`."""
+    return quantity_range(x, x, unit, missing)
+
+
+def quantity_range(low, high, unit: str, missing: str = NEVER) -> str:
+    """A range of a quantity, 'low-high unit', in the form of :func:`quantity`; one value
+    where both ends read the same."""
+    if _finite(low) is None or _finite(high) is None:
+        return missing
+    if unit.startswith("fraction"):
+        return f"{span(100 * float(low), 100 * float(high))} {unit_label(unit)}"
+    if unit == "ratio":
+        return f"{span(low, high)}x"
+    if unit.startswith("USD"):
+        return f"{span(low, high, lambda v: usd(v, unit=''))} {unit_label(unit)}"
+    if unit.startswith("images/"):
+        return f"{span(low, high, lambda v: volume(v, 3))} {unit_label(unit)}"
+    return f"{span(low, high)} {unit_label(unit)}".rstrip()
 
 
 def json_ready(obj):

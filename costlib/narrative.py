@@ -19,6 +19,7 @@ Sources quoted in the sentences:
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from costlib.decision import (
     CLOSE_CALL,
@@ -31,10 +32,21 @@ from costlib.decision import (
     Verdict,
     matters,
 )
-from costlib.fmt import count, number, seconds, share, span, usd
+from costlib.fmt import (
+    count,
+    number,
+    quantity,
+    quantity_range,
+    seconds,
+    share,
+    span,
+    usd,
+    volume,
+)
+from costlib.labels import factor_label
 
-AD = "the architecture article (2026-05-19)"
-IB = "the ImageBench guide (2026)"
+AD = "the architecture article of May 2026"
+IB = "the ImageBench guide of 2026"
 STEP_TITLES = ("Define the use case", "Estimate volume and variability",
                "Set privacy requirements", "Measure operational capacity", "Model total cost",
                "Prototype before committing", "Choose cloud, local or hybrid")
@@ -56,14 +68,6 @@ def _percents(low: float, high: float) -> str:
 def _gpus(n: float) -> str:
     """'1 GPU', '3 GPUs'."""
     return f"{count(n)} GPU" + ("" if count(n) == "1" else "s")
-
-
-def _with_unit(x: float, unit: str) -> str:
-    return f"{number(x)} {unit}".rstrip()
-
-
-def _range(low: float, high: float, unit: str) -> str:
-    return f"{span(low, high)} {unit}".rstrip()
 
 
 def _cost(x: float) -> str:
@@ -105,8 +109,7 @@ def option_reasons(verdict: Verdict) -> tuple[str, ...]:
                            f"beyond the {target} target.")
         elif verdict.latency_rule == "unknown":
             reasons.append("Latency: excluded, because no latency figure is known to check "
-                           f"against the {target} target; name its api_latency family in the "
-                           "option's 'latency'.")
+                           f"against the {target} target; record a provider test in step 6.")
         elif verdict.latency_rule == "too_slow":
             low, _, high = latency.warm_seconds
             reasons.append(f"Latency: excluded, because its warm latency of "
@@ -137,26 +140,26 @@ def option_notes(a: OptionAssessment) -> tuple[str, ...]:
     if a.hybrid_sizing is not None:
         h = a.hybrid_sizing
         if h.gpus != h.scenario_gpus:
-            notes.append(f"Priced at the scenario's {number(h.scenario_gpus)} local GPU(s), "
+            notes.append(f"Priced with the scenario's {_gpus(h.scenario_gpus)} held locally, "
                          f"each hour's excess sent to the API; {count(h.gpus)} (the cheapest "
-                         f"of 1-{count(h.max_gpus)}) would cost less: set local_gpus to "
-                         f"{count(h.gpus)}.")
+                         f"of 1-{count(h.max_gpus)}) would cost less: set the hybrid's local "
+                         f"GPUs to {count(h.gpus)}.")
     if a.peak_queue is not None:
         q = a.peak_queue
         target = seconds(q.max_latency_s)
         if math.isfinite(q.p95_latency_s):
             run = "runs" if count(q.gpus) == "1" else "run"
             notes.append(f"At the peak hour its {_gpus(q.gpus)} {run} at {share(q.utilization)}, "
-                         f"and an M/M/c queue puts the p95 latency at "
+                         f"and a queueing model (M/M/c) puts the 95th-percentile latency at "
                          f"{seconds(q.p95_latency_s)}, above the {target} target: hold more "
-                         "GPUs (M/M/c overstates waits of near-fixed generation times).")
+                         "GPUs (the model overstates waits of near-fixed generation times).")
         else:
             notes.append(f"At the peak hour requests arrive faster than its {_gpus(q.gpus)} "
                          f"generate ({share(q.utilization)} of their capacity): the queue "
                          f"keeps growing, far beyond the {target} target; hold more GPUs.")
     if a.burst is not None:
         b = a.burst
-        burst = f"a burst of {count(b.images)} images in {number(b.hours)} h"
+        burst = f"a burst of {volume(b.images, 3)} images in {number(b.hours)} h"
         if not math.isfinite(b.gpus_needed):
             notes.append(f"No number of its GPUs can absorb {burst}: one image takes "
                          f"{seconds(b.seconds_per_image)}, longer than the burst window; send "
@@ -205,7 +208,7 @@ def lever_sentence(lever: Lever, labels: dict[str, str]) -> str:
                 f"they would save {saving}{on}.")
     if not lever.applies:
         return ("Prompt optimization saves nothing directly here: the APIs price per image, "
-                "not per prompt token (set usd_per_prompt_token and prompt_tokens_per_image "
+                "not per prompt token (enter a price per prompt token and a prompt length "
                 "where one does); its gain is fewer outputs per approved asset, which a "
                 "prototype measures.")
     return (f"Prompt optimization: prompts of {number(lever.value)} instead of "
@@ -219,15 +222,16 @@ def lever_sentence(lever: Lever, labels: dict[str, str]) -> str:
 def flip_sentence(flip, labels: dict[str, str]) -> str:
     """Where one factor flips the cheapest option, in words (options by their labels)."""
     f = flip.factor
-    parts = [f"{word} {_with_unit(value, f.unit)}, {labels.get(to, to)} becomes cheapest"
+    name = factor_label(f, labels)
+    parts = [f"{word} {quantity(value, f.unit)}, {labels.get(to, to)} becomes cheapest"
              for word, value, to in (("falls to", flip.below, flip.below_to),
                                      ("rises to", flip.above, flip.above_to))
              if value is not None]
     if not parts:
-        return (f"No flip within the range of {f.name} ({_range(f.low, f.high, f.unit)}): "
+        return (f"No flip within the range of the {name} "
+                f"({quantity_range(f.low, f.high, f.unit)}): "
                 f"{labels.get(flip.recommended, flip.recommended)} stays cheapest.")
-    return (f"If {f.name} (base {_with_unit(f.value, f.unit)}) " + "; if it ".join(parts)
-            + ".")
+    return f"If the {name} (base {quantity(f.value, f.unit)}) " + "; if it ".join(parts) + "."
 
 
 def _distance(flip) -> float:
@@ -278,7 +282,7 @@ def reasons(d: Decision) -> tuple[str, ...]:
     if d.tie is not None and d.deciding_factor == "cost":
         first = f"{_tie_sentence(d, a)} {cost_line}."
     elif d.deciding_factor == "cost":
-        first = (f"Cost decides at {count(d.setting.images_per_month[1])} images/month: "
+        first = (f"Cost decides at {volume(d.setting.images_per_month[1], 3)} images/month: "
                  f"{cost_line}.")
     elif d.deciding_factor == "operations":
         first = ("Operations capacity decides: the team has no one to run GPUs, so "
@@ -302,7 +306,8 @@ def reasons(d: Decision) -> tuple[str, ...]:
                f"{_cost(d.materiality_usd)}/month (the band within which costs are practically "
                f"tied) in {share(d.confidence)}{of_samples}, and the cheapest at all in "
                f"{share(r.p_cheapest)}; its monthly cost lies between "
-               f"{_cost(r.monthly_usd_p5)} and {_cost(r.monthly_usd_p95)} (P5-P95).")
+               f"{_cost(r.monthly_usd_p5)} and {_cost(r.monthly_usd_p95)} (a 90 % range).")
+    labels = {x.name: x.label for x in d.options}
     ranked = _ranked(d)
     favourite = max(ranked, key=lambda x: x.p_cheapest or 0.0)
     if favourite.name != r.name and d.tie is None:
@@ -313,10 +318,10 @@ def reasons(d: Decision) -> tuple[str, ...]:
     if sens is not None and sens.bars and runner is not None \
             and matters(sens.bars[0].swing, sens.base_usd):
         top = sens.bars[0]
-        out.append(f"The margin over {runner.label} is most sensitive to {top.factor.name} "
-                   f"({_range(top.factor.low, top.factor.high, top.factor.unit)}), which moves "
-                   f"it by {usd(top.swing)}/month.")
-    labels = {x.name: x.label for x in d.options}
+        out.append(f"The margin over {runner.label} is most sensitive to the "
+                   f"{factor_label(top.factor, labels)} "
+                   f"({quantity_range(top.factor.low, top.factor.high, top.factor.unit)}), "
+                   f"which moves it by {usd(top.swing)}/month.")
     flipping = sorted((f for f in d.flip_points if f.below is not None or f.above is not None),
                       key=_distance)
     out += [flip_sentence(f, labels) for f in flipping[:3]]
@@ -326,7 +331,7 @@ def reasons(d: Decision) -> tuple[str, ...]:
     if b is not None and math.isfinite(b.images_per_month):
         direction = "above" if b.alternative_cheaper_above else "below"
         out.append(f"{a[b.options[1]].label} becomes cheaper {direction} about "
-                   f"{count(b.images_per_month)} images/month{_sampled_breakeven(b)}.")
+                   f"{volume(b.images_per_month)} images/month{_sampled_breakeven(b)}.")
     excluded = [x for x in d.options if not x.allowed]
     if excluded:
         out.append(f"{len(excluded)} of {len(d.options)} options are excluded: "
@@ -374,8 +379,8 @@ def _sampled_breakeven(b) -> str:
     if not math.isfinite(b.p5):
         return f" (sampled: {never})"
     if not math.isfinite(b.p95):
-        return f" (sampled: from {count(b.p5)} at P5; {never})"
-    return f" (sampled: {count(b.p5)} to {count(b.p95)}, P5-P95)"
+        return f" (sampled: from {volume(b.p5)} at the 5th percentile; {never})"
+    return f" (sampled: {volume(b.p5)} to {volume(b.p95)}, 90 % range)"
 
 
 def _blocking(d: Decision) -> list[str]:
@@ -410,22 +415,22 @@ def advice(d: Decision) -> tuple[str, ...]:
                 f"({AD}).")
         if crosses:
             line += (f" Revisit at measured volume: {a[b.options[1]].label} becomes cheaper "
-                     f"from about {count(b.images_per_month)} images/month.")
+                     f"from about {volume(b.images_per_month)} images/month.")
         elif b is not None:
             line += " No self-hosted option of this scenario becomes cheaper at a higher volume."
         elif images < MANAGED_UNTIL_IMAGES_PER_MONTH:
             line += (f" Revisit when measured volume nears "
-                     f"{count(MANAGED_UNTIL_IMAGES_PER_MONTH)} images/month, where self-hosting "
+                     f"{volume(MANAGED_UNTIL_IMAGES_PER_MONTH)} images/month, where self-hosting "
                      f"typically breaks even ({AD}).")
         out.append(line)
     elif apis:
         if images < MANAGED_UNTIL_IMAGES_PER_MONTH:
             out.append(f"The architecture article's default is to start managed: below about "
-                       f"{count(MANAGED_UNTIL_IMAGES_PER_MONTH)} images/month self-hosting "
+                       f"{volume(MANAGED_UNTIL_IMAGES_PER_MONTH)} images/month self-hosting "
                        f"rarely pays once engineering is counted. Here {r.label} is cheaper "
-                       f"(P = {share(r.p_cheapest)}); confirm the volume on {apis[0].label} "
-                       "first.")
-        holds = (f"; the saving holds above about {count(b.images_per_month)} images/month"
+                       f"(the cheapest in {share(r.p_cheapest)} of samples); confirm the "
+                       f"volume on {apis[0].label} first.")
+        holds = (f"; the saving holds above about {volume(b.images_per_month)} images/month"
                  if crosses else "")
         out.append(f"Prototype before committing: run real prompts through {apis[0].label} "
                    "and measure accepted outputs per asset (assumed "
@@ -441,9 +446,12 @@ def advice(d: Decision) -> tuple[str, ...]:
                    "and the serving setup (2-4 weeks) before moving.")
     if d.confidence is not None and d.confidence < CLOSE_CALL:
         sens = d.tornado
-        top = [bar.factor.name for bar in (sens.bars[:3] if sens is not None else ())
+        labels = {x.name: x.label for x in d.options}
+        top = [factor_label(bar.factor, labels)
+               for bar in (sens.bars[:3] if sens is not None else ())
                if matters(bar.swing, sens.base_usd)]
-        out.append(f"A close call (P = {share(d.confidence)}): narrow the ranges of "
+        out.append(f"A close call (a material lead in {share(d.confidence)} of samples): narrow "
+                   "the ranges of "
                    f"{', '.join(top) or 'the inputs'} with quotes or a prototype before "
                    "committing, or prefer the choice that is easier to reverse.")
     if d.hybrid_saving_usd is not None and d.hybrid is not None:
@@ -481,14 +489,14 @@ def steps(d: Decision) -> tuple[Step, ...]:
     low, images, high = s.images_per_month
     outputs_low, outputs, outputs_high = s.outputs_per_approved
     one = [f"{s.scenario}: {s.description}" if s.description else s.scenario,
-           f"{s.image_model} at {s.resolution}; {count(images / outputs)} approved assets a "
+           f"{s.image_model} at {s.resolution}; {volume(images / outputs, 3)} approved assets a "
            f"month at {number(outputs)} outputs per approved asset."]
-    two = [f"{count(images)} images/month"
-           + (f" ({count(low)}-{count(high)})" if low < high else "")
+    two = [f"{volume(images, 3)} images/month"
+           + (f" ({span(low, high, volume)})" if low < high else "")
            + f", {s.variability.replace('_', ' ')} demand with a peak hour "
            f"{number(s.peak_over_mean)} times the mean hour."]
     if s.burst_images and s.burst_hours:
-        two.append(f"Bursts of {count(s.burst_images)} images in {number(s.burst_hours)} h.")
+        two.append(f"Bursts of {volume(s.burst_images, 3)} images in {number(s.burst_hours)} h.")
     three = [f"Prompts and images are {s.privacy}; a data-processing agreement is "
              f"{'available' if s.dpa_available else 'not available'}."]
     private = [x.label for x in d.options if "privacy" in x.excluded_by]
@@ -507,7 +515,7 @@ def steps(d: Decision) -> tuple[Step, ...]:
         six = list(d.advice)
         seven = list(d.reasons[:1])
     else:
-        five = [f"{x.label}: {_cost(x.monthly_usd)}/month (P5-P95 {_cost(x.monthly_usd_p5)} "
+        five = [f"{x.label}: {_cost(x.monthly_usd)}/month (90 % range {_cost(x.monthly_usd_p5)} "
                 f"to {_cost(x.monthly_usd_p95)}), {_cost(x.usd_per_approved)} per approved "
                 f"asset, cheapest in {share(x.p_cheapest)} of samples." for x in _ranked(d)]
         six = [x for x in d.advice if x.startswith(("Prototype", "The architecture"))] or [
@@ -520,3 +528,75 @@ def steps(d: Decision) -> tuple[Step, ...]:
     findings = (one, two, three, four, five, six, seven)
     return tuple(Step(number=i + 1, title=STEP_TITLES[i], findings=tuple(found))
                  for i, found in enumerate(findings))
+
+
+# --------------------------------------------------------------------------- key figures
+
+
+@dataclass(frozen=True)
+class KeyFigure:
+    """One figure of the first screen (the overview's cards, the report's summary).
+
+    key : str  What it is, for markup: "recommendation", "monthly", "confidence", "hinge".
+    title, value, detail : str  As shown: 'Monthly cost', '1,384 USD', '573-6,436 USD ...'.
+    text : bool  The value is words, not a figure.
+    """
+
+    key: str
+    title: str
+    value: str
+    detail: str
+    text: bool = False
+
+
+def hinge(d: Decision) -> tuple[str, str]:
+    """(the input the recommendation hinges on, in words; the detail): the nearest flip,
+    else the largest swing of the margin."""
+    labels = {x.name: x.label for x in d.options}
+    flipping = sorted((f for f in d.flip_points if f.below is not None or f.above is not None),
+                      key=_distance)
+    if flipping:
+        f = flipping[0].factor
+        return (f"{factor_label(f, labels)}: {quantity(f.value, f.unit)} (range "
+                f"{quantity_range(f.low, f.high, f.unit)})",
+                f"{flip_sentence(flipping[0], labels)} Source: {f.source}.")
+    sens = d.tornado
+    if sens is not None and sens.bars:
+        top = sens.bars[0]
+        f = top.factor
+        what = f"the margin over {labels[d.runner_up]}" if d.runner_up else "its cost"
+        return (f"{factor_label(f, labels)} ({quantity_range(f.low, f.high, f.unit)})",
+                f"Across its range it moves {what} by {usd(top.swing)}/month; no single "
+                f"input flips the answer within its range. Source: {f.source}.")
+    return "nothing uncertain", "No input of this scenario has a range."
+
+
+def key_figures(d: Decision) -> tuple[KeyFigure, ...]:
+    """The answer in four figures: the recommendation, its monthly cost and range, how sure
+    (or practically tied), and what it hinges on; none for an infeasible decision."""
+    if not d.feasible:
+        return ()
+    r = next(x for x in d.options if x.name == d.recommendation)
+    labels = {x.name: x.label for x in d.options}
+    runner = f"; runner-up {labels[d.runner_up]}" if d.runner_up else ""
+    samples = d.monte_carlo.samples if d.monte_carlo is not None else 0
+    if d.tie is not None:
+        sure = KeyFigure("confidence", "Confidence", "Practically tied",
+                         f"{_join([labels[n] for n in d.tie.options])} cost within "
+                         f"{_cost(d.materiality_usd)}/month of each other; chosen on "
+                         f"{d.tie.criterion}", text=True)
+    else:
+        sure = KeyFigure("confidence", "Confidence", share(d.confidence),
+                         "share of samples in which it is cheaper than every other option "
+                         f"kept by more than {_cost(d.materiality_usd)}/month"
+                         + (" (a close call)" if d.confidence < CLOSE_CALL else ""))
+    hinge_text, hinge_detail = hinge(d)
+    return (
+        KeyFigure("recommendation", "Recommendation", r.label,
+                  f"{r.architecture}; deciding factor: {d.deciding_factor}{runner}", text=True),
+        KeyFigure("monthly", "Monthly cost", _cost(r.monthly_usd),
+                  f"{span(r.monthly_usd_p5, r.monthly_usd_p95, lambda x: usd(x, unit=''))} "
+                  f"USD/month (90 % range over {count(samples)} samples)"),
+        sure,
+        KeyFigure("hinge", "Hinges on", hinge_text, hinge_detail, text=True),
+    )

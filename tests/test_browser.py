@@ -30,16 +30,21 @@ def _free_port():
         return s.getsockname()[1]
 
 
+class Url(str):
+    """A server's URL, with its process (``proc``) and workspace folder (``workspace``)."""
+
+
 def _serve(args, workspace, ready_path=""):
     """Start a Jupyter server (``args`` after the executable's name) on a free port; yield
-    its URL, stop it afterwards."""
+    its URL (a :class:`Url`), stop it afterwards."""
     port = _free_port()
     env = {**os.environ, "JUPYTER_PATH": str(ROOT / "notebooks"),
            "COSTLIB_WORKSPACE": str(workspace)}
     proc = subprocess.Popen([str(Path(sys.executable).parent / args[0]), f"--port={port}",
                              *args[1:]], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    url = Url(f"http://127.0.0.1:{port}")
+    url.proc, url.workspace = proc, workspace
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
@@ -52,11 +57,28 @@ def _serve(args, workspace, ready_path=""):
     proc.wait(timeout=30)
 
 
+CULL_S = 10  # `make app` culls a closed page's kernel after 120 s; sooner here
+
+
+def _makefile_flags(name: str) -> list[str]:
+    return re.search(rf"{name} := (.*?)\n(?!\t)", (ROOT / "Makefile").read_text(),
+                     re.S).group(1).replace("\\\n\t", " ").split()
+
+
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    """`make app`: Voila on the notebooks."""
+    """`make app`: Voila on the notebooks, with the Makefile's culling (sooner) and plotly's
+    bundle among the template's static files."""
+    from costlib.ui.forms import plotly_bundle
+
+    served = ROOT / re.search(r"APP_BUNDLE := (\S+)", (ROOT / "Makefile").read_text()).group(1)
+    served.parent.mkdir(exist_ok=True)
+    shutil.copy(plotly_bundle(), served)
+    cull = [re.sub(r"cull_idle_timeout=\d+", f"cull_idle_timeout={CULL_S}",
+                   re.sub(r"cull_interval=\d+", "cull_interval=2", f))
+            for f in _makefile_flags("APP_CULL")]
     yield from _serve(["voila", "--no-browser", "--Voila.ip=127.0.0.1", "--template=costlib",
-                       str(ROOT / "notebooks")], tmp_path_factory.mktemp("workspace"))
+                       *cull, str(ROOT / "notebooks")], tmp_path_factory.mktemp("workspace"))
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +87,7 @@ def lab(tmp_path_factory):
     notebooks (JupyterLab saves the notebooks it runs)."""
     root = tmp_path_factory.mktemp("lab")
     shutil.copytree(ROOT / "notebooks", root / "notebooks")
-    flags = re.search(r"LAB_OFFLINE := (.*?)\n(?!\t)", (ROOT / "Makefile").read_text(),
-                      re.S).group(1).replace("\\\n\t", " ").split()
+    flags = _makefile_flags("LAB_OFFLINE")
     yield from _serve(["jupyter-lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
                        "--IdentityProvider.token=", f"--ServerApp.root_dir={root}", *flags],
                       tmp_path_factory.mktemp("workspace"), "/lab")
@@ -100,6 +121,17 @@ def _charts(page):
 
 def _title(page, index):
     return page.locator(".js-plotly-plot").nth(index).locator(".gtitle").text_content()
+
+
+def test_the_landing_page_lists_the_pages_offline(app, browser):
+    failed = []
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    page.goto(app, timeout=120_000)
+    assert page.locator("a[href$='.ipynb']").count() == len(NOTEBOOKS)
+    assert "voila/tree" not in page.content()  # not Voila's file list
+    assert not failed, failed
+    page.close()
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -165,4 +197,79 @@ def test_lab_runs_the_overview_and_its_slider_updates_the_charts(lab, browser):
     assert not failed, f"requests failed (offline?): {failed}"
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "lab_00_overview.png"))
+    page.close()
+
+
+def _kernels(server) -> int:
+    """Kernels a server runs: its ipykernel child processes."""
+    import psutil
+
+    return sum("ipykernel" in " ".join(c.cmdline())
+               for c in psutil.Process(server.proc.pid).children(recursive=True))
+
+
+def test_a_walk_by_the_links_shows_the_decisions_figures_in_words(app, browser):
+    """Landing page -> overview -> steps 1-7 by each page's links: the key figures equal
+    `costlib decide`'s on the working scenario, no page shows an id, a path, inf or an
+    unrounded volume, and a closed page's kernel is shut down."""
+    from client_text import problems
+
+    from costlib.decision import decide
+    from costlib.narrative import key_figures
+    from costlib.scenario import load_scenario, resolve
+    from costlib.ui.pages import PAGES
+
+    failed = []
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    page.goto(app, timeout=120_000)
+    assert page.title().startswith("costlib")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "app_landing.png"))
+    for stem, title, _ in PAGES:
+        with page.expect_navigation(wait_until="commit"):
+            page.get_by_role("link", name=title).first.click()
+        page.wait_for_selector("text=images/month", timeout=120_000)
+        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=120_000)
+        assert page.title() == f"costlib · {title}", stem
+        # the page left shut its kernel down on the way out: one kernel, this page's
+        deadline = time.time() + 10
+        while _kernels(app) > 1 and time.time() < deadline:
+            time.sleep(0.5)
+        assert _kernels(app) == 1, stem
+        body = page.inner_text("body")
+        assert not problems(body), (stem, problems(body))
+        page.screenshot(path=str(ARTIFACTS / f"walk_{stem}.png"), full_page=True)
+        if stem in ("00_overview", "07_choose"):
+            scenario = load_scenario(app.workspace / "current.yaml") \
+                if (app.workspace / "current.yaml").is_file() else None
+            model = resolve(scenario or load_scenario(ROOT / "data/scenarios/default.yaml"))
+            for figure in key_figures(decide(model, sample_breakeven=False)):
+                card = page.locator(f"[data-key='{figure.key}']").first.inner_text()
+                assert figure.value in card and figure.detail in card, (stem, figure.key)
+    # a page's shutdown request, sent as it is left, reads as aborted by the navigation; the
+    # kernel count above shows it arrives
+    failed = [u for u in failed if "/voila/api/shutdown/" not in u]
+    assert not failed, f"requests failed (offline?): {failed}"
+    page.close()
+    deadline = time.time() + CULL_S + 30
+    while _kernels(app) and time.time() < deadline:
+        time.sleep(1)
+    assert _kernels(app) == 0
+
+
+def test_a_step_link_in_lab_opens_the_step_in_the_same_lab(lab, browser):
+    """JupyterLab opens a step's link in a new tab of the same Lab: no "Leave site?", no
+    reload, the overview stays open."""
+    dialogs = []
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{lab}/lab/tree/notebooks/00_overview.ipynb", timeout=120_000)
+    page.wait_for_selector(".jp-Notebook .jp-RenderedMarkdown a", timeout=120_000)
+    page.evaluate("() => { window.__costlibMarker = 1; }")
+    page.locator(".jp-RenderedMarkdown a", has_text="Step 1: Define the use case").first.click()
+    page.wait_for_selector(".lm-TabBar-tab:has-text('01_use_case.ipynb')", timeout=60_000)
+    assert page.evaluate("() => window.__costlibMarker") == 1  # the same Lab, not reloaded
+    assert page.locator(".lm-TabBar-tab:has-text('00_overview.ipynb')").count() >= 1
+    assert not dialogs, dialogs
     page.close()

@@ -2,10 +2,12 @@
 
 import base64
 import dataclasses
+import re
 
 import numpy as np
 import plotly.graph_objects as go
 import pytest
+from client_text import problems
 
 from costlib import charts
 from costlib.decision import decide
@@ -101,3 +103,80 @@ def test_cumulative_cost_starts_with_the_purchases(default_model):
     for trace in fig["data"]:
         assert len(trace["x"]) == months + 1
         assert np.all(np.diff(trace["y"]) >= 0)
+
+
+# --------------------------------------------------------------------------- read at a glance
+
+
+def chart_texts(value):
+    """Every string of a figure dict a reader can see (hover templates less their %{...})."""
+    if isinstance(value, str):
+        yield re.sub(r"%\{[^}]*\}|<[^>]+>", " ", value)
+    elif isinstance(value, dict):
+        for key, v in value.items():
+            if key not in ("type", "mode", "dtype", "bdata", "fill", "orientation", "barmode",
+                           "symbol", "dash", "xref", "yref", "xanchor", "yanchor", "template",
+                           "tickformat", "tickprefix", "textposition", "traceorder",
+                           "family", "color", "fillcolor", "gridcolor", "zerolinecolor",
+                           "linecolor", "paper_bgcolor", "plot_bgcolor", "legendgroup"):
+                yield from chart_texts(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from chart_texts(v)
+
+
+def test_no_chart_shows_an_id_a_path_inf_or_an_unrounded_volume(preset):
+    for name, spec in every_chart(*preset).items():
+        for text in chart_texts(spec):
+            assert not problems(text), (name, text)
+
+
+def test_an_option_has_one_color_in_every_preset():
+    seen = {}
+    for preset_name in preset_names():
+        model = resolve(load_scenario(preset_path(preset_name)))
+        for option, color in charts.option_colors(model).items():
+            assert seen.setdefault(option, color) == color, (option, preset_name)
+    assert not set(seen.values()) & set(charts.AREA_COLORS.values())  # never a cost area's
+
+
+def test_an_unknown_option_takes_a_free_color_by_its_name(default_model):
+    spec = default_model.scenario.options[0].model_copy(update={"name": "my_api"})
+    scenario = default_model.scenario.model_copy(
+        update={"options": [*default_model.scenario.options, spec]})
+    colors = charts.option_colors(resolve(scenario))
+    assert len(set(colors.values())) == len(colors)
+    assert colors["my_api"] in charts.OPTION_COLORS
+
+
+def test_log_axes_say_so_and_tick_round_values(default_model):
+    fig = charts.cost_vs_volume_figure(default_model)
+    for axis in (fig["layout"]["xaxis"], fig["layout"]["yaxis"]):
+        assert axis["type"] == "log" and axis["title"]["text"].endswith("log scale")
+        assert all(re.fullmatch(r"\$?\d+(\.\d)?[kMB]?", t) for t in axis["ticktext"])
+    assert fig["layout"]["xaxis"]["ticktext"] == ["100", "1k", "10k", "100k", "1M"]
+
+
+def test_lines_that_coincide_are_dashed_and_named():
+    traces = [{"name": "A", "y": [1.0, 2.0], "line": {}}, {"name": "B: 2 GPUs", "y": [1.0, 2.01],
+                                                           "line": {}},
+              {"name": "C", "y": [1.0, 2.0], "line": {}}, {"name": "D", "y": [5.0, 6.0],
+                                                           "line": {}}]
+    notes = charts._mark_coincident(traces)
+    assert notes == ["B (dashed) lies on A", "C (dotted) lies on A"]
+    assert [t["line"].get("dash") for t in traces] == [None, "dash", "dot", None]
+
+
+def test_a_week_reads_in_day_names_and_a_far_capacity_is_named():
+    model = resolve(load_scenario(preset_path("prototype")))
+    fig = charts.demand_figure(model)
+    assert fig["layout"]["xaxis"]["ticktext"] == list(charts.DAYS)
+    top = fig["layout"]["yaxis"]["range"][1]
+    assert top < 100  # a few images an hour are not flattened by a 252-image capacity
+    assert "capacity above the chart" in fig["layout"]["title"]["text"]
+
+
+def test_the_hybrid_axis_is_sized_to_the_workload(default_model):
+    decision = decide(default_model, samples=200, sample_breakeven=False)
+    fig = charts.hybrid_figure(default_model, decision.hybrid)
+    assert max(fig["data"][0]["x"]) <= 8 < len(decision.hybrid.gpus)

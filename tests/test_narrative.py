@@ -127,18 +127,18 @@ def test_cost_decides_with_the_figures_worked_out():
                             "than RTX 4090 owned.")
     # the band of 50 USD (5 % of 1,000) within which costs are practically tied
     assert d.reasons[1] == ("SDXL on Replicate (API) is cheaper than every other option kept "
-                            "by more than 50.00 USD/month (the band within which costs are "
+                            "by more than 50 USD/month (the band within which costs are "
                             "practically tied) in 90 % of 2,000 Monte Carlo samples, and the "
                             "cheapest at all in 90 %; its monthly cost lies between 600 USD "
-                            "and 1,800 USD (P5-P95).")
+                            "and 1,800 USD (a 90 % range).")
     # the volume moves the margin by 250 USD; the throughput's 0.001 USD is rounding noise
-    assert ("The margin over RTX 4090 owned is most sensitive to workload.images_per_month "
-            "(60,000-150,000 images/month), which moves it by 250 USD/month.") in d.reasons
+    assert ("The margin over RTX 4090 owned is most sensitive to the monthly image "
+            "volume (60,000-150,000 images/month), which moves it by 250 USD/month.") in d.reasons
     assert ("RTX 4090 owned becomes cheaper above about 620,000 images/month (sampled: "
-            "410,000 to 1,200,000, P5-P95).") in d.reasons
+            "410,000 to 1.2 million, 90 % range).") in d.reasons
     # AD: start managed, revisit at measured volume
     assert d.advice == ("Start managed and stay managed until the economics force the "
-                        "conversation (the architecture article (2026-05-19)). Revisit at "
+                        "conversation (the architecture article of May 2026). Revisit at "
                         "measured volume: RTX 4090 owned becomes cheaper from about 620,000 "
                         "images/month.",)
 
@@ -148,7 +148,7 @@ def test_the_close_call_advice_appears_below_the_threshold_only():
     above = tell(decision(confidence=CLOSE_CALL + 0.01))
     close = [a for a in below.advice if a.startswith("A close call")]
     assert len(close) == 1
-    assert "narrow the ranges of workload.images_per_month with quotes" in close[0]
+    assert "narrow the ranges of monthly image volume with quotes" in close[0]
     assert "throughput" not in close[0]  # its 0.001 USD swing does not matter
     assert not any("close call" in a for a in above.advice)
 
@@ -232,7 +232,7 @@ def test_a_self_hosted_answer_below_the_managed_volume_says_start_managed():
     assert d.advice[0] == (
         "The architecture article's default is to start managed: below about 500,000 "
         "images/month self-hosting rarely pays once engineering is counted. Here RTX 4090 "
-        "owned is cheaper (P = 70 %); confirm the volume on SDXL on Replicate (API) first.")
+        "owned is cheaper (the cheapest in 70 % of samples); confirm the volume on SDXL on Replicate (API) first.")
     assert d.advice[1] == (
         "Prototype before committing: run real prompts through SDXL on Replicate (API) and "
         "measure accepted outputs per asset (assumed 4) and the volume; the saving holds above "
@@ -269,15 +269,15 @@ def test_the_nearest_three_flips_are_told_by_their_labels():
     d = tell(decision(flip_points=flips))
     told = [r for r in d.reasons if r.startswith("If ")]
     assert told == [
-        "If factor_50 (base 50 images/h) rises to 55 images/h, 1 RTX 4090 + Replicate "
-        "overflow becomes cheapest.",
-        "If factor_50 (base 50 images/h) rises to 60 images/h, 1 RTX 4090 + Replicate "
-        "overflow becomes cheapest.",
-        "If factor_50 (base 50 images/h) falls to 30 images/h, RTX 4090 owned becomes "
-        "cheapest."]
+        "If the GPU throughput of RTX 4090 owned (base 50 images/hour) rises to 55 "
+        "images/hour, 1 RTX 4090 + Replicate overflow becomes cheapest.",
+        "If the GPU throughput of RTX 4090 owned (base 50 images/hour) rises to 60 "
+        "images/hour, 1 RTX 4090 + Replicate overflow becomes cheapest.",
+        "If the GPU throughput of RTX 4090 owned (base 50 images/hour) falls to 30 "
+        "images/hour, RTX 4090 owned becomes cheapest."]
     assert narrative.flip_sentence(flips[-1], LABELS) == (
-        "No flip within the range of factor_50 (0-100 images/h): SDXL on Replicate (API) "
-        "stays cheapest.")
+        "No flip within the range of the GPU throughput of RTX 4090 owned (0-100 "
+        "images/hour): SDXL on Replicate (API) stays cheapest.")
     assert "No single input flips the recommendation within its range." in tell(
         decision()).reasons
 
@@ -343,7 +343,7 @@ def test_each_constraint_rule_in_words():
     assert "no latency figure is known to check against the 3 s target" in unknown[0]
     dpa = narrative.option_reasons(verdict(privacy="regulated", privacy_rule="dpa"))
     assert dpa == ("Privacy: allowed for regulated data under the data-processing agreement; "
-                   "the architecture article (2026-05-19) advises legal review for each "
+                   "the architecture article of May 2026 advises legal review for each "
                    "provider.",)
     assert narrative.option_reasons(verdict(privacy="confidential",
                                             privacy_rule="stays_local")) == (
@@ -377,13 +377,14 @@ def test_capacity_notes():
         "10 s, longer than the burst window")
     queue = PeakQueue(gpus=1.0, utilization=0.51, p95_latency_s=24.5, max_latency_s=1.0)
     assert narrative.option_notes(option(OWNED, 1250.0, 1.0, peak_queue=queue))[0].startswith(
-        "At the peak hour its 1 GPU runs at 51 %, and an M/M/c queue puts the p95 latency at "
+        "At the peak hour its 1 GPU runs at 51 %, and a queueing model (M/M/c) puts the "
+        "95th-percentile latency at "
         "24.5 s, above the 1 s target")
     sized = option(HYBRID, 1400.0, 0.0, hybrid_sizing=HybridSizing(gpus=27, max_gpus=64,
                                                                    scenario_gpus=1.0))
     assert narrative.option_notes(sized) == (
-        "Priced at the scenario's 1 local GPU(s), each hour's excess sent to the API; 27 (the "
-        "cheapest of 1-64) would cost less: set local_gpus to 27.",)
+        "Priced with the scenario's 1 GPU held locally, each hour's excess sent to the API; 27 "
+        "(the cheapest of 1-64) would cost less: set the hybrid's local GPUs to 27.",)
 
 
 # --------------------------------------------------------------------------- levers
@@ -396,7 +397,7 @@ def test_lever_sentences_with_the_guides_figures():
     assert narrative.lever_setting(cache) == "22.5 % hit rate (IB)"
     assert narrative.lever_sentence(cache, LABELS) == (
         "Caching: semantic caching at a 22.5 % hit rate (15-30 % per the ImageBench guide "
-        "(2026)) would save 51.75 USD/month on SDXL on Replicate (API).")
+        "of 2026) would save 51.75 USD/month on SDXL on Replicate (API).")
     # IB: cascading previews cut GPU generation cost 40-60 %: a 50 % cut with previews at 15 %
     # of a final's GPU time takes 0.5 / 0.85 = 58.8 % previews; an API bills each at 87 % of a
     # final (0.002 against 0.0023 USD), so they save 230 x 0.588 x 0.13 = 17.59 USD
@@ -404,19 +405,19 @@ def test_lever_sentences_with_the_guides_figures():
                      reference=0.87, guide_low=0.4, guide_high=0.6, source="IB",
                      saving_usd_per_month=17.59)
     assert narrative.lever_sentence(previews, LABELS).endswith(
-        "cut GPU generation cost by 40-60 % per the ImageBench guide (2026): at 58.8 % "
+        "cut GPU generation cost by 40-60 % per the ImageBench guide of 2026: at 58.8 % "
         "previews, each costing 87 % of a final here (an API bills a preview at its turbo "
         "price, not its speed), they would save 17.59 USD/month on SDXL on Replicate (API).")
     # IB's 45-to-12 token example at 1e-5 USD/token on 100,000 images: 33 USD
     prompt = Lever(name="prompt", option=API, from_scenario=False, value=12.0, reference=45.0,
                    saving_usd_per_month=100_000 * 33 * 1e-5)
     assert narrative.lever_setting(prompt) == "12 instead of 45 tokens"
-    assert "would save 33.00 USD/month on SDXL on Replicate (API)" in narrative.lever_sentence(
+    assert "would save 33 USD/month on SDXL on Replicate (API)" in narrative.lever_sentence(
         prompt, LABELS)
     mine = Lever(name="cache", option=API, from_scenario=True, value=0.3,
                  saving_usd_per_month=69.0)
     assert narrative.lever_sentence(mine, LABELS) == (
-        "Caching: the scenario's 30 % hit rate saves 69.00 USD/month.")
+        "Caching: the scenario's 30 % hit rate saves 69 USD/month.")
 
 
 # --------------------------------------------------------------------------- never
@@ -438,7 +439,7 @@ def test_no_sentence_shows_inf_nan_or_an_option_id():
                     saving_usd_per_month=0.0),)
     d = tell(decision(options=options, breakeven=never, levers=levers))
     assert ("Start managed and stay managed until the economics force the conversation (the "
-            "architecture article (2026-05-19)). No self-hosted option of this scenario "
+            "architecture article of May 2026). No self-hosted option of this scenario "
             "becomes cheaper at a higher volume.") in d.advice
     assert any("the queue keeps growing, far beyond the 3 s target" in n
                for n in d.option(OWNED).notes)
@@ -447,7 +448,7 @@ def test_no_sentence_shows_inf_nan_or_an_option_id():
                         p_breaks_even=0.88)
     partly = tell(decision(breakeven=sampled))
     assert ("RTX 4090 owned becomes cheaper above about 620,000 images/month (sampled: from "
-            "410,000 at P5; 12 % of samples never break even).") in partly.reasons
+            "410,000 at the 5th percentile; 12 % of samples never break even).") in partly.reasons
     texts = sentences(d) + sentences(partly) + sentences(infeasible())
     for text in texts:
         assert not re.search(r"\b(inf|infinity|nan|unbounded|1e\+?0?9)\b", text, re.I), text

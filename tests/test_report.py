@@ -8,6 +8,7 @@ import datetime as dt
 import re
 
 import pytest
+from client_text import problems
 from markupsafe import escape
 from report_fixtures import CLIENT, INFEASIBLE, write_nasty
 
@@ -96,7 +97,7 @@ def test_report_builders_escape_and_count(built):
     summary = str(built.summary())
     for key in ("recommendation", "monthly", "confidence", "hinge"):
         assert f'data-key="{key}"' in summary
-    assert "P5-P95 of 2,000 samples" in summary
+    assert "90 % range over 2,000 samples" in summary
     assert repr(built.summary()).startswith("<costlib report summary")  # short text/plain
     for name in SECTION_METHODS:
         section = name.replace("_", "-")
@@ -220,7 +221,7 @@ def test_charts_read_well_in_print(built):
     assert fig.layout.title.text.count("<br>") >= 2
     assert fig.layout.margin.t >= 36 + 22 * 3
     volume = built.figure("cost_vs_volume")  # the "this scenario" label sits on the line
-    label = next(a for a in volume.layout.annotations if a.text == "this scenario")
+    label = next(a for a in volume.layout.annotations if a.text.startswith("this scenario"))
     assert label.x == pytest.approx(5.0)  # log10(100,000)
     assert max(volume.data[0].x) > 4.2e6  # and the API/RTX 4090 break-even is in view
     bars = built.figure("cost_by_area")
@@ -253,3 +254,20 @@ def test_template_holds_the_wording_and_its_parameters():
     # every call the template makes exists on a Report
     for call in re.findall(r"report\.(\w+)\(", "\n".join(code)):
         assert callable(getattr(rp.Report, call)), call
+
+
+@pytest.fixture(scope="module", params=["default", "ecommerce_catalog", "prototype"])
+def preset_report(request, today):
+    return rp.build_report(request.param, samples=500, today=today)
+
+
+# keys of section data that are ids for the markup (data-option, data-path), not shown
+MARKUP_KEYS = ("name", "path", "key", "option", "field", "value")
+
+
+def test_client_text_speaks_labels_and_rounds(preset_report):
+    """Every sentence, label and figure of every section, decision text included: no model
+    path, no option id, no inf and no unrounded volume."""
+    for name in SECTION_METHODS:
+        for text in _strings(getattr(sections, name)(preset_report), MARKUP_KEYS):
+            assert not problems(text), (name, text)

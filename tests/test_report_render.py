@@ -176,9 +176,9 @@ def test_plotly_js_is_embedded_once_and_nothing_is_fetched(default_report):
 
 @pytest.mark.slow
 def test_the_seed_and_samples_are_printed(default_report, nasty_report):
-    assert "10,000 Monte Carlo samples, seed <strong>0</strong>" in (
+    assert "10,000 Monte Carlo samples (seed <strong>0</strong>)" in (
         default_report / "default.html").read_text()
-    assert "2,000 Monte Carlo samples, seed <strong>7</strong>" in nasty_report.read_text()
+    assert "2,000 Monte Carlo samples (seed <strong>7</strong>)" in nasty_report.read_text()
 
 
 @pytest.mark.slow
@@ -225,9 +225,11 @@ def test_the_pdf_has_the_expected_pages(default_report):
              for p in range(1, pages + 1)]
     assert "Marketing batch (default)" in texts[0] and "Executive summary" in texts[0]
     assert "Page 1 of" in texts[0]
-    # every other section starts a page of its own (the template's "new-page" tag)
+    # sections follow one another (no near-empty page where one spills over); the appendix
+    # starts a page of its own (the template's "new-page" tag)
     for title in list(rp.SECTIONS.values())[1:]:
-        assert any(t.lstrip().startswith(title) for t in texts), title
+        assert any(title in t for t in texts), title
+    assert any(t.lstrip().startswith(rp.SECTIONS["appendix"]) for t in texts)
 
 
 @pytest.mark.slow
@@ -249,6 +251,27 @@ def test_pdf_pages_are_not_blank(default_report):
         dark = gray.point(lambda v: 255 if v < 200 else 0).histogram()[255] / (
             gray.width * gray.height)
         assert dark > 0.02, (png.name, dark)
+    # no page is less than a third full, but the one before the appendix (which starts a page)
+    # and the last
+    texts = [subprocess.run(["pdftotext", "-f", str(p), "-l", str(p), str(pdf), "-"],
+                            capture_output=True, text=True, check=True).stdout
+             for p in range(1, len(pngs) + 1)]
+    appendix = next(i for i, t in enumerate(texts) if t.lstrip().startswith(
+        rp.SECTIONS["appendix"]))
+    for i, png in enumerate(pngs[:-1]):
+        if i != appendix - 1:
+            assert _filled(png) > 1 / 3, (png.name, _filled(png))
+
+
+def _filled(png) -> float:
+    """How far down a page its content reaches, above the page number. [fraction]"""
+    from PIL import Image
+
+    gray = Image.open(png).convert("L")
+    rows = gray.crop((0, 0, gray.width, int(0.93 * gray.height))).point(
+        lambda v: 255 if v < 200 else 0)
+    box = rows.getbbox()
+    return box[3] / gray.height if box else 0.0
 
 
 # --------------------------------------------------------------------------- in a browser

@@ -131,7 +131,10 @@ def test_prototype_uses_measured_numbers(tmp_path):
     assert measured.value == read_result(probe).best_images_per_hour
     assert "probe result probe_result.json" in measured.source
     assert changed(before, ys(form, 0))
-    form.record_provider("replicate_sdxl", 6.5, 45.0)
+    form.record_provider()  # nothing measured yet: nothing recorded
+    assert "warm latency: '' is not allowed" in form.status.value
+    form.warm_p95.value, form.cold_start.value = "6.5", "45"
+    form.record_provider("replicate_sdxl")
     latency = form.model.records["replicate_sdxl"].latency
     assert latency["warm"].value == 6.5 and latency["cold_start"].value == 45.0
     assert OperationsForm().scenario.quotes  # the next step reads the measured rows too
@@ -149,10 +152,11 @@ def test_prototype_errors_are_shown():
 
 def test_choose_recommends_and_saves(workspace):
     form = ChooseForm()
-    assert "Recommended:" in form.answer.value
+    assert "data-key='recommendation'" in form.answer.value
     form.save("acme-2026")
     assert (workspace / "acme-2026.yaml").is_file()
-    assert "saved/acme-2026" in form.picker.options
+    assert ("acme-2026 (saved)", "saved/acme-2026") in form.picker.options
+    assert form.picker.value == "saved/acme-2026"  # not back to the working scenario
     form.save("bad name!")
     assert "name: 'bad name!' is not allowed" in form.status.value
 
@@ -162,8 +166,9 @@ def test_overview_updates_the_decision():
     assert form.decision.architecture == "cloud"  # default: a DPA is available
     form.fields["workload.images_per_month"].value = 5e7
     assert form.model.values["workload.images_per_month"] == pytest.approx(5e7)
-    assert "50,000,000 images/month" in form.status.value
-    assert "Recommended" in form.answer.value
+    assert "50 million images/month" in form.status.value
+    assert "data-key='recommendation'" in form.cards.value
+    assert form.widget().children[0] is form.cards  # the answer comes first
 
 
 @pytest.mark.slow
@@ -173,7 +178,7 @@ def test_choose_produces_the_client_report(workspace):
     form.report(pdf=False)
     html_path = workspace / "reports" / "acme.html"
     assert html_path.is_file() and html_path.stat().st_size > 1_000_000
-    assert "Report written" in form.saved.value
+    assert "download='acme.html' href='data:text/html;base64," in form.saved.value
 
 
 def test_refresh_sends_only_what_changed_and_the_widget_shows_the_new_figure():
@@ -202,3 +207,35 @@ def test_refresh_sends_only_what_changed_and_the_widget_shows_the_new_figure():
     assert len(sent) == 1  # nothing changed, nothing sent
     refresh_figure(widget, new, message_figure("Hybrid split", "no hybrid"))
     assert len(widget.data) == 0 and widget.layout.annotations[0].text == "no hybrid"
+
+
+def test_the_log_slider_writes_a_round_volume():
+    form = VolumeForm()
+    form.fields["workload.images_per_month"].value = 3162277.6601683795
+    assert form.scenario.workload.images_per_month.value == 3_200_000
+    assert form.fields["workload.images_per_month"].value == 3_200_000
+
+
+def test_choices_speak_labels_and_the_privacy_levels_are_explained():
+    form = PrototypeForm()
+    assert ("SDXL on Replicate (API)", "replicate_sdxl") in form.api_option.options
+    assert form.warm_p95.value == "" and form.cold_start.value == ""  # nothing invented
+    privacy = OverviewForm().fields["constraints.privacy"]
+    assert [v for _, v in privacy.options] == ["public", "internal", "confidential",
+                                               "regulated"]
+    assert all(":" in label for label, _ in privacy.options)
+
+
+def test_the_overview_has_the_agreement_so_sensitivity_can_matter():
+    form = OverviewForm()
+    form.fields["constraints.dpa_available"].value = False
+    form.fields["constraints.privacy"].value = "regulated"
+    assert form.decision.architecture != "cloud"
+
+
+def test_a_step_gives_its_numbers_as_a_dataframe():
+    form = TotalCostForm()
+    frame = form.frame()
+    assert list(frame.index) == [o.label for o in form.scenario.options]
+    assert frame.loc[frame.index[0], "monthly_usd"] == pytest.approx(
+        sum(frame.filter(like="_usd_per_month").iloc[0]))

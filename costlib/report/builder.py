@@ -189,7 +189,8 @@ def build_report(scenario, *, client: str | None = None, title: str | None = Non
     model = resolve(loaded, catalog, today=catalog.today)
     decision = decide(model, samples=samples, distribution=DISTRIBUTION, seed=seed,
                       catalog=catalog)
-    source = path.name if path.parent.resolve() != _presets_dir() else f"preset '{path.stem}'"
+    source = (path.name if path.parent.resolve() != _presets_dir() else
+              f"the {path.stem.replace('_', ' ')} preset")
     return Report(model, evaluate(model), decision,
                   (client if client else model.scenario.client).strip(),
                   report_title(model.scenario, title), samples, seed, source,

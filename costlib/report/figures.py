@@ -32,13 +32,13 @@ def _wrap(text: str, width: int) -> list[str]:
 def fit_title(fig, width: int = 64, sub_width: int = 100) -> None:
     """Wrap a chart's title (and its ``<sup>`` subtitle) to fit the printed width, and make
     room for the lines above the plot."""
-    title = fig.layout.title.text or ""
-    main, _, rest = title.partition("<br>")
+    main, *rest = (fig.layout.title.text or "").split("<br>")
     lines = _wrap(main, width)
-    if rest.startswith("<sup>") and rest.endswith("</sup>"):
-        lines += [f"<sup>{x}</sup>" for x in _wrap(rest[5:-6], sub_width)]
-    elif rest:
-        lines.append(rest)
+    for line in rest:
+        if line.startswith("<sup>") and line.endswith("</sup>"):
+            lines += [f"<sup>{x}</sup>" for x in _wrap(line[5:-6], sub_width)]
+        else:
+            lines.append(line)
     fig.update_layout(title_text="<br>".join(lines),
                       margin_t=max(fig.layout.margin.t or 0, 36 + 22 * len(lines)))
 
@@ -119,18 +119,6 @@ def volume_top(model, decision, cheapest: str) -> float:
     return min(max(top, 2 * min(later)), MAX_IMAGES_PER_MONTH) if later else top
 
 
-def hybrid_range(fig, plan) -> None:
-    """Show the GPU counts that matter on the hybrid chart, not all 64."""
-    import numpy as np
-
-    upper = int(min(len(plan.gpus) - 1, max(8, 3 * plan.best_hybrid_gpus,
-                                            math.ceil(plan.local_only_gpus) + 2)))
-    shown = np.asarray(plan.monthly_usd[:upper + 1], dtype=float)
-    pad = 0.06 * float(np.ptp(shown) or abs(shown.max()) or 1.0)
-    fig.update_xaxes(range=[-0.5, upper + 0.5])
-    fig.update_yaxes(range=[float(shown.min()) - pad, float(shown.max()) + pad])
-
-
 def check_chart(name: str) -> None:
     if name not in CHARTS:
         raise InputError(f"chart: {name!r} is not allowed; must be one of {', '.join(CHARTS)}")
@@ -182,7 +170,4 @@ def figure(model, decision, cheapest: str, name: str):
         fig = charts.hybrid_figure(model, d.hybrid)
     if fig is None:
         return None
-    fig = go.Figure(fig)
-    if name == "hybrid":
-        hybrid_range(fig, d.hybrid)
-    return polish(fig, name)
+    return polish(go.Figure(fig), name)

@@ -9,12 +9,13 @@ Every function takes a :class:`costlib.report.Report`. Numbers are formatted by
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
 from costlib import __version__, fmt
-from costlib.decision import CLOSE_CALL
-from costlib.narrative import flip_sentence
+from costlib.labels import field_label
+from costlib.narrative import flip_sentence, key_figures
 
 SECTIONS = {
     "summary": "Executive summary",
@@ -51,11 +52,6 @@ def money(option: str, field: str, value: float) -> Money:
     return Money(option, field, repr(value), fmt.usd(value, unit=""))
 
 
-def _usd_range(low: float, high: float) -> str:
-    """'12,590-108,843 USD'."""
-    return f"{fmt.span(low, high, lambda x: fmt.usd(x, unit=''))} USD"
-
-
 def _latency(triple) -> str:
     """A latency (low, value, high) as '4.2 s (3-6 s)'."""
     low, value, high = triple
@@ -72,46 +68,15 @@ def _mixes_local_and_api(option) -> bool:
 def header(r) -> dict:
     s, ev = r.scenario, r.evaluation
     return {"client": r.client, "title": r.title, "scenario": s.name, "source": r.source,
-            "images": fmt.count(ev["images_per_month"]),
-            "approved": fmt.count(ev["approved_per_month"]),
+            "images": fmt.volume(ev["images_per_month"], 3),
+            "approved": fmt.volume(ev["approved_per_month"], 3),
             "horizon_months": s.horizon_months, "prepared": r.prepared,
             "version": __version__, "description": s.description}
 
 
-def hinge(r) -> tuple[str, str]:
-    """(the assumption the recommendation hinges on, in words; the detail)."""
-    d = r.decision
-    if not d.feasible:
-        return d.deciding_factor or "the hard constraints", "No option meets the hard constraints."
-    flipping = [f for f in d.flip_points if f.below is not None or f.above is not None]
-    if flipping:
-        def distance(flip):
-            f = flip.factor
-            width = (f.high - f.low) or 1.0
-            return min(abs(v - f.value) / width for v in (flip.below, flip.above)
-                       if v is not None)
-        flip = min(flipping, key=distance)
-        f = flip.factor
-        return (f"{f.name} ({fmt.number(f.value)} {f.unit}, range {fmt.span(f.low, f.high)})",
-                f"{flip_sentence(flip, _labels(d))} Source: {f.source}.")
-    if d.tornado is not None and d.tornado.bars:
-        top = d.tornado.bars[0]
-        f = top.factor
-        what = f"the margin over {r.label(d.runner_up)}" if d.runner_up else "its cost"
-        return (f"{f.name} ({fmt.span(f.low, f.high)} {f.unit})",
-                f"Across its range it moves {what} by {fmt.usd(top.swing)}/month; no single "
-                f"input flips the answer within its range. Source: {f.source}.")
-    return "nothing uncertain", "No input of this scenario has a range."
-
-
-def _keyfigure(key: str, title: str, value: str, detail: str, extra: str = "",
-               text: bool = False) -> dict:
-    """One box of the executive summary; ``text``: the value is words, not a figure."""
-    return {"key": key, "title": title, "value": value, "detail": detail, "extra": extra,
-            "text": text}
-
-
 def summary(r) -> dict:
+    """The answer first: the key figures of :func:`costlib.narrative.key_figures` (the
+    overview shows the same), then why and what to do."""
     d = r.decision
     data = {"feasible": d.feasible, "deciding_factor": d.deciding_factor or "",
             "reasons": list(d.reasons), "advice": list(d.advice), "figures": []}
@@ -119,25 +84,11 @@ def summary(r) -> dict:
         return data
     rec = d.option(d.recommendation)
     given_usd = r.rows()[rec.name]["monthly_usd"]
-    runner = f"; runner-up {r.label(d.runner_up)}" if d.runner_up else ""
-    hinge_text, hinge_detail = hinge(r)
-    option = r.option(rec.name)
-    data["figures"] = [
-        _keyfigure("recommendation", "Recommendation", r.label(rec.name),
-                   f"{option.architecture} ({option.kind_label}); deciding factor: "
-                   f"{d.deciding_factor}{runner}"),
-        _keyfigure("monthly", "Monthly cost", fmt.usd(rec.monthly_usd),
-                   f"{_usd_range(rec.monthly_usd_p5, rec.monthly_usd_p95)} (P5-P95 of "
-                   f"{fmt.count(d.monte_carlo.samples)} samples)",
-                   extra=(f"as costed for the decision; the scenario as given: "
-                          f"{fmt.usd(given_usd)}/month"
-                          if abs(rec.monthly_usd - given_usd) > 0.5 else "")),
-        _keyfigure("confidence", "Confidence", fmt.share(d.confidence),
-                   "share of samples in which it is cheaper than every other option kept by "
-                   f"more than {fmt.usd(d.materiality_usd)}/month (the materiality band)"
-                   + (" (a close call)" if d.confidence < CLOSE_CALL else "")),
-        _keyfigure("hinge", "Hinges on", hinge_text, hinge_detail, text=True),
-    ]
+    extra = {"monthly": f"as costed for the decision; the scenario as given: "
+                        f"{fmt.usd(given_usd)}/month"
+             if abs(rec.monthly_usd - given_usd) > 0.5 else ""}
+    data["figures"] = [{**dataclasses.asdict(f), "extra": extra.get(f.key, "")}
+                       for f in key_figures(d)]
     return data
 
 
@@ -157,29 +108,29 @@ def _given(value) -> str:
     if isinstance(value, float | int):
         return fmt.number(value)
     if isinstance(value, list | tuple):
-        return ", ".join(map(str, value))
-    return str(value)
+        return ", ".join(map(_given, value))
+    return str(value).replace("_", " ")
 
 
 def _fields(spec) -> list[tuple[str, str]]:
     """(field in words, as given) for each field a scenario block sets."""
     data = spec.model_dump(exclude_none=True, mode="json")
-    return [(k.replace("_", " "), _given(v)) for k, v in data.items()]
+    return [(field_label(k), _given(v)) for k, v in data.items()]
 
 
-def _option_given(spec) -> str:
-    """An option of the scenario as given, in one line."""
-    parts = [f"{k}: {v}" for k, v in (("offer", spec.offer), ("gpu", spec.gpu),
-                                     ("throughput", spec.throughput),
-                                     ("billing", spec.billing), ("local", spec.local),
-                                     ("api", spec.api)) if v]
+def _option_given(r, spec) -> str:
+    """What the scenario sets for an option beyond its catalog offer, in one line: the
+    options a hybrid combines, its local GPUs, discounts and values set by hand."""
+    parts = [f"{k}: {r.label(v)}" for k, v in (("local GPUs", spec.local),
+                                              ("overflow API", spec.api)) if v]
     if spec.local_gpus is not None:
-        parts.append(f"local GPUs: {_given(spec.local_gpus)}")
+        parts.append(f"local GPUs held: {_given(spec.local_gpus)}")
     if spec.discounts:
-        parts.append(f"discounts: {', '.join(spec.discounts)}")
+        parts.append(f"discounts: {', '.join(map(field_label, spec.discounts))}")
     if spec.set:
-        parts.append("set: " + ", ".join(f"{k}={_given(v)}" for k, v in spec.set.items()))
-    return "; ".join(parts)
+        parts.append("set: " + ", ".join(f"{field_label(k)} {_given(v)}"
+                                         for k, v in spec.set.items()))
+    return "; ".join(parts) or "as the catalog gives it"
 
 
 def workload(r) -> dict:
@@ -191,7 +142,7 @@ def workload(r) -> dict:
         v = verdicts[spec.name]
         options.append({
             "label": r.label(spec.name), "name": spec.name,
-            "kind": r.option(spec.name).kind_label, "given": _option_given(spec),
+            "kind": r.option(spec.name).kind_label, "given": _option_given(r, spec),
             "kept": v.allowed,
             "status": "kept" if v.allowed else "excluded: " + ", ".join(v.excluded_by),
             "reasons": " ".join(v.reasons)})
@@ -263,12 +214,13 @@ def costs(r) -> dict:
 
 
 def _sampled(b) -> str:
-    """The sampled break-even volumes, P5 to P95, in words."""
+    """The sampled break-even volumes, their 90 % range, in words."""
     if math.isfinite(b.p95):
-        return f"{fmt.count(b.p5)} to {fmt.count(b.p95)} (P5-P95)"
+        return f"{fmt.volume(b.p5)} to {fmt.volume(b.p95)} (90 % range)"
     if math.isfinite(b.p5):
-        return f"from {fmt.count(b.p5)} (P5), with no break-even at P95"
-    return "no break-even at P5 or P95"
+        return (f"from {fmt.volume(b.p5)} (5th percentile), with no break-even at the 95th "
+                "percentile")
+    return "no break-even at the 5th or the 95th percentile"
 
 
 def breakeven(r) -> dict:
@@ -283,7 +235,7 @@ def breakeven(r) -> dict:
         if name == best:
             continue
         crossings = found[name]
-        volumes = (", ".join(fmt.count(v) for v in crossings[:3])
+        volumes = (", ".join(fmt.volume(v) for v in crossings[:3])
                    + (" ..." if len(crossings) > 3 else "")) if crossings else fmt.NEVER
         payback = "-"
         if r.option(name).buys_hardware:
@@ -297,7 +249,7 @@ def breakeven(r) -> dict:
         a, alt = (r.label(x) for x in b.options)
         if math.isfinite(b.images_per_month):
             lines.append(f"The decision's break-even: {alt} takes over from {a} at about "
-                         f"{fmt.count(b.images_per_month)} images/month; sampled, "
+                         f"{fmt.volume(b.images_per_month)} images/month; sampled, "
                          f"{_sampled(b)}, and it breaks even below {SEARCHED_UP_TO} in "
                          f"{fmt.share(b.p_breaks_even)} of samples.")
         else:
@@ -311,10 +263,17 @@ def breakeven(r) -> dict:
         lines.append(f'Payback "{fmt.NEVER}": the purchase has not paid for itself against '
                      f"{r.label(best)} by the end of the {m.scenario.horizon_months}-month "
                      "horizon.")
-    lines.append(f"Today's volume: {fmt.count(ev['images_per_month'])} images/month. Payback "
-                 "is the month from which the purchase's cumulative cash (bought at month 0, "
-                 "the cash flow's growth and prices) stays at or below the cheapest option's.")
+    lines.append(f"Today's volume: {fmt.volume(ev['images_per_month'], 3)} images/month. "
+                 "Payback is the month from which the purchase's cumulative cash (bought at "
+                 "month 0, with the cash flow's growth and prices) stays at or below the "
+                 "cheapest option's.")
     return {"best": r.label(best), "rows": rows, "lines": lines}
+
+
+# how each sampling distribution is told to a reader
+_SHAPES = {"pert": "smooth hump peaking at its value (a beta-PERT distribution)",
+           "triangular": "triangle peaking at its value", "lognormal": "lognormal curve",
+           "uniform": "flat distribution"}
 
 
 def uncertainty(r) -> dict:
@@ -324,7 +283,7 @@ def uncertainty(r) -> dict:
     mc = d.monte_carlo
     kept = sorted((a for a in d.options if a.allowed), key=lambda a: a.monthly_usd)
     return {"feasible": True, "samples": fmt.count(mc.samples), "seed": mc.seed,
-            "distribution": mc.distribution,
+            "distribution": _SHAPES.get(mc.distribution, mc.distribution),
             "rows": [{"label": r.label(a.name), "best": a.name == d.recommendation,
                       "usd": [fmt.usd(x, unit="") for x in (
                           a.monthly_usd, a.monthly_usd_p5, a.monthly_usd_p50,
@@ -364,7 +323,7 @@ def capacity(r) -> dict:
             "meets": "-" if target is None else (
                 "misses" if "latency" in a.excluded_by else "meets"),
             "notes": " ".join(a.notes) or "-"})
-    return {"images": fmt.count(ev["images_per_month"]),
+    return {"images": fmt.volume(ev["images_per_month"], 3),
             "target": fmt.seconds(target) if target is not None else None,
             "rows": rows,
             "notes": [x for step in d.steps if step.number in (2, 4) for x in step.findings]}
@@ -384,7 +343,7 @@ def hybrid(r) -> dict:
         ("API for the overflow", r.label(plan.api)),
         ("Cheapest local GPU count", fmt.count(plan.best_gpus)),
         ("Monthly cost at that count", fmt.usd(plan.best_monthly_usd)),
-        ("Images sent to the API at that count", f"{fmt.count(overflow)} a month"),
+        ("Images sent to the API at that count", f"{fmt.volume(overflow, 3)} a month"),
         ("Cheapest count of at least one GPU",
          f"{fmt.count(plan.best_hybrid_gpus)} ({fmt.usd(at_one)}/month)"),
         ("The API alone", f"{fmt.usd(plan.api_only_usd)}/month"),
@@ -393,8 +352,9 @@ def hybrid(r) -> dict:
     ]
     data["verdict"] = ("the API alone is cheapest: no local GPU pays for itself"
                        if plan.best_gpus == 0 else
-                       f"{plan.best_gpus} local GPU(s) with the API taking each hour's excess "
-                       "is cheapest")
+                       f"{fmt.count(plan.best_gpus)} local "
+                       f"{'GPU' if plan.best_gpus == 1 else 'GPUs'} with the API taking each "
+                       "hour's excess is cheapest")
     return data
 
 
@@ -415,15 +375,15 @@ def appendix(r) -> dict:
         if not groups or groups[-1]["name"] != group:
             groups.append({"name": group, "rows": []})
         groups[-1]["rows"].append({
-            "name": (i.path.split(".", 2)[-1] if i.path.startswith("options.") else
-                     i.path.split(".", 1)[-1]),
-            "path": i.path, "value": fmt.number(i.value),
-            "range": fmt.span(i.low, i.high) if i.low != i.high else "",
-            "unit": i.unit, "source": i.source, "note": i.note or "",
+            "name": field_label(i.path.rsplit(".", 1)[-1]),
+            "path": i.path, "value": fmt.quantity(i.value, i.unit),
+            "range": fmt.quantity_range(i.low, i.high, i.unit) if i.low != i.high else "",
+            "source": i.source, "note": i.note or "",
             "as_of": i.as_of or "-", "stale": bool(i.stale), "client": bool(i.overridden)})
     mc = r.decision.monte_carlo
-    method = (f"{fmt.count(mc.samples)} Monte Carlo samples, seed {mc.seed}, {mc.distribution} "
-              "distributions." if mc is not None else
+    method = (f"{fmt.count(mc.samples)} Monte Carlo samples (seed {mc.seed}), each input drawn "
+              f"from a {_SHAPES.get(mc.distribution, mc.distribution)} over its range."
+              if mc is not None else
               f"no Monte Carlo (infeasible); seed {r.seed}.")
     return {"count": len(inputs), "stale": sum(bool(i.stale) for i in inputs),
             "client": sum(bool(i.overridden) for i in inputs),

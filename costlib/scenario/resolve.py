@@ -224,7 +224,7 @@ def hire(fte: Input) -> Input:
         return fte
     return dataclasses.replace(
         fte, value=max(fte.value, 1.0), low=max(fte.low, 1.0), high=max(fte.high, 1.0),
-        source="hiring: the team has no operations capacity (has_ops_team: false)", row="")
+        source="hiring: the team has no operations capacity", row="")
 
 
 def _check_limits(inp: Input) -> None:

@@ -21,6 +21,7 @@ import plotly.graph_objects as go
 from costlib import charts
 from costlib.catalog import load_catalog
 from costlib.errors import InputError
+from costlib.fmt import share, volume
 from costlib.scenario import MODELS, PRIVACY, VARIABILITY, resolve
 from costlib.tco import evaluate
 from costlib.ui import state
@@ -46,6 +47,65 @@ def _changed(old: dict, new: dict) -> dict:
     to None, which unsets it."""
     return {k: new.get(k) for k in old.keys() | new.keys()
             if k not in old or k not in new or _differs(old[k], new[k])}
+
+
+# In Voila every FigureWidget ships plotly's 5 MB widget bundle over the websocket, one copy
+# a chart. `make app` puts a copy of the bundle among the template's static files; a widget
+# whose code is this loader imports it from there instead: once a page, cached across pages.
+BUNDLE = "plotly-widgetbundle.js"
+_LOADER = f"""const base = document.body.dataset.baseUrl || "/voila/";
+const bundle = await import(new URL(base + "templates/costlib/static/{BUNDLE}",
+                                    location.href).href);
+export default bundle.default;
+"""
+
+
+def served_bundle() -> bool:
+    """Whether this kernel runs a Voila page and the template serves plotly's widget bundle
+    (the very file of the plotly installed here)."""
+    import os
+    from pathlib import Path
+
+    from jupyter_core.paths import jupyter_path
+
+    if "VOILA_KERNEL_ID" not in os.environ:
+        return False
+    size = plotly_bundle().stat().st_size
+    copies = [Path(d) / BUNDLE for d in jupyter_path("voila", "templates", "costlib", "static")]
+    return any(c.is_file() and c.stat().st_size == size for c in copies)
+
+
+def plotly_bundle():
+    """The widget bundle of the plotly installed here (what `make app` copies)."""
+    from pathlib import Path
+
+    import plotly.basewidget
+
+    return Path(plotly.basewidget.__file__).parent / "package_data" / "widgetbundle.js"
+
+
+def figure_widget(spec: dict) -> go.FigureWidget:
+    """A FigureWidget of a figure dict; in Voila, one that loads plotly's bundle from the
+    template's static files where it is served (see :func:`served_bundle`)."""
+    if served_bundle():
+        return _ServedFigureWidget(spec)
+    return go.FigureWidget(spec)
+
+
+class _ServedFigureWidget(go.FigureWidget):
+    _esm = _LOADER
+
+
+def picker_choices() -> list[tuple[str, str]]:
+    """The scenario picker's choices in words: (label, name) for :func:`state.choices`."""
+    def label(name: str) -> str:
+        if name == state.CURRENT:
+            return "the working scenario"
+        if name.startswith(state.SAVED):
+            return f"{name.removeprefix(state.SAVED)} (saved)"
+        return f"{name.replace('_', ' ')} (preset)"
+
+    return [(label(n), n) for n in state.choices()]
 
 
 def refresh_figure(target: go.FigureWidget, shown: dict, source: dict) -> None:
@@ -76,7 +136,9 @@ class StepForm:
 
     title = ""
     resets: dict[str, tuple[str, ...]] = {}  # a change of the key unsets these fields
-    samples = 0  # > 0: every change also runs the decision engine on this many samples
+    # every change also runs the decision engine, with the samples and seed of the report and
+    # `costlib decide` (so the figures agree); the break-even is not sampled (0.4 s a change)
+    decides = False
 
     def __init__(self, scenario=None, autosave: bool = True):
         self.autosave = autosave
@@ -86,7 +148,7 @@ class StepForm:
         self.model = resolve(self.scenario, self.catalog)
         self.decision = self._decide(self.model)
         self.status = widgets.HTML()
-        self.picker = widgets.Dropdown(options=state.choices(), value=state.CURRENT,
+        self.picker = widgets.Dropdown(options=picker_choices(), value=state.CURRENT,
                                        description="Scenario", style=_STYLE, layout=_WIDE)
         self.picker.observe(self._on_pick, names="value")
         self.fields: dict[str, widgets.Widget] = self.make_fields()
@@ -95,7 +157,7 @@ class StepForm:
                            names="value")
         self.extras = self.make_extra()
         self.shown = self.make_figures(self.model, self.decision)  # figure dicts on screen
-        self.figures = [go.FigureWidget(f) for f in self.shown]
+        self.figures = [figure_widget(f) for f in self.shown]
         self.on_model(self.model, self.decision)
         self._show_status()
 
@@ -115,12 +177,11 @@ class StepForm:
         """Called after every successful change (for the extra widgets)."""
 
     def _decide(self, model):
-        if not self.samples:
+        if not self.decides:
             return None
         from costlib.decision import decide
 
-        return decide(model, samples=self.samples, catalog=self.catalog,
-                      sample_breakeven=False)
+        return decide(model, catalog=self.catalog, sample_breakeven=False)
 
     # -- wiring -----------------------------------------------------------------------
     def _on_pick(self, change) -> None:
@@ -153,6 +214,8 @@ class StepForm:
     def _on_field(self, path: str, value) -> None:
         if getattr(self, "_syncing", False):
             return
+        if path in ROUNDED:
+            value = ROUNDED[path](value)
         try:
             scenario = state.set_field(self.scenario, path, value)
             for other in self.resets.get(path, ()):
@@ -192,21 +255,42 @@ class StepForm:
         result = evaluate(self.model)
         cheapest = next(o["label"] for o in result["options"] if o["name"] == result["cheapest"])
         answer = f"cheapest per month: <b>{html.escape(cheapest)}</b>"
-        if self.decision is not None:
-            answer = (f"recommended: <b>{html.escape(self.decision.label)}</b> "
-                      f"({self.decision.confidence:.0%} sure it is cheaper by a material "
-                      "margin)"
-                      if self.decision.feasible else "<b>no option meets the constraints</b>")
+        d = self.decision
+        if d is not None and not d.feasible:
+            answer = "<b>no option meets the constraints</b>"
+        elif d is not None:
+            sure = ("practically tied on cost with "
+                    + ", ".join(html.escape(a.label) for a in d.options
+                                if d.tie is not None and a.name in d.tie.options
+                                and a.name != d.recommendation)
+                    if d.tie is not None else
+                    f"{share(d.confidence)} sure it is cheaper by a material margin")
+            answer = f"recommended: <b>{html.escape(d.label)}</b> ({sure})"
         stale = len(result["stale_inputs"])
-        note = f"; {stale} input(s) older than {self.scenario.stale_after_days} days" \
-            if stale else ""
+        note = (f"; {stale} {'input' if stale == 1 else 'inputs'} older than "
+                f"{self.scenario.stale_after_days} days" if stale else "")
         self.status.value = (f"<b>{html.escape(self.scenario.name)}</b>: "
-                             f"{result['images_per_month']:,.0f} images/month; {answer}{note}")
+                             f"{volume(result['images_per_month'], 3)} images/month; "
+                             f"{answer}{note}")
 
     def widget(self) -> widgets.VBox:
         """The whole form, ready to display."""
         return widgets.VBox([self.picker, *self.fields.values(), self.status, *self.extras,
                              *self.figures])
+
+    def frame(self):
+        """The step's numbers as a pandas DataFrame for one's own analysis: every option's
+        costs (monthly, per image, per approved asset, over the horizon) and each cost
+        area, one row an option. [USD]"""
+        import pandas as pd
+
+        rows = evaluate(self.model)["options"]
+        return pd.DataFrame([{"option": r["label"], "monthly_usd": r["monthly_usd"],
+                              "usd_per_image": r["usd_per_image"],
+                              "usd_per_approved": r["usd_per_approved"],
+                              "horizon_usd": r["horizon_usd"],
+                              **{f"{a}_usd_per_month": v for a, v in r["by_area"].items()}}
+                             for r in rows]).set_index("option")
 
     def _ipython_display_(self):
         from IPython.display import display
@@ -255,11 +339,44 @@ def _slider(cls, description, value, **kw):
                continuous_update=False, **kw)
 
 
+def _words(ids) -> list[tuple[str, str]]:
+    """Dropdown choices of ids, shown in words: ('business hours', 'business_hours')."""
+    return [(i.replace("_", " "), i) for i in ids]
+
+
 def _volume_slider(model):
-    """Images per month on a log scale, 10 to 100 million."""
+    """Images per month on a log scale, 10 to 100 million (what it writes is rounded to two
+    significant digits, see :data:`ROUNDED`)."""
     return _slider(widgets.FloatLogSlider, "Images per month",
                    float(model.workload.images_per_month), base=10, min=1, max=8, step=0.05,
-                   readout_format=",.0f")
+                   readout_format=".2s")
+
+
+# fields whose widget writes more digits than a person meant: rounded before they are saved
+ROUNDED = {"workload.images_per_month": lambda v: float(f"{float(v):.2g}")}
+
+PRIVACY_WORDS = {  # the sensitivity levels, as a person chooses among them
+    "public": "public: any API",
+    "internal": "internal: any API, standard terms",
+    "confidential": "confidential: APIs only with an agreement",
+    "regulated": "regulated (personal data): APIs only with an agreement",
+}
+PRIVACY_NOTE = ("<small style='line-height:1.4'>Confidential and regulated prompts and images "
+                "may go to a third-party API only under a signed data-processing agreement "
+                "(after legal review of each provider); without one, only GPUs you rent or own "
+                "remain. Public and internal data may go to any API.</small>")
+
+
+def _privacy_fields(c) -> dict[str, widgets.Widget]:
+    """The privacy level (explained in its choices) and the data-processing agreement."""
+    return {
+        "constraints.privacy": widgets.Dropdown(
+            options=[(PRIVACY_WORDS[p], p) for p in PRIVACY], value=c.privacy,
+            description="Data sensitivity", style=_STYLE, layout=_WIDE),
+        "constraints.dpa_available": widgets.Checkbox(
+            value=c.dpa_available, description="Data-processing agreement available",
+            style=_STYLE, layout=_WIDE),
+    }
 
 
 class UseCaseForm(StepForm):
@@ -271,7 +388,7 @@ class UseCaseForm(StepForm):
     def make_fields(self):
         w = self.scenario.workload
         return {
-            "workload.model": widgets.Dropdown(options=MODELS, value=w.model,
+            "workload.model": widgets.Dropdown(options=_words(MODELS), value=w.model,
                                                description="Model", style=_STYLE,
                                                layout=_WIDE),
             "workload.resolution": widgets.Dropdown(
@@ -305,7 +422,7 @@ class VolumeForm(StepForm):
         return {
             "workload.images_per_month": _volume_slider(self.model),
             "workload.variability": widgets.Dropdown(
-                options=VARIABILITY, value=w.variability, description="Demand profile",
+                options=_words(VARIABILITY), value=w.variability, description="Demand profile",
                 style=_STYLE, layout=_WIDE),
             "workload.peak_factor": _slider(
                 widgets.FloatSlider, "Peak hour over mean hour",
@@ -321,7 +438,7 @@ class PrivacyForm(StepForm):
     data-processing agreement with the provider is available."""
 
     title = "Step 3: set privacy requirements"
-    samples = 500
+    decides = True
 
     QUESTIONS = ("What data is sent to the provider?",
                  "How is it stored, and for how long is it retained?",
@@ -330,24 +447,15 @@ class PrivacyForm(StepForm):
                  "Do data residency requirements apply, and where is it processed?")
 
     def make_fields(self):
-        c = self.scenario.constraints
-        return {
-            "constraints.privacy": widgets.Dropdown(options=PRIVACY, value=c.privacy,
-                                                    description="Data sensitivity",
-                                                    style=_STYLE, layout=_WIDE),
-            "constraints.dpa_available": widgets.Checkbox(
-                value=c.dpa_available, description="Data-processing agreement available",
-                style=_STYLE, layout=_WIDE),
-        }
+        return _privacy_fields(self.scenario.constraints)
 
     def make_extra(self):
-        self.checklist = widgets.VBox(
-            [widgets.HTML("<b>Vendor evaluation</b> (answer for each API before relying "
-                          "on it)")]
-            + [widgets.Checkbox(description=q, value=False, indent=False,
-                                layout=widgets.Layout(width="640px")) for q in self.QUESTIONS])
+        questions = "".join(f"<li>{html.escape(q)}</li>" for q in self.QUESTIONS)
         self.allowed = widgets.HTML()
-        return [self.allowed, self.checklist]
+        return [widgets.HTML(PRIVACY_NOTE), self.allowed,
+                widgets.HTML("<b>Ask each API provider before relying on it</b> (the answers "
+                             "decide whether a data-processing agreement is available)"
+                             f"<ul>{questions}</ul>")]
 
     def on_model(self, model, decision):
         self.allowed.value = options_table(decision)
@@ -371,7 +479,7 @@ class OperationsForm(StepForm):
                 widgets.FloatSlider, "DevOps time [h/month]", float(ops.devops_hours_per_month),
                 min=0, max=160, step=1),
             "labor.ml_engineer_fte": _slider(
-                widgets.FloatSlider, "ML engineer when self-hosting [FTE]",
+                widgets.FloatSlider, "ML engineer time [FTE]",
                 float(ops.ml_engineer_fte), min=0, max=3, step=0.05),
             "labor.engineer_hourly_usd": _slider(
                 widgets.FloatSlider, "Engineer rate [USD/h]", float(ops.engineer_hourly_usd),
@@ -389,7 +497,7 @@ class TotalCostForm(StepForm):
     """Step 5: total cost: by area, against volume, over the horizon, per approved asset."""
 
     title = "Step 5: model total cost"
-    samples = 500
+    decides = True
 
     def make_fields(self):
         return {
@@ -397,7 +505,7 @@ class TotalCostForm(StepForm):
             "horizon_months": _slider(widgets.IntSlider, "Horizon [months]",
                                       self.scenario.horizon_months, min=1, max=120),
             "workload.cache_hit_rate": _slider(
-                widgets.FloatSlider, "Cache hit rate [0-1]",
+                widgets.FloatSlider, "Cache hit rate [share, 0-1]",
                 float(self.model.workload.cache_hit_rate), min=0,
                 max=0.9, step=0.01),
         }
@@ -421,13 +529,26 @@ def decision_html(decision) -> str:
     labels = {a.name: a.label for a in decision.options}
     flips = [flip_sentence(f, labels) for f in decision.flip_points
              if f.below is not None or f.above is not None][:5]
-    return (f"<h4>Recommended: {html.escape(decision.label)} ({decision.architecture}), "
-            f"{decision.confidence:.0%} sure it is cheaper than the rest by more than "
-            f"{decision.materiality_usd:,.0f} USD/month</h4>"
-            f"<b>Why</b><ul>{items(decision.reasons)}</ul>"
+    return (f"<b>Why</b><ul>{items(decision.reasons)}</ul>"
             f"<b>Advice</b><ul>{items(decision.advice)}</ul>"
             f"<b>What would change the answer</b>"
             f"<ul>{items(flips or ['No single input flips it within its range.'])}</ul>")
+
+
+def _seconds(what: str, text: str, required: bool) -> float | None:
+    """A measured duration typed into a text field; None where left empty and not
+    required. [s]"""
+    text = (text or "").strip()
+    if not text and not required:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 600:
+        raise InputError(f"{what}: {text!r} is not allowed; enter the measured seconds, "
+                         "more than 0 and at most 600")
+    return value
 
 
 class PrototypeForm(StepForm):
@@ -438,8 +559,10 @@ class PrototypeForm(StepForm):
 
     def make_extra(self):
         m = self.model
-        local = [n for n, o in m.options.items() if o.local_part is o]
-        apis = [n for n, o in m.options.items() if o.api_part is o]
+        names = {a.name: a.label for a in self.decision.options} if self.decision else {
+            s.name: s.label or s.name for s in self.scenario.options}
+        local = [(names[n], n) for n, o in m.options.items() if o.local_part is o]
+        apis = [(names[n], n) for n, o in m.options.items() if o.api_part is o]
         self.acceptance = _slider(widgets.FloatSlider, "Accepted share of outputs [0-1]",
                                   1 / float(m.workload.outputs_per_approved), min=0.02, max=1,
                                   step=0.01)
@@ -456,12 +579,13 @@ class PrototypeForm(StepForm):
         run.on_click(lambda _: self.run_probe())
         self.api_option = widgets.Dropdown(options=apis, description="API tested",
                                            style=_STYLE, layout=_WIDE)
-        self.warm_p95 = widgets.BoundedFloatText(value=3.0, min=0.01, max=600,
-                                                 description="p95 of 50 warm requests [s]",
-                                                 style=_STYLE, layout=_WIDE)
-        self.cold_start = widgets.BoundedFloatText(value=10.0, min=0, max=600,
-                                                   description="Cold start [s]", style=_STYLE,
-                                                   layout=_WIDE)
+        # empty until measured: a click must never record a number nobody measured
+        self.warm_p95 = widgets.Text(description="95th percentile of 50 warm requests [s]",
+                                     placeholder="measured, e.g. 2.8", style=_STYLE,
+                                     layout=_WIDE)
+        self.cold_start = widgets.Text(description="Cold start [s]",
+                                       placeholder="measured, or leave empty", style=_STYLE,
+                                       layout=_WIDE)
         self.consistent = widgets.Checkbox(value=True, description="Same prompt and seed "
                                            "gave the same image 10 times", style=_STYLE,
                                            layout=widgets.Layout(width="720px"))
@@ -519,10 +643,12 @@ class PrototypeForm(StepForm):
                         cold_start_s: float | None = None) -> None:
         """Record a provider test (the button's handler)."""
         try:
-            scenario = state.record_latency(
-                self.scenario, option or self.api_option.value,
-                warm_p95_s if warm_p95_s is not None else self.warm_p95.value,
-                cold_start_s if cold_start_s is not None else self.cold_start.value)
+            warm = warm_p95_s if warm_p95_s is not None else _seconds(
+                "warm latency", self.warm_p95.value, required=True)
+            cold = cold_start_s if cold_start_s is not None else _seconds(
+                "cold start", self.cold_start.value, required=False)
+            scenario = state.record_latency(self.scenario, option or self.api_option.value,
+                                            warm, cold)
             self.load(scenario)
         except InputError as e:
             self._error(e)
@@ -533,10 +659,10 @@ class PrototypeForm(StepForm):
 
 class ChooseForm(StepForm):
     """Step 7: choose: the recommendation with its reasons, confidence and flip points, the
-    hybrid split; save the scenario and produce the client report."""
+    hybrid split; save the scenario and produce the client report, with download links."""
 
     title = "Step 7: choose cloud, local or hybrid"
-    samples = 500
+    decides = True
 
     def make_extra(self):
         self.answer = widgets.HTML()
@@ -545,29 +671,39 @@ class ChooseForm(StepForm):
                                       layout=_WIDE, placeholder="client-name")
         save = widgets.Button(description="Save", icon="save", layout=_BUTTON)
         save.on_click(lambda _: self.save())
-        self.saved = widgets.HTML()
+        self.client = widgets.Text(description="Client name (report header)", style=_STYLE,
+                                   layout=_WIDE, placeholder="the scenario's name if empty")
         report = widgets.Button(description="Produce the client report", icon="file",
                                 layout=_BUTTON)
         report.on_click(lambda _: self.report())
+        self.saved = widgets.HTML()
         return [self.answer, self.table, widgets.HBox([self.save_name, save]),
-                widgets.HBox([report]), self.saved]
+                widgets.HBox([self.client, report]), self.saved]
 
     def on_model(self, model, decision):
-        self.answer.value = decision_html(decision)
+        self.answer.value = key_figures_html(decision) + decision_html(decision)
         self.table.value = options_table(decision)
 
     def save(self, name: str | None = None) -> None:
-        """Save the scenario in the workspace under a name (the button's handler)."""
+        """Save the scenario in the workspace under a name (the button's handler); the
+        picker then offers it and stays on it."""
         try:
-            path = state.save_as(self.scenario, name or self.save_name.value)
-            self.saved.value = f"Saved to <code>{html.escape(str(path))}</code>"
-            self.picker.options = state.choices()
+            name = name or self.save_name.value
+            state.save_as(self.scenario, name)
+            self._syncing = True  # the picker's new options must not reload a scenario
+            try:
+                self.picker.options = picker_choices()
+                self.picker.value = state.SAVED + name
+            finally:
+                self._syncing = False
+            self.saved.value = f"Saved as <b>{html.escape(name)}</b>: the picker offers it."
         except InputError as e:
             self._error(e)
 
     def report(self, pdf: bool = True) -> None:
         """Write the client report of the working scenario into the workspace (HTML, and a
-        PDF where Chromium is installed); the button's handler."""
+        PDF where Chromium is installed) and offer both as downloads; the button's
+        handler."""
         from costlib.report import find_chromium, render
 
         name = re.sub(r"[^A-Za-z0-9_-]+", "-", self.save_name.value or self.scenario.name)
@@ -575,12 +711,12 @@ class ChooseForm(StepForm):
         self.saved.value = "Writing the report (about 10 s)..."
         try:
             result = render(state.save_current(self.scenario), out,
-                            pdf=out.with_suffix(".pdf") if pdf and find_chromium() else None)
+                            pdf=out.with_suffix(".pdf") if pdf and find_chromium() else None,
+                            client=self.client.value.strip() or None)
         except InputError as e:
             return self._error(e)
         written = [result.html] + ([result.pdf] if result.pdf else [])
-        self.saved.value = "Report written: " + ", ".join(
-            f"<code>{html.escape(str(p))}</code>" for p in written)
+        self.saved.value = "Report ready: " + " &nbsp; ".join(map(download_link, written))
 
     def make_figures(self, model, decision):
         hybrid = (charts.hybrid_figure(model, decision.hybrid) if decision.hybrid is not None
@@ -589,36 +725,63 @@ class ChooseForm(StepForm):
         return [hybrid, uncertainty_figure(model, decision), hinge_figure(model, decision)]
 
 
-STEP_NOTEBOOKS = (("01_use_case", "Define the use case"),
-                  ("02_volume", "Estimate volume and variability"),
-                  ("03_privacy", "Set privacy requirements"),
-                  ("04_operations", "Measure operational capacity"),
-                  ("05_total_cost", "Model total cost"),
-                  ("06_prototype", "Prototype before committing"),
-                  ("07_choose", "Choose cloud, local or hybrid"))
+def download_link(path) -> str:
+    """A link that downloads a file the kernel wrote (its bytes in the link: Voila serves no
+    workspace files), named by the file's name."""
+    import base64
+    import mimetypes
+
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    name = html.escape(path.name)
+    return (f"<a download='{name}' href='data:{kind};base64,{data}' style='{LINK_STYLE}'>"
+            f"&#11015; {name}</a>")
+
+
+LINK_STYLE = "color:#1a73e8;text-decoration:underline;font-weight:600"
+
+
+def key_figures_html(decision) -> str:
+    """The answer in four cards (:func:`costlib.narrative.key_figures`, the report's
+    summary shows the same)."""
+    from costlib.narrative import key_figures
+
+    if not decision.feasible:
+        return ""  # decision_html says why
+    cards = "".join(
+        "<div style='flex:1 1 200px;border:1px solid #d0d7de;border-radius:6px;"
+        "padding:10px 12px;background:#f6f8fa;line-height:1.35' data-key='{}'>"
+        "<div style='font-size:11px;text-transform:uppercase;color:#57606a'>{}</div>"
+        "<div style='font-size:{};font-weight:700;margin:4px 0'>{}</div>"
+        "<div style='font-size:12px;color:#57606a'>{}</div></div>".format(
+            f.key, html.escape(f.title), "15px" if f.text else "22px", html.escape(f.value),
+            html.escape(f.detail))
+        for f in key_figures(decision))
+    return f"<div style='display:flex;gap:10px;flex-wrap:wrap;margin:8px 0'>{cards}</div>"
 
 
 class OverviewForm(StepForm):
-    """The whole decision on one screen for the working scenario, with links to the steps."""
+    """The whole decision on one screen for the working scenario: the answer in four cards
+    first, then the controls that matter most and the charts."""
 
     title = "The decision on one screen"
-    samples = 500
+    decides = True
 
     def make_fields(self):
-        return {
-            "workload.images_per_month": _volume_slider(self.model),
-            "constraints.privacy": widgets.Dropdown(
-                options=PRIVACY, value=self.scenario.constraints.privacy,
-                description="Data sensitivity", style=_STYLE, layout=_WIDE),
-        }
+        return {"workload.images_per_month": _volume_slider(self.model),
+                **_privacy_fields(self.scenario.constraints)}
 
     def make_extra(self):
-        links = " &middot; ".join(f"<a href='{n}.ipynb'>{i + 1}. {html.escape(t)}</a>"
-                                  for i, (n, t) in enumerate(STEP_NOTEBOOKS))
-        self.answer = widgets.HTML()
-        return [widgets.HTML(f"<p>{links}</p>"), self.answer]
+        self.cards, self.answer = widgets.HTML(), widgets.HTML()
+        return [widgets.HTML(PRIVACY_NOTE), self.answer]
+
+    def widget(self) -> widgets.VBox:
+        """The cards above everything: the first screen answers the question."""
+        return widgets.VBox([self.cards, self.picker, *self.fields.values(), self.status,
+                             *self.extras, *self.figures])
 
     def on_model(self, model, decision):
+        self.cards.value = key_figures_html(decision)
         self.answer.value = decision_html(decision)
 
     def make_figures(self, model, decision):

@@ -346,10 +346,17 @@ def cmd_decide(args) -> int:
         return 0
     if decision.feasible:
         runner = decision.option(decision.runner_up).label if decision.runner_up else "none"
+        tie = decision.tie
+        if tie is not None:
+            others = [decision.option(n).label for n in tie.options
+                      if n != decision.recommendation]
+            why = (f"practically tied on cost with {', '.join(others)} (within "
+                   f"{usd(decision.materiality_usd)}/month), chosen on {tie.criterion}")
+        else:
+            why = (f"{share(decision.confidence)} sure it is cheaper than the rest by more "
+                   f"than {usd(decision.materiality_usd)}/month")
         print(f"{model.scenario.name}: choose {decision.label} ({decision.architecture}), "
-              f"{share(decision.confidence)} sure it is cheaper than the rest by more than "
-              f"{usd(decision.materiality_usd)}/month; "
-              f"runner-up {runner}; decided by {decision.deciding_factor}")
+              f"{why}; runner-up {runner}; decided by {decision.deciding_factor}")
     else:
         print(f"{model.scenario.name}: no option meets the hard constraints "
               f"({decision.deciding_factor})")

@@ -43,7 +43,7 @@ from costlib.fmt import (
     usd,
     volume,
 )
-from costlib.labels import factor_label
+from costlib.labels import factor_label, input_label
 
 AD = "the architecture article of May 2026"
 IB = "the ImageBench guide of 2026"
@@ -397,6 +397,11 @@ def _infeasible_reason(d: Decision) -> str:
             "so there is nothing to recommend.")
 
 
+def _and(words: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
 def advice(d: Decision) -> tuple[str, ...]:
     """The framework's advice where it applies: start managed and revisit at measured volume,
     prototype before committing, the way back to APIs, hiring, a close call, a cheaper
@@ -444,7 +449,13 @@ def advice(d: Decision) -> tuple[str, ...]:
     if not d.setting.has_ops_team and r.self_hosted:
         out.append("Self-hosting wins even with hiring: budget the ML infrastructure engineer "
                    "and the serving setup (2-4 weeks) before moving.")
-    if d.confidence is not None and d.confidence < CLOSE_CALL:
+    if d.unranged:
+        labels = {x.name: x.label for x in d.options}
+        fixed = [input_label(p, labels) for p in d.unranged]
+        out.append(f"No range given by the source for the {_and(fixed)}: the confidence leaves "
+                   "their uncertainty out. Give them a range in the scenario (a quote's low "
+                   "and high), or an uncertainty by age for prices without one.")
+    if d.confidence is not None and d.confidence < CLOSE_CALL and d.tie is None:
         sens = d.tornado
         labels = {x.name: x.label for x in d.options}
         top = [factor_label(bar.factor, labels)

@@ -201,7 +201,7 @@ class StepForm:
         try:
             for path, widget in self.fields.items():
                 value = (self.model.values.get(path)
-                         if path.split(".")[0] in ("workload", "labor") else None)
+                         if path.split(".")[0] in ("workload", "labor", "timeline") else None)
                 if value is None:
                     node = self.scenario
                     for key in path.split("."):
@@ -475,6 +475,9 @@ class OperationsForm(StepForm):
             "constraints.has_ops_team": widgets.Checkbox(
                 value=c.has_ops_team, description="We have people to run GPUs", style=_STYLE,
                 layout=_WIDE),
+            "constraints.user_facing": widgets.Checkbox(
+                value=c.user_facing, description="Users wait on it (self-hosting is on call)",
+                style=_STYLE, layout=_WIDE),
             "labor.devops_hours_per_month": _slider(
                 widgets.FloatSlider, "DevOps time [h/month]", float(ops.devops_hours_per_month),
                 min=0, max=160, step=1),
@@ -508,6 +511,19 @@ class TotalCostForm(StepForm):
                 widgets.FloatSlider, "Cache hit rate [share, 0-1]",
                 float(self.model.workload.cache_hit_rate), min=0,
                 max=0.9, step=0.01),
+            # the cash flow over the horizon (cumulative chart, NPV, payback)
+            "timeline.growth_per_month": _slider(
+                widgets.FloatSlider, "Volume growth [share a month]",
+                float(self.model.timeline.growth_per_month), min=0, max=0.1, step=0.005,
+                readout_format=".1%"),
+            "timeline.api_price_decline_per_year": _slider(
+                widgets.FloatSlider, "API prices fall [share a year]",
+                float(self.model.timeline.api_price_decline_per_year), min=0, max=0.5,
+                step=0.05, readout_format=".0%"),
+            "timeline.gpu_price_decline_per_year": _slider(
+                widgets.FloatSlider, "GPU prices fall [share a year]",
+                float(self.model.timeline.gpu_price_decline_per_year), min=0, max=0.5,
+                step=0.05, readout_format=".0%"),
         }
 
     def make_figures(self, model, decision):

@@ -110,7 +110,7 @@ BAD = [
     ("workload.images_per_month", float("nan"), "workload.images_per_month"),
     ("workload.images_per_month", float("inf"), "workload.images_per_month"),
     ("workload.images_per_month", "many", "workload.images_per_month"),
-    ("workload.images_per_month", _DELETE, "workload.images_per_month: missing; it is required"),
+    ("workload.images_per_month", _DELETE, "workload: give images_per_month (generated images) or approved_per_month (approved assets), one of the two"),
     ("workload.outputs_per_approved", 0.5, "workload.outputs_per_approved: 0.5 is not allowed; must be >= 1"),
     ("workload.cache_hit_rate", 1.5, "workload.cache_hit_rate: 1.5 is not allowed; must be >= 0 and <= 0.99"),
     ("workload.cache_hit_rate", -0.1, "workload.cache_hit_rate: -0.1"),
@@ -361,3 +361,23 @@ def test_the_decision_names_prices_that_carry_no_range(today):
     aged = resolve(parse_scenario(_set("price_uncertainty_per_year", 0.2)), today=today)
     assert "options.replicate_sdxl.usd_per_image" not in decide(
         aged, samples=300, sample_breakeven=False).unranged
+
+
+def test_demand_may_be_stated_in_approved_assets(today):
+    """25,000 approved assets a month (20,000-30,000) at 4 outputs each: 100,000 generated
+    images (80,000-120,000), the default's volume, so the same costs. Setting 200,000 images
+    on it sets 50,000 approved assets (the range moves with it)."""
+    from costlib.scenario import set_field
+
+    data = copy.deepcopy(BASE)
+    del data["workload"]["images_per_month"]
+    data["workload"]["approved_per_month"] = {"value": 25_000, "low": 20_000, "high": 30_000}
+    model = resolve(parse_scenario(data), today=today)
+    images = model.inputs["workload.images_per_month"]
+    assert (images.value, images.low, images.high) == (100_000, 80_000, 120_000)
+    assert "approved assets" in images.source
+    moved = set_field(parse_scenario(data), "workload.images_per_month", 200_000)
+    assert moved.workload.approved_per_month.value == 50_000
+    assert moved.workload.images_per_month is None
+    with pytest.raises(InputError, match="one of the two"):
+        parse_scenario({**data, "workload": {**data["workload"], "images_per_month": 5}})

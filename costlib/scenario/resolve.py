@@ -216,6 +216,21 @@ def _from_scenario(path: str, q, unit: str, scenario: Scenario, today: dt.date) 
                  source=f"scenario '{scenario.name}'", as_of=as_of, overridden=True)
 
 
+def generated(w) -> Ranged:
+    """Generated images for a workload stated in approved assets: the approved assets (and
+    their range) times the outputs generated per approved asset at its value. (The range of
+    acceptance still moves review and fees through the outputs per approved asset.)"""
+    def number(q):
+        return (q.value, q.low, q.high, q.source) if isinstance(q, Ranged) else (q, q, q, None)
+
+    approved, low, high, source = number(w.approved_per_month)
+    outputs = number(w.outputs_per_approved)[0]
+    return Ranged(value=approved * outputs, low=None if low is None else low * outputs,
+                  high=None if high is None else high * outputs,
+                  source=f"{source + ': ' if source else ''}{approved:g} approved assets a month "
+                         f"x {outputs:g} outputs per approved asset")
+
+
 def hire(fte: Input) -> Input:
     """Self-hosting costed with at least one full-time ML infrastructure engineer: the hire a
     team with no operations capacity (``has_ops_team: false``) must make. Every view (the
@@ -271,7 +286,7 @@ def resolve(scenario: Scenario, catalog: Catalog | None = None, *,
         inputs[path] = inp
 
     w = scenario.workload
-    take("workload.images_per_month", w.images_per_month, unit="images/month")
+    take("workload.images_per_month", w.images_per_month or generated(w), unit="images/month")
     take("workload.outputs_per_approved", w.outputs_per_approved, unit="images/asset")
     take("workload.peak_factor", w.peak_factor, ("assumptions", f"peak_{w.variability}"))
     width, height = (int(x) for x in w.resolution.split("x"))

@@ -64,7 +64,11 @@ Quantity = Number | Ranged
 
 
 class WorkloadSpec(_Strict):
-    images_per_month: Quantity
+    """Demand as generated images a month, or as the approved assets the business wants (the
+    images then follow from the outputs generated per approved asset)."""
+
+    images_per_month: Quantity | None = None
+    approved_per_month: Quantity | None = None
     outputs_per_approved: Quantity = 1.0
     model: Literal[MODELS] = "sdxl"
     resolution: Annotated[str, Field(pattern=r"^\d{2,5}x\d{2,5}$"),
@@ -84,6 +88,13 @@ class WorkloadSpec(_Strict):
     preview_cost_ratio: Quantity | None = None
     preview_price_ratio: Quantity | None = None
     prompt_tokens_per_image: Quantity = 0.0
+
+    @model_validator(mode="after")
+    def _one_demand(self):
+        if (self.images_per_month is None) == (self.approved_per_month is None):
+            raise ValueError("give images_per_month (generated images) or approved_per_month "
+                             "(approved assets), one of the two")
+        return self
 
 
 class Constraints(_Strict):
@@ -212,7 +223,8 @@ def set_field(scenario: Scenario, path: str, value) -> Scenario:
 
     Where the field holds a range (``{value, low, high}``) and ``value`` is a number, the
     range moves with it (low and high scaled by the same factor), so a slider keeps the
-    uncertainty the scenario gave. Validation errors name the field.
+    uncertainty the scenario gave. Generated images set on a workload stated in approved
+    assets set the approved assets that give them. Validation errors name the field.
     """
     data = scenario.model_dump(mode="json", exclude_none=True)
     keys = path.split(".")
@@ -220,6 +232,12 @@ def set_field(scenario: Scenario, path: str, value) -> Scenario:
     for key in keys[:-1]:
         node = node[int(key)] if key.isdigit() else node.setdefault(key, {})
     last = keys[-1]
+    if path == "workload.images_per_month" and "approved_per_month" in node \
+            and isinstance(value, int | float):
+        # demand stated in approved assets stays so: the images it should give, in assets
+        outputs = node.get("outputs_per_approved", 1.0)
+        last, value = "approved_per_month", value / (outputs["value"] if isinstance(
+            outputs, dict) else outputs)
     old = node.get(last) if isinstance(node, dict) else None
     if isinstance(old, dict) and "value" in old and isinstance(value, int | float):
         ratio = value / old["value"] if old["value"] else None
@@ -242,6 +260,7 @@ def set_field(scenario: Scenario, path: str, value) -> Scenario:
 # Allowed ranges by field name: (low, high, low is exclusive).
 LIMITS: dict[str, tuple[float, float, bool]] = {
     "images_per_month": (0, 1e10, False),
+    "approved_per_month": (0, 1e10, False),
     "outputs_per_approved": (1, 10_000, False),
     "peak_factor": (1, 1000, False),
     "megapixels_per_image": (0, 100, True),

@@ -143,7 +143,8 @@ def test_numbers_equal_costlib_evaluate(default_report):
     cells.feed((default_report / "default.html").read_text())
     checked = 0
     for option in evaluated["options"]:
-        fields = {f: option[f] for f in ("monthly_usd", "usd_per_image", "usd_per_approved",
+        fields = {f: option[f] for f in ("differing_usd", "monthly_usd", "usd_per_image",
+                                         "usd_per_approved",
                                          "upfront_usd", "horizon_usd", "npv_usd")}
         fields.update({f"by_area.{a}": v for a, v in option["by_area"].items() if v})
         for field, want in fields.items():

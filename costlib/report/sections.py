@@ -182,8 +182,8 @@ def _basis_note(r) -> dict | None:
             "why": "; ".join(why) or "see the notes"}
 
 
-COST_FIELDS = ("monthly_usd", "usd_per_image", "usd_per_approved", "upfront_usd",
-               "horizon_usd", "npv_usd")
+COST_FIELDS = ("differing_usd", "monthly_usd", "usd_per_image", "usd_per_approved",
+               "upfront_usd", "horizon_usd", "npv_usd")
 
 
 def costs(r) -> dict:
@@ -202,6 +202,7 @@ def costs(r) -> dict:
     return {
         "images": fmt.count(ev["images_per_month"]),
         "cheapest": r.label(ev["cheapest"]),
+        "shared": fmt.usd(ev["shared_usd"]),
         "months": ev["horizon_months"],
         "rows": rows,
         "columns": [r.label(row["name"]) for row in ranked],

@@ -3,7 +3,8 @@ at the end of a GPU's useful life, resale, procurement lead time, NPV, break-eve
 
 Month 0 is the day of the decision: owned GPUs and their host servers are ordered and paid,
 and the serving setup is paid. Months 1..H are operating months, each paid at its end. Month
-1 runs at today's volume and prices; volume grows by ``growth_per_month`` a month, API prices
+1 runs at today's volume (times ``volume_curve``, where given) and prices; volume grows by
+``growth_per_month`` a month, API prices
 fall by ``api_price_decline_per_year`` and GPU prices (rental and purchase) by
 ``gpu_price_decline_per_year`` a year. Owned GPUs are bought for the month that first needs
 them (at the start of that month) and replaced at the end of their useful life, resold then
@@ -50,11 +51,14 @@ class Timeline:
     growth_per_month : float  Volume growth, compounded monthly, >= 0. [1/month]
     api_price_decline_per_year : float  Yearly fall of API prices. [1/year]
     gpu_price_decline_per_year : float  Yearly fall of GPU rental and purchase prices. [1/year]
+    volume_curve : tuple of float  Volume over today's, month by month from month 1 (the
+        last holds after it), never falling; it multiplies the growth. [ratio]
     """
 
     growth_per_month: float = 0.0
     api_price_decline_per_year: float = 0.0
     gpu_price_decline_per_year: float = 0.0
+    volume_curve: tuple[float, ...] = ()
 
 
 def _months_axis(months: int, like, start: int = 0) -> np.ndarray:
@@ -67,11 +71,19 @@ def price_factor(decline_per_year, months_from_today):
     return np.power(np.subtract(1.0, decline_per_year), np.divide(months_from_today, 12.0))
 
 
-def volumes_per_month(images_per_month, growth_per_month, months: int):
-    """Images requested in operating months 1..``months``: month 1 at today's volume,
-    compounding by ``growth_per_month``. Shape ``(months,) + shape``. [images/month]"""
-    k = _months_axis(months, np.broadcast(images_per_month, growth_per_month))
-    return np.multiply(images_per_month, np.power(np.add(1.0, growth_per_month), k))
+def volumes_per_month(images_per_month, timeline: Timeline, months: int):
+    """Images requested in operating months 1..``months``: today's volume times the volume
+    curve, compounding by ``growth_per_month``. Shape ``(months,) + shape``. [images/month]"""
+    growth = timeline.growth_per_month
+    k = _months_axis(months, np.broadcast(images_per_month, growth))
+    curve = timeline.volume_curve or (1.0,)
+    shape = np.array([curve[min(m, len(curve) - 1)] for m in range(months)])
+    return np.multiply(images_per_month, np.power(np.add(1.0, growth), k)) * _trailing(shape, k)
+
+
+def _changes_volume(timeline: Timeline) -> bool:
+    """Whether months differ in volume (else every month is costed once)."""
+    return bool(np.any(timeline.growth_per_month)) or any(x != 1 for x in timeline.volume_curve)
 
 
 @dataclass(frozen=True)
@@ -135,8 +147,8 @@ class _Operating:
 
 def _operating(option, workload, ops, timeline: Timeline, months: int) -> _Operating:
     """The parts of an option's operating cash (see :class:`_Operating`)."""
-    if np.any(timeline.growth_per_month):
-        volumes = volumes_per_month(workload.images_per_month, timeline.growth_per_month, months)
+    if _changes_volume(timeline):
+        volumes = volumes_per_month(workload.images_per_month, timeline, months)
     else:  # one volume for every month: cost it once
         volumes = np.asarray(workload.images_per_month, dtype=float)[None]
     monthly = dataclasses.replace(workload, images_per_month=volumes)
@@ -290,7 +302,7 @@ def cash_totals(option, workload, ops, timeline: Timeline, months: int, annual_d
     without building months x samples arrays per option where every month has today's volume
     (a Monte Carlo sample): each part of the operating cash times its sum of price factors
     and discounts over the months, computed once per timeline. [USD]"""
-    if np.any(timeline.growth_per_month):
+    if _changes_volume(timeline):
         flow = cash_flow(option, workload, ops, timeline, months, bridge)
         return flow.cumulative_usd[-1], flow.npv_usd(annual_discount_rate)
     sums = _month_sums(timeline, months, annual_discount_rate)
@@ -368,7 +380,7 @@ def _month_sums(timeline: Timeline, months: int, annual_discount_rate) -> dict:
 
 def _last_month(workload, timeline: Timeline, months: int):
     """The workload in the horizon's last month."""
-    volume = volumes_per_month(workload.images_per_month, timeline.growth_per_month, months)[-1]
+    volume = volumes_per_month(workload.images_per_month, timeline, months)[-1]
     return dataclasses.replace(workload, images_per_month=volume)
 
 

@@ -202,3 +202,12 @@ def test_totals_equal_the_month_by_month_flow(kind, growth, api_decline, gpu_dec
     horizon, npv = cash_totals(option, w, ops, timeline, months, rate, bridge=api)
     assert np.allclose(horizon, flow.cumulative_usd[-1], rtol=1e-9)
     assert np.allclose(npv, flow.npv_usd(rate), rtol=1e-9)
+
+
+def test_a_volume_curve_shapes_the_months():
+    """A launch: half of today's volume for two months, then today's, then twice it from
+    month 4 on. An API at 0.01 USD/image on 100,000 images: 500, 500, 1,000, then 2,000 USD
+    a month."""
+    flow = cash_flow(ManagedAPI("a", 0.01), Workload(100_000), NO_OPS,
+                     Timeline(volume_curve=(0.5, 0.5, 1.0, 2.0)), 6)
+    assert list(flow.cash_usd) == pytest.approx([0, 500, 500, 1000, 2000, 2000, 2000])

@@ -176,6 +176,7 @@ BAD = [
     # the cash flow, labor, offers and uncertainty inputs (decision-grade economics)
     ("timeline", {"growth_per_month": 2}, "timeline.growth_per_month: 2.0 is not allowed; must be >= 0 and <= 1"),
     ("timeline", {"api_price_decline_per_year": -0.1}, "timeline.api_price_decline_per_year: -0.1 is not allowed; must be >= 0 and <= 0.9"),
+    ("timeline", {"volume_curve": [1, 0.5]}, "timeline.volume_curve: [1, 0.5] is not allowed; must be volumes over today's (0-10,000) that never fall"),
     ("timeline", {"rate": 0.1}, "timeline.rate: 0.1 is not allowed; there is no such field here"),
     ("labor.oncall_usd_per_month", -5, "labor.oncall_usd_per_month: -5.0 is not allowed; must be >= 0"),
     ("labor.hardware_hours_per_gpu_month", {"value": 1, "low": 2, "high": 3}, "labor.hardware_hours_per_gpu_month: 1.0 is not allowed; must lie within its low..high (2..3)"),

@@ -552,8 +552,9 @@ def _build(scenario: Scenario, inputs: dict[str, Input], values: dict,
     labor = Operations(user_facing=scenario.constraints.user_facing,
                        **{f.name: values[f"labor.{f.name}"]
                           for f in dataclasses.fields(Operations) if f.name != "user_facing"})
-    timeline = Timeline(**{f.name: values[f"timeline.{f.name}"]
-                           for f in dataclasses.fields(Timeline)})
+    timeline = Timeline(volume_curve=scenario.timeline.volume_curve,
+                        **{f.name: values[f"timeline.{f.name}"]
+                           for f in dataclasses.fields(Timeline) if f.name != "volume_curve"})
     specs = {s.name: s for s in scenario.options}
     context = {"rate": values["discount_rate"], "profile": profile, "specs": specs,
                "records": records}

@@ -125,8 +125,20 @@ class TimelineSpec(_Strict):
     """How the world moves over the horizon (the cash flow): volume growth and price declines."""
 
     growth_per_month: Quantity = 0.0
+    # volume over today's, month by month from month 1 (the last holds after it): a launch
+    # or a ramp the growth rate cannot say
+    volume_curve: Annotated[tuple[Number, ...], Field(max_length=240)] = ()
     api_price_decline_per_year: Quantity | None = None
     gpu_price_decline_per_year: Quantity | None = None
+
+    @field_validator("volume_curve")
+    @classmethod
+    def _never_falls(cls, curve):
+        if any(x < 0 or x > 1e4 for x in curve) or any(b < a for a, b in zip(curve, curve[1:],
+                                                                               strict=False)):
+            raise ValueError("must be volumes over today's (0-10,000) that never fall (owned "
+                             "GPUs are not sold)")
+        return curve
 
 
 class OptionSpec(_Strict):

@@ -22,7 +22,7 @@ import zlib
 import numpy as np
 
 from costlib.breakeven import crossings_against
-from costlib.cashflow import model_cash_flow
+from costlib.cashflow import model_cash_flow, volumes_per_month
 from costlib.fmt import count, number, usd, volume
 from costlib.labels import factor_label
 from costlib.labels import option_labels as _plain_labels
@@ -91,16 +91,24 @@ def _figure(traces: list[dict], title: str, xaxis: dict | None = None,
                                        "xaxis": axis(xaxis), "yaxis": axis(yaxis), **layout}}
 
 
+def _shared_usd(model, workload):
+    """Review labor every option pays at ``workload`` (the least any pays): the cost the
+    choice does not change, left out of the charts by default. [USD/month]"""
+    reviews = [monthly_cost_by_area(o, workload, model.ops)[SHARED_AREA]
+               for o in model.options.values()]
+    return np.minimum.reduce(np.broadcast_arrays(*reviews))
+
+
 def _shared_note(model) -> str:
-    area = monthly_cost_by_area(next(iter(model.options.values())), model.workload, model.ops)
-    monthly = float(area[SHARED_AREA])
-    return f"review labor, the same for every option, not shown: {usd(monthly)}/month" \
+    monthly = float(_shared_usd(model, model.workload))
+    return f"review labor every option pays, not shown: {usd(monthly)}/month" \
         if monthly else ""
 
 
-def _monthly_usd(option, workload, ops, include_review: bool):
-    areas = monthly_cost_by_area(option, workload, ops)
-    return sum(v for k, v in areas.items() if include_review or k != SHARED_AREA)
+def _monthly_usd(model, option, workload, include_review: bool):
+    """An option's monthly cost, or (by default) the part of it the choice changes."""
+    total = sum(monthly_cost_by_area(option, workload, model.ops).values())
+    return total if include_review else total - _shared_usd(model, workload)
 
 
 def _line(x, y, name: str, color: str, hovertemplate: str) -> dict:
@@ -189,11 +197,16 @@ def cost_by_area_figure(model, include_review: bool = False) -> dict:
     labels = option_labels(model)
     names = list(model.options)
     areas = {n: monthly_cost_by_area(model.options[n], model.workload, model.ops) for n in names}
+    shared = 0.0 if include_review else float(_shared_usd(model, model.workload))
     bars = []
     for area, title in COST_AREAS.items():
-        monthly = [float(areas[n][area]) for n in names]
-        if not any(monthly) or (area == SHARED_AREA and not include_review):
+        # review above what every option pays (worse acceptance) is a cost the choice changes
+        monthly = [float(areas[n][area]) - (shared if area == SHARED_AREA else 0.0)
+                   for n in names]
+        if not any(monthly):
             continue
+        if area == SHARED_AREA and not include_review:
+            title = "Review labor above the shared"
         bars.append(dict(type="bar", name=title, x=[labels[n] for n in names], y=monthly,
                          marker=dict(color=AREA_COLORS[area], line=dict(color="white",
                                                                         width=0.5)),
@@ -210,8 +223,8 @@ def _crossings(model, best: str, top: float, include_review: bool):
     labels = option_labels(model)
     others = {n: o for n, o in model.options.items() if n != best}
     found = crossings_against(model.options[best], others, model.workload, model.ops, top)
-    return [(v, float(_monthly_usd(others[name], dataclasses.replace(
-                model.workload, images_per_month=v), model.ops, include_review)),
+    return [(v, float(_monthly_usd(model, others[name], dataclasses.replace(
+                model.workload, images_per_month=v), include_review)),
              f"{labels[best]} = {labels[name]}")
             for name in others for v in found[name]]
 
@@ -227,12 +240,12 @@ def cost_vs_volume_figure(model, max_images_per_month: float | None = None,
     volumes = np.geomspace(max(top / 1e4, 1.0), top, points)
     w = dataclasses.replace(model.workload, images_per_month=volumes)
     colors, labels = option_colors(model), option_labels(model)
-    traces = [_line(volumes, _monthly_usd(option, w, model.ops, include_review), labels[name],
+    traces = [_line(volumes, _monthly_usd(model, option, w, include_review), labels[name],
                     colors[name], labels[name] + "<br>%{x:,.3~r} images/month: "
                     "%{y:$,.0f}/month<extra></extra>")
               for name, option in model.options.items()]
     coincide = _mark_coincident(traces)
-    at_current = {n: float(_monthly_usd(o, model.workload, model.ops, True))
+    at_current = {n: float(_monthly_usd(model, o, model.workload, True))
                   for n, o in model.options.items()}
     best = min(at_current, key=at_current.get)
     marks = _crossings(model, best, 1e9, include_review)
@@ -269,17 +282,25 @@ def cost_vs_volume_figure(model, max_images_per_month: float | None = None,
                           xanchor="right", yanchor="top")])
 
 
-def cumulative_cost_figure(model) -> dict:
+def cumulative_cost_figure(model, include_review: bool = False) -> dict:
     """Cumulative cash cost of each option over the horizon (:mod:`costlib.cashflow`:
-    purchases and setup at month 0, growth, price declines, replacements). [USD]"""
+    purchases and setup at month 0, growth, price declines, replacements), by default less
+    the review labor every option pays (which follows the volume month by month). [USD]"""
     months = model.scenario.horizon_months
     colors, labels = option_colors(model), option_labels(model)
+    shared = 0.0 if include_review else float(_shared_usd(model, model.workload))
+    volume = volumes_per_month(1.0, model.timeline, months)  # each month's over today's
+    shared_cumulative = shared * np.concatenate(([0.0], np.cumsum(volume)))
     traces = [_line(np.arange(months + 1),
-                    model_cash_flow(model, name).cumulative_usd, labels[name],
-                    colors[name], labels[name] + "<br>month %{x}: %{y:$,.0f}<extra></extra>")
+                    model_cash_flow(model, name).cumulative_usd - shared_cumulative,
+                    labels[name], colors[name],
+                    labels[name] + "<br>month %{x}: %{y:$,.0f}<extra></extra>")
               for name in model.options]
-    return _figure(traces, _subtitle(f"Cumulative cost over {months} months",
-                                     "review labor included", *_mark_coincident(traces)),
+    note = ("review labor included" if include_review or not shared else
+            f"review labor every option pays left out: {usd(shared_cumulative[-1])} over "
+            f"{months} months")
+    return _figure(traces, _subtitle(f"Cumulative cost over {months} months", note,
+                                     *_mark_coincident(traces)),
                    xaxis=dict(title="Month"),
                    yaxis=dict(title="Cumulative cost [USD]", **_MONEY),
                    legend=_LEGEND_BELOW)

@@ -11,8 +11,8 @@ from client_text import problems
 
 from costlib import charts
 from costlib.decision import decide
-from costlib.scenario import load_scenario, preset_names, preset_path, resolve
-from costlib.tco import monthly_cost_usd
+from costlib.scenario import load_scenario, preset_names, preset_path, resolve, set_field
+from costlib.tco import evaluate, monthly_cost_usd
 
 
 @pytest.fixture(scope="module", params=preset_names())
@@ -75,7 +75,7 @@ def test_an_option_keeps_its_color_in_every_chart(preset):
 def test_review_labor_is_left_out_of_the_bars_and_said_in_the_title(default_model):
     fig = charts.cost_by_area_figure(default_model)
     assert "Review labor" not in [t["name"] for t in fig["data"]]
-    assert "review labor, the same for every option, not shown" in fig["layout"]["title"]["text"]
+    assert "review labor every option pays, not shown: 33,333 USD/month" in fig["layout"]["title"]["text"]
     with_review = charts.cost_by_area_figure(default_model, include_review=True)
     assert len(with_review["data"]) == len(fig["data"]) + 1
 
@@ -180,3 +180,25 @@ def test_the_hybrid_axis_is_sized_to_the_workload(default_model):
     decision = decide(default_model, samples=200, sample_breakeven=False)
     fig = charts.hybrid_figure(default_model, decision.hybrid)
     assert max(fig["data"][0]["x"]) <= 8 < len(decision.hybrid.gpus)
+
+
+def test_charts_leave_out_only_the_review_every_option_pays(default_model, today):
+    """Flux Schnell accepted at 6 outputs per asset instead of 4 has 150,000 outputs reviewed
+    (0.5 min at 40 USD/h: 50,000 USD/month) against the others' 33,333: its extra 16,667 USD is
+    a cost the choice changes and stays on the charts; the 33,333 every option pays is left
+    out, over 36 months 1.2 million USD."""
+    scenario = default_model.scenario
+    index = [o.name for o in scenario.options].index("fal_flux_schnell")
+    model = resolve(set_field(scenario, f"options.{index}.set", {"outputs_per_approved": 6}),
+                    today=today)
+    bars = charts.cost_by_area_figure(model)
+    extra = next(b for b in bars["data"] if b["name"] == "Review labor above the shared")
+    by_option = dict(zip(extra["x"], extra["y"], strict=True))
+    assert by_option["Flux Schnell on fal.ai (API)"] == pytest.approx(16_666.67, abs=0.01)
+    assert by_option["SDXL on Replicate (API)"] == 0
+    cumulative = charts.cumulative_cost_figure(model)
+    rows = {r["label"]: r for r in evaluate(model)["options"]}
+    for trace in cumulative["data"]:
+        assert trace["y"][-1] == pytest.approx(rows[trace["name"]]["horizon_usd"]
+                                               - 36 * 100_000 * 0.5 / 60 * 40, rel=1e-9)
+    assert "left out: 1,200,000 USD over 36 months" in cumulative["layout"]["title"]["text"]

@@ -180,3 +180,36 @@ def estimate(catalog: Catalog, gpu: str, model: str, steps: float | None = None,
                           f"{len(effs)} published figures",
                    as_of=catalog.today.isoformat(),
                    note="batch size and precision are not modelled; FLOPs scale with pixels")
+
+
+@dataclass(frozen=True)
+class MemoryFit:
+    """The GPU memory a model needs against the GPU's, at batch 1 (the ``model_memory`` row,
+    at its resolution). [GB]
+
+    gpu_gb : float  The GPU's memory (datasheet). [GB]
+    needed_gb : (low, value)  The model's need: value with every component on the GPU, low the
+        least any published or estimated recipe at its precision keeps there. [GB]
+    source : str  Where the need comes from.
+    """
+
+    gpu_gb: float
+    needed_gb: tuple[float, float]
+    source: str
+
+    @property
+    def rule(self) -> str:
+        """"fits" (every component fits), "tight" (only the low end fits: the text encoders
+        leave the GPU after encoding) or "too_small" (not even the low end fits)."""
+        low, value = self.needed_gb
+        return "fits" if value <= self.gpu_gb else "tight" if low <= self.gpu_gb else "too_small"
+
+
+def memory_fit(catalog: Catalog, gpu: str | None, model: str) -> MemoryFit | None:
+    """The memory fit of ``model`` on ``gpu``; None where the catalog lacks either figure."""
+    memory = catalog.rows("gpu_hardware", gpu=gpu, quantity="memory_gb")
+    need = catalog.rows("model_memory", model=model)
+    if not memory or not need:
+        return None
+    return MemoryFit(gpu_gb=memory[0].value, needed_gb=(need[0].low, need[0].value),
+                     source=need[0].source)

@@ -33,6 +33,7 @@ from costlib.options import (
     megapixels,
 )
 from costlib.scenario.schema import OptionSpec, Ranged, Scenario, input_limits, input_whole
+from costlib.throughput import MemoryFit, memory_fit
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -111,6 +112,8 @@ class OptionRecord:
         [images/month]
     rate_tiers : tuple  ``(requests/min, USD/month)`` of the rate-limit tiers (APIs).
     latency : dict  ``{metric: Entry}`` of its api_latency families, later families first.
+    memory : MemoryFit or None  The scenario's model against its GPU's memory (a hybrid: its
+        local GPUs'); None for APIs or where the catalog lacks a figure.
     """
 
     billing: str | None = None
@@ -118,6 +121,7 @@ class OptionRecord:
     discount_thresholds: dict[str, float] = dataclasses.field(default_factory=dict)
     rate_tiers: tuple[tuple[float, float], ...] = ()
     latency: dict[str, Entry] = dataclasses.field(default_factory=dict)
+    memory: MemoryFit | None = None
 
 
 def latency_families(spec: OptionSpec) -> tuple[str, ...]:
@@ -302,7 +306,8 @@ def resolve(scenario: Scenario, catalog: Catalog | None = None, *,
          ("assumptions", "gpu_price_decline"))
     from costlib.capacity.profiles import preset_profile
 
-    records = {spec.name: _resolve_option(spec, catalog, take) for spec in scenario.options}
+    records = _with_memory(scenario, catalog, {spec.name: _resolve_option(spec, catalog, take)
+                                               for spec in scenario.options})
     for spec in scenario.options:
         if spec.throughput == MODEL_THROUGHPUT:
             _model_throughput(spec, records[spec.name].gpu, w, catalog, take)
@@ -388,6 +393,16 @@ def rate_tiers(catalog: Catalog, lowest: str | None = None) -> tuple[tuple[float
 # ``throughput: model``: images/hour from the throughput model for the option's GPU and the
 # workload's model and resolution (resolved once the option's GPU is known).
 MODEL_THROUGHPUT = "model"
+
+
+def _with_memory(scenario: Scenario, catalog: Catalog, records: dict) -> dict:
+    """The records with the memory fit of the scenario's model on each option's GPU (a
+    hybrid's: its local option's)."""
+    gpus = {s.name: records[s.local].gpu if s.kind == "hybrid" else records[s.name].gpu
+            for s in scenario.options}
+    return {name: dataclasses.replace(r, memory=memory_fit(catalog, gpus[name],
+                                                           scenario.workload.model))
+            for name, r in records.items()}
 
 
 def _model_throughput(spec: OptionSpec, gpu: str, workload, catalog: Catalog, take) -> None:

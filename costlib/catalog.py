@@ -55,7 +55,8 @@ from costlib.files import read_text
 
 REQUIRED_COLUMNS = ("name", "value", "low", "high", "unit", "source", "as_of")
 # Physical figures of a GPU (datasheet board power and peak rates) do not age: never stale.
-TIMELESS_QUANTITIES = ("board_watts", "peak_bf16_tflops", "practical_bf16_tflops", "memory_gb")
+TIMELESS_QUANTITIES = ("board_watts", "peak_bf16_tflops", "peak_8bit_tflops",
+                       "practical_bf16_tflops", "memory_gb")
 OPTIONAL_COLUMNS = ("note",)
 DEFAULT_STALE_AFTER_DAYS = 365
 _AS_OF = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
@@ -82,6 +83,9 @@ Text = Annotated[str, Field(min_length=1)]
 Amount = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 # a blank cell: no figure (None)
 OptionalAmount = Annotated[Amount | None, BeforeValidator(_blank_is_none), Field(default=None)]
+# the precision of a published throughput's arithmetic (blank: not stated)
+Precision = Annotated[Literal["32-bit", "16-bit", "8-bit"] | None,
+                      BeforeValidator(_blank_is_none), Field(default=None)]
 Name = _matching(r"^[a-z0-9][a-z0-9_\-]*$", "must be lower-case letters, digits, '_' or '-'")
 
 # The columns of each table beyond the common ones, with their types: Text is any non-empty
@@ -107,10 +111,11 @@ TABLES: dict[str, dict[str, object]] = {
     "gpu_hardware": {
         "gpu": Text,
         "quantity": Literal["purchase_usd", "power_cooling_usd_per_year", "board_watts",
-                            "peak_bf16_tflops", "practical_bf16_tflops", "memory_gb"],
+                            "peak_bf16_tflops", "peak_8bit_tflops", "practical_bf16_tflops",
+                            "memory_gb"],
     },
     "throughput": {"gpu": Text, "model": Text, "basis": Text, "steps": OptionalAmount,
-                   "resolution": Text},
+                   "resolution": Text, "precision": Precision},
     "model_flops": {"model": Text, "part": Literal["step", "image"], "steps": OptionalAmount,
                     "resolution": _matching(r"^\d+x\d+$", "must be WIDTHxHEIGHT in pixels")},
     "model_memory": {"model": Text, "batch": Amount, "precision": Text,

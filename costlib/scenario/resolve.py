@@ -482,7 +482,8 @@ def _resolve_owned(spec, catalog, take, p, s) -> OptionRecord:
                          f"are {', '.join(known)}")
     watts = catalog.rows("gpu_hardware", gpu=spec.gpu, quantity="board_watts")
     if not watts and "board_watts" not in spec.set:
-        known = sorted({e.extra["gpu"] for e in catalog.rows("gpu_hardware")})
+        known = sorted({e.extra["gpu"] for e in catalog.rows("gpu_hardware",
+                                                              quantity="board_watts")})
         raise InputError(f"{p}.gpu: {spec.gpu!r} is not allowed; must be one of "
                          f"{', '.join(known)} (or set board_watts)")
     take(f"{p}.purchase_usd", s("purchase_usd"),

@@ -216,8 +216,8 @@ class Verdict:
     latency: Latency | None
     latency_rule: Literal["meets", "too_slow", "unknown", "not_warm", "queued"] | None
     cold_start_misses: bool
-    memory: MemoryFit | None = None
-    memory_rule: Literal["fits", "tight", "too_small"] | None = None
+    memory: MemoryFit | None
+    memory_rule: Literal["fits", "tight", "too_small"] | None
 
 
 @dataclass(frozen=True, kw_only=True)

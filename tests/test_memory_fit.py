@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from costlib.catalog import load_catalog
-from costlib.decision import decide
+from costlib.decision import Verdict, decide
 from costlib.narrative import option_reasons
 from costlib.scenario import parse_scenario, preset_path, resolve
 from costlib.throughput import MemoryFit, memory_fit
@@ -77,6 +77,18 @@ def test_flux_dev_on_a_16_gb_t4_is_excluded_and_on_a_24_gb_card_kept_tight(today
         "Memory: excluded, because the model needs at least 22.2 GB of GPU memory at batch 1 "
         f"({a['t4_rented'].verdict.memory.source}), more than the 16 GB of its GPU.",)
     assert any("Excluded for GPU memory" in f for s in d.steps for f in s.findings)
+
+
+def test_a_tight_fit_is_kept_and_said():
+    """FLUX on a 24 GB card: kept, its reason gives both ends of the need (FLUX above)."""
+    fit = MemoryFit(gpu_gb=24, needed_gb=FLUX, source="hand")
+    verdict = Verdict(excluded_by=(), privacy="internal", privacy_rule=None,
+                      max_latency_s=None, latency=None, latency_rule=None,
+                      cold_start_misses=False, memory=fit, memory_rule=fit.rule)
+    assert option_reasons(verdict) == (
+        "Memory: allowed only with the text encoders moved off the GPU after encoding: with "
+        "every part on the GPU the model needs 31.4 GB at batch 1, more than the 24 GB of its "
+        "GPU; without them 22.2 GB.",)
 
 
 def test_sdxl_on_the_same_t4_is_kept(today):

@@ -13,8 +13,9 @@ never edited.
 Each row is validated on load by a pydantic row model (`Row` plus the table's own columns,
 `ROW_MODELS`): a bad cell fails with one line naming the file, row, column, the bad value and
 what is allowed. Rows older than ``stale_after_days`` are flagged (``Entry.stale``), never
-hidden, except physical figures that do not age: datasheet board power and peak rates
-(``TIMELESS_QUANTITIES``) and the FLOPs of a model (``model_flops``); ages count to the
+hidden, except physical figures that do not age: datasheet board power, peak rates and memory
+(``TIMELESS_QUANTITIES``), the FLOPs of a model (``model_flops``) and the memory it needs
+(``model_memory``); ages count to the
 ``today`` given to :func:`load_catalog` (by default the clock's date, read there and nowhere
 else).
 
@@ -54,7 +55,8 @@ from costlib.files import read_text
 
 REQUIRED_COLUMNS = ("name", "value", "low", "high", "unit", "source", "as_of")
 # Physical figures of a GPU (datasheet board power and peak rates) do not age: never stale.
-TIMELESS_QUANTITIES = ("board_watts", "peak_bf16_tflops", "practical_bf16_tflops")
+TIMELESS_QUANTITIES = ("board_watts", "peak_bf16_tflops", "peak_8bit_tflops",
+                       "practical_bf16_tflops", "memory_gb")
 OPTIONAL_COLUMNS = ("note",)
 DEFAULT_STALE_AFTER_DAYS = 365
 _AS_OF = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
@@ -81,6 +83,9 @@ Text = Annotated[str, Field(min_length=1)]
 Amount = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 # a blank cell: no figure (None)
 OptionalAmount = Annotated[Amount | None, BeforeValidator(_blank_is_none), Field(default=None)]
+# the precision of a published throughput's arithmetic (blank: not stated)
+Precision = Annotated[Literal["32-bit", "16-bit", "8-bit"] | None,
+                      BeforeValidator(_blank_is_none), Field(default=None)]
 Name = _matching(r"^[a-z0-9][a-z0-9_\-]*$", "must be lower-case letters, digits, '_' or '-'")
 
 # The columns of each table beyond the common ones, with their types: Text is any non-empty
@@ -106,12 +111,15 @@ TABLES: dict[str, dict[str, object]] = {
     "gpu_hardware": {
         "gpu": Text,
         "quantity": Literal["purchase_usd", "power_cooling_usd_per_year", "board_watts",
-                            "peak_bf16_tflops", "practical_bf16_tflops"],
+                            "peak_bf16_tflops", "peak_8bit_tflops", "practical_bf16_tflops",
+                            "memory_gb"],
     },
     "throughput": {"gpu": Text, "model": Text, "basis": Text, "steps": OptionalAmount,
-                   "resolution": Text},
+                   "resolution": Text, "precision": Precision},
     "model_flops": {"model": Text, "part": Literal["step", "image"], "steps": OptionalAmount,
                     "resolution": _matching(r"^\d+x\d+$", "must be WIDTHxHEIGHT in pixels")},
+    "model_memory": {"model": Text, "batch": Amount, "precision": Text,
+                     "resolution": _matching(r"^\d+x\d+$", "must be WIDTHxHEIGHT in pixels")},
     "labor": {},
     "overheads": {},
     "assumptions": {},
@@ -246,7 +254,7 @@ def _entry(table: str, raw: dict[str, str], where: str, today: dt.date,
         raise one_line(e, where) from None
     extra = {c: math.nan if getattr(row, c) is None else getattr(row, c) for c in TABLES[table]}
     age = (today - parse_as_of(row.as_of)).days
-    timeless = table == "model_flops" or (table == "gpu_hardware"
+    timeless = table in ("model_flops", "model_memory") or (table == "gpu_hardware"
                                           and extra["quantity"] in TIMELESS_QUANTITIES)
     return Entry(table=table, name=row.name, value=row.value,
                  low=row.value if row.low is None else row.low,

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from costlib.catalog import Catalog
+from costlib.fmt import volume
 
 HIDDEN = "Hidden Cost of Convenience (Stable Diffusion local vs cloud)"
 IMAGEBENCH = "ImageBench cost guide (2026)"
@@ -82,10 +83,10 @@ def _rtx4090_power_usd_per_image(cat: Catalog) -> float:
 def _fewer_than_50_cloud(cat):
     fixed = _rtx4090_fixed_usd_per_month(cat)
     api = _v(cat, "api_prices", "replicate_sdxl")
-    volume = breakeven_images(fixed, api, _rtx4090_power_usd_per_image(cat))
+    images = breakeven_images(fixed, api, _rtx4090_power_usd_per_image(cat))
     price_for_hundreds = fixed / 300
     return Verdict(f"an owned RTX 4090 ({fixed:.0f} USD/month) breaks even with SDXL on "
-                   f"Replicate ({api:g} USD/image) at {volume:,.0f} images/month; at 300 "
+                   f"Replicate ({api:g} USD/image) at {volume(images, 3)} images/month; at 300 "
                    f"images/month only against an API dearer than {price_for_hundreds:.2f} "
                    "USD/image", ONLY_IF,
                    "below 50 a month cloud wins at any price; hundreds favour local only "
@@ -145,7 +146,7 @@ def _rtx4090_recoup(cat):
     images = breakeven_images(purchase, IMAGEBENCH_API_USD, _rtx4090_power_usd_per_image(cat))
     return Verdict(f"{purchase:,.0f} USD over {IMAGEBENCH_API_USD} USD/image less "
                    f"{_rtx4090_power_usd_per_image(cat):.4f} USD of power per image: "
-                   f"{images:,.0f} images", FAILS)
+                   f"{volume(images, 3)} images", FAILS)
 
 
 def _stated_images_per_hour(gpu):
@@ -219,8 +220,9 @@ def _ops_500k(cat):
     replicate = _v(cat, "api_prices", "replicate_sdxl")
     return Verdict(f"an A100 rented monthly plus {hours:g} h of DevOps ({fixed:,.0f} "
                    f"USD/month) breaks even at "
-                   f"{breakeven_images(fixed, IMAGEBENCH_API_USD):,.0f} images/month against "
-                   f"{IMAGEBENCH_API_USD} USD/image, {breakeven_images(fixed, replicate):,.0f} "
+                   f"{volume(breakeven_images(fixed, IMAGEBENCH_API_USD), 3)} images/month "
+                   f"against {IMAGEBENCH_API_USD} USD/image, "
+                   f"{volume(breakeven_images(fixed, replicate), 3)} "
                    f"against Replicate's {replicate:g}",
                    ONLY_IF, f"APIs cost at least {fixed / 500_000:.4f} USD/image")
 
@@ -262,7 +264,7 @@ def _dedicated_50k_100k(cat):
     volumes = {gpu: breakeven_images(_v(cat, "gpu_rental", row) * HOURS_PER_MONTH, api)
                for gpu, row in rows.items()}
     return Verdict(f"a GPU rented around the clock breaks even with fal.ai's {api:g} "
-                   "USD/image at " + ", ".join(f"{v:,.0f} images/month ({gpu})"
+                   "USD/image at " + ", ".join(f"{volume(v, 3)} images/month ({gpu})"
                                                for gpu, v in volumes.items()), FAILS)
 
 
@@ -281,7 +283,7 @@ def _sweet_spot(cat):
     power = _rtx4090_power_usd_per_image(cat)
     prices = (_v(cat, "api_prices", "replicate_sdxl"), IMAGEBENCH_API_USD,
               _v(cat, "api_prices", "openai_dalle3"))
-    volumes = ", ".join(f"{breakeven_images(fixed, p, power):,.0f} at {p:g} USD/image"
+    volumes = ", ".join(f"{volume(breakeven_images(fixed, p, power), 3)} at {p:g} USD/image"
                         for p in prices)
     return Verdict(f"an owned RTX 4090 ({fixed:.0f} USD/month) breaks even with an API at "
                    f"(images/month) {volumes}", ONLY_IF, "for the cheapest APIs (up to about "
@@ -295,7 +297,8 @@ def _use_case_product(stated, *factors):
         low, high = math.prod(r[0] for r in ranges), math.prod(r[1] for r in ranges)
         s_low, s_high = _range(cat, "use_cases", stated)
         ok = math.isclose(low, s_low, rel_tol=0.02) and math.isclose(high, s_high, rel_tol=0.02)
-        return Verdict(f"{low:,.2f}-{high:,.2f} USD from {' x '.join(factors)} (stated "
+        named = " x ".join(f.split("_", 1)[1].replace("_", " ") for f in factors)
+        return Verdict(f"{low:,.2f}-{high:,.2f} USD from {named} (stated "
                        f"{s_low:g}-{s_high:g})", HOLDS if ok else FAILS)
     return check
 

@@ -312,8 +312,8 @@ def print_throughput_checks(catalog) -> None:
                      "-" if c.predicted is None else f"{c.predicted:,.0f}",
                      "-" if c.error is None else f"{c.error:+.0%}",
                      f"{c.point.efficiency:.0%}"])
-    print("\n[throughput model: FLOPs per image / (dense bf16 peak x efficiency of the "
-          "architecture), each figure predicted from the others]")
+    print("\n[throughput model: FLOPs per image / (dense peak at the recipe's precision x "
+          "efficiency of the architecture), each figure predicted from the others]")
     print(_table(rows))
 
 

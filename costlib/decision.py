@@ -18,6 +18,11 @@ prototype before committing; choose cloud, local or hybrid):
      rental is started for busy hours, so it is not warm capacity and is excluded; a hybrid is
      as slow as the slower of its parts. At the ImageBench guide's real-time target of 3 s
      this leaves turbo-class models and warm dedicated GPUs, as the guide says.
+   - Memory: a GPU option (a hybrid: its local GPUs) whose GPU lacks the memory the
+     scenario's model needs at batch 1 even at the low end (text encoders off the GPU after
+     encoding) is excluded; where only that low end fits, it is kept with a note
+     (:class:`costlib.throughput.MemoryFit`, the catalog's ``model_memory`` and
+     ``gpu_hardware`` rows).
    - Operations: with no operations team (``has_ops_team: false``) self-hosting carries the
      hiring cost of at least one full-time ML infrastructure engineer, so every self-hosted
      option is costed with ``ml_engineer_fte >= 1``.
@@ -75,6 +80,7 @@ from costlib.tco import (
     serving_images_per_month,
     shared_review_usd,
 )
+from costlib.throughput import MemoryFit
 from costlib.uncertainty import (
     FlipPoint,
     MonteCarlo,
@@ -181,7 +187,8 @@ def option_latency(model, name: str) -> Latency | None:
 class Verdict:
     """What the hard constraints say about one option: the facts, no words.
 
-    excluded_by : tuple of str  The constraints that exclude it ("privacy", "latency").
+    excluded_by : tuple of str  The constraints that exclude it ("privacy", "latency",
+        "memory").
     privacy : str  How the scenario rates prompts and images ("public", "internal",
         "confidential" or "regulated").
     privacy_rule : str or None  How the privacy constraint applies where the data is
@@ -196,6 +203,10 @@ class Verdict:
         whose busiest hour needs more GPUs than the provider runs at once); None without a
         target.
     cold_start_misses : bool  Kept on latency, but its cold starts (high end) miss the target.
+    memory : MemoryFit or None  The model's memory need against its GPU's memory (rented,
+        owned, serverless and hybrid options); None where a figure is missing.
+    memory_rule : str or None  ``memory.rule``: "fits", "tight" (only with the text encoders
+        off the GPU after encoding) or "too_small" (excluded); None without ``memory``.
     """
 
     excluded_by: tuple[str, ...]
@@ -205,6 +216,8 @@ class Verdict:
     latency: Latency | None
     latency_rule: Literal["meets", "too_slow", "unknown", "not_warm", "queued"] | None
     cold_start_misses: bool
+    memory: MemoryFit | None
+    memory_rule: Literal["fits", "tight", "too_small"] | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -614,9 +627,13 @@ def _verdict(model, name: str) -> Verdict:
                                  and latency.cold_start_seconds[2] > target)
         if latency_rule != "meets":
             excluded.append("latency")
+    memory = model.records[name].memory
+    if memory is not None and memory.rule == "too_small":
+        excluded.append("memory")
     return Verdict(excluded_by=tuple(excluded), privacy=c.privacy, privacy_rule=privacy_rule,
                    max_latency_s=target, latency=latency, latency_rule=latency_rule,
-                   cold_start_misses=cold_start_misses)
+                   cold_start_misses=cold_start_misses, memory=memory,
+                   memory_rule=None if memory is None else memory.rule)
 
 
 def unranged_inputs(model, names) -> tuple[str, ...]:

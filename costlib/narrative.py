@@ -119,6 +119,18 @@ def option_reasons(verdict: Verdict) -> tuple[str, ...]:
             low, _, high = latency.warm_seconds
             reasons.append(f"Latency: allowed, its warm latency of {seconds(low, high)} meets "
                            f"the {target} target.")
+    memory = verdict.memory
+    if verdict.memory_rule == "too_small":
+        reasons.append(f"Memory: excluded, because the model needs at least "
+                       f"{number(memory.needed_gb[0])} GB of GPU memory at batch 1 "
+                       f"({memory.source}), more than the {number(memory.gpu_gb)} GB of its "
+                       "GPU.")
+    elif verdict.memory_rule == "tight":
+        reasons.append(f"Memory: allowed only with the text encoders moved off the GPU after "
+                       f"encoding: with every part on the GPU the model needs "
+                       f"{number(memory.needed_gb[1])} GB at batch 1, more than the "
+                       f"{number(memory.gpu_gb)} GB of its GPU; without them "
+                       f"{number(memory.needed_gb[0])} GB.")
     if not reasons:
         reasons.append("Allowed: no hard constraint applies to it.")
     return tuple(reasons)
@@ -259,6 +271,8 @@ def _constraint_words(d: Decision, constraints) -> list[str]:
             f"{seconds(REAL_TIME_SECONDS)}), where only warm dedicated GPUs and turbo-class "
             f"models suffice ({IB})" if s.max_latency_s <= REAL_TIME_SECONDS else
             f"the {target} latency target excludes the cheapest option")
+    if "memory" in constraints:
+        words.append("the model does not fit the memory of the cheapest option's GPU")
     return words
 
 
@@ -391,7 +405,8 @@ def _infeasible_reason(d: Decision) -> str:
     s = d.setting
     words = {"privacy": f"privacy ({s.privacy} data, no data-processing agreement)",
              "latency": f"latency (the {seconds(s.max_latency_s)} target)"
-             if s.max_latency_s is not None else "latency"}
+             if s.max_latency_s is not None else "latency",
+             "memory": "GPU memory (the model does not fit)"}
     return (f"Infeasible: no option meets the hard constraints; "
             f"{_join([words[b] for b in _blocking(d)])} exclude all {len(d.options)} options, "
             "so there is nothing to recommend.")
@@ -478,6 +493,9 @@ def advice(d: Decision) -> tuple[str, ...]:
 def _infeasible_advice(d: Decision) -> tuple[str, ...]:
     blocking = _blocking(d)
     out = []
+    if "memory" in blocking:
+        out.append("Add an option on a GPU with more memory, or generate with a smaller or "
+                   "quantized model.")
     if "privacy" in blocking:
         out.append("Add a self-hosted option (rented or owned GPUs) that meets the other "
                    "constraints, or obtain a data-processing agreement after legal review of "
@@ -517,6 +535,9 @@ def steps(d: Decision) -> tuple[Step, ...]:
         late = [x.label for x in d.options if "latency" in x.excluded_by]
         three.append(f"Latency target {seconds(s.max_latency_s)}"
                      + (f": excluded {', '.join(late)}." if late else ": every option meets it."))
+    small = [x.label for x in d.options if "memory" in x.excluded_by]
+    if small:
+        three.append(f"Excluded for GPU memory (the model does not fit): {', '.join(small)}.")
     four = [("The team has no operations capacity: self-hosting is costed with hiring one ML "
              "infrastructure engineer.") if not s.has_ops_team else
             (f"The team operates GPUs with {number(s.ml_engineer_fte)} FTE of an ML "

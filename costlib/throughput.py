@@ -1,17 +1,20 @@
 """A throughput model: images per hour of one GPU from the FLOPs of an image over the GPU's
-dense bf16 peak times an efficiency per GPU architecture, calibrated on published figures.
+dense peak at the recipe's precision times an efficiency per GPU architecture, calibrated on
+published figures.
 
 ``images_per_hour = 3600 * peak_tflops * efficiency / tflop_per_image``. FLOPs come from the
 catalog's ``model_flops`` table (the probe's count at each model's published recipe), peaks
-from ``gpu_hardware`` (``peak_bf16_tflops``), the published figures from ``throughput``
-(rows with basis ``published``, with steps and resolution). An architecture's efficiency is
+from ``gpu_hardware`` (``peak_bf16_tflops``; ``peak_8bit_tflops`` for 8-bit recipes: FP8, or
+INT8 on the A100), the published figures from ``throughput`` (rows with basis
+``published``, with steps and resolution; their ``precision`` picks the peak, 16-bit where
+not stated). An architecture's efficiency is
 the median over its published figures; :func:`leave_one_out` checks each figure against the
 efficiency calibrated on the others. A probe measurement replaces the model's estimate.
 
 Simplifications (said where the numbers are shown): FLOPs scale with pixels (attention grows
-faster, so large images are slightly underestimated); batch size and precision are not
-modelled, so one efficiency covers eager, compiled and quantized runs alike, which is most of
-the spread of the checks.
+faster, so large images are slightly underestimated); batch size is not modelled, and one
+efficiency covers eager, compiled and TensorRT runs alike, which is most of the spread of the
+checks; 32-bit runs are held against the 16-bit peak (the catalog has no 32-bit one).
 """
 
 from __future__ import annotations
@@ -64,9 +67,16 @@ def efficiency(images_per_hour_, tflop, peak_tflops):
     return images_per_hour_ * tflop / (3600.0 * peak_tflops)
 
 
-def peak_tflops(catalog: Catalog, gpu: str) -> float | None:
-    """The GPU's dense bf16 datasheet peak, or None where the catalog has none. [TFLOP/s]"""
-    rows = catalog.rows("gpu_hardware", gpu=_PEAK_OF.get(gpu, gpu), quantity="peak_bf16_tflops")
+def _peak_quantity(precision) -> str:
+    """The gpu_hardware quantity of the peak a recipe of ``precision`` runs against."""
+    return "peak_8bit_tflops" if precision == "8-bit" else "peak_bf16_tflops"
+
+
+def peak_tflops(catalog: Catalog, gpu: str, precision: str = "16-bit") -> float | None:
+    """The GPU's dense datasheet peak at ``precision`` (8-bit: FP8 or INT8; anything else:
+    bf16), or None where the catalog has none. [TFLOP/s]"""
+    rows = catalog.rows("gpu_hardware", gpu=_PEAK_OF.get(gpu, gpu),
+                        quantity=_peak_quantity(precision))
     return rows[0].value if rows else None
 
 
@@ -112,7 +122,7 @@ def published_points(catalog: Catalog) -> list[Point]:
     points = []
     for e in catalog.rows("throughput", basis="published"):
         x = e.extra
-        peak = peak_tflops(catalog, x["gpu"])
+        peak = peak_tflops(catalog, x["gpu"], x["precision"])
         if (peak is None or x["model"] not in models or math.isnan(x["steps"])
                 or x["resolution"] == "unspecified"):
             continue
@@ -155,18 +165,19 @@ def leave_one_out(catalog: Catalog) -> list[Check]:
 
 
 def estimate(catalog: Catalog, gpu: str, model: str, steps: float | None = None,
-             resolution: str | None = None, field: str = "gpu") -> Sourced:
-    """Images per hour of one ``gpu`` for ``model``: the median efficiency of the GPU's
-    architecture, low..high from its least and most efficient published figure; ``field``
-    names the place that asked, in errors. [images/h]
+             resolution: str | None = None, field: str = "gpu",
+             precision: str = "16-bit") -> Sourced:
+    """Images per hour of one ``gpu`` for ``model`` at ``precision`` ("16-bit" or "8-bit"):
+    the median efficiency of the GPU's architecture over its peak at that precision,
+    low..high from its least and most efficient published figure; ``field`` names the place
+    that asked, in errors. [images/h]
     """
-    peak = peak_tflops(catalog, gpu)
+    peak = peak_tflops(catalog, gpu, precision)
     if peak is None or gpu not in ARCHITECTURES:
-        known = sorted(e.extra["gpu"] for e in catalog.rows("gpu_hardware",
-                                                           quantity="peak_bf16_tflops"))
-        raise InputError(f"{field}: gpu {gpu!r} has no peak FLOP rate in the catalog; GPUs "
-                         "with one "
-                         f"are {', '.join(known)}")
+        known = sorted(e.extra["gpu"] for e in catalog.rows(
+            "gpu_hardware", quantity=_peak_quantity(precision)))
+        raise InputError(f"{field}: gpu {gpu!r} has no peak FLOP rate in the catalog at "
+                         f"{precision}; GPUs with one are {', '.join(known)}")
     effs = calibrated_efficiency(published_points(catalog), ARCHITECTURES[gpu])
     if not effs:
         raise InputError(f"{field}: gpu {gpu!r} is not allowed; no published throughput of its "
@@ -179,4 +190,38 @@ def estimate(catalog: Catalog, gpu: str, model: str, steps: float | None = None,
                           f"TFLOP/s at the {ARCHITECTURES[gpu]} median efficiency of "
                           f"{len(effs)} published figures",
                    as_of=catalog.today.isoformat(),
-                   note="batch size and precision are not modelled; FLOPs scale with pixels")
+                   note=f"at the {precision} peak; batch size is not modelled; FLOPs scale with "
+                        "pixels")
+
+
+@dataclass(frozen=True)
+class MemoryFit:
+    """The GPU memory a model needs against the GPU's, at batch 1 (the ``model_memory`` row,
+    at its resolution). [GB]
+
+    gpu_gb : float  The GPU's memory (datasheet). [GB]
+    needed_gb : (low, value)  The model's need: value with every component on the GPU, low the
+        least any published or estimated recipe at its precision keeps there. [GB]
+    source : str  Where the need comes from.
+    """
+
+    gpu_gb: float
+    needed_gb: tuple[float, float]
+    source: str
+
+    @property
+    def rule(self) -> str:
+        """"fits" (every component fits), "tight" (only the low end fits: the text encoders
+        leave the GPU after encoding) or "too_small" (not even the low end fits)."""
+        low, value = self.needed_gb
+        return "fits" if value <= self.gpu_gb else "tight" if low <= self.gpu_gb else "too_small"
+
+
+def memory_fit(catalog: Catalog, gpu: str | None, model: str) -> MemoryFit | None:
+    """The memory fit of ``model`` on ``gpu``; None where the catalog lacks either figure."""
+    memory = catalog.rows("gpu_hardware", gpu=gpu, quantity="memory_gb")
+    need = catalog.rows("model_memory", model=model)
+    if not memory or not need:
+        return None
+    return MemoryFit(gpu_gb=memory[0].value, needed_gb=(need[0].low, need[0].value),
+                     source=need[0].source)

@@ -51,7 +51,8 @@ THROUGHPUT = Factor(name="throughput.sdxl_rtx4090", paths=(f"options.{OWNED}.ima
 
 def verdict(**changes) -> Verdict:
     facts = dict(excluded_by=(), privacy="internal", privacy_rule=None, max_latency_s=None,
-                 latency=None, latency_rule=None, cold_start_misses=False)
+                 latency=None, latency_rule=None, cold_start_misses=False, memory=None,
+                 memory_rule=None)
     return Verdict(**{**facts, **changes})
 
 

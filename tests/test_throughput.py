@@ -21,8 +21,9 @@ TODAY = dt.date(2026, 11, 22)
 pytestmark = pytest.mark.filterwarnings(
     "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
 # The stated error: every published figure is reproduced within this factor by the model
-# calibrated on the other figures of its GPU's architecture. Batch size and precision are not
-# modelled (fp32 eager and quantized TensorRT share one efficiency), which is most of it.
+# calibrated on the other figures of its GPU's architecture. Batch size is not modelled and
+# eager, compiled and TensorRT runs share one efficiency, which is most of it; the fp32 eager
+# run (held against the 16-bit peak) is the largest error.
 LEAVE_ONE_OUT_FACTOR = 2.5
 
 
@@ -44,12 +45,14 @@ def test_flops_at_other_steps_follow_from_the_recipe(catalog):
 
 def test_published_efficiencies(catalog):
     """MLPerf Inference v4.1, SDXL offline on 8x H100-SXM: 16.35 images/s, 2.04 per GPU at
-    20 steps is 58 % of the H100's dense bf16 peak (989.4 TFLOP/s, FP8 UNet); the diffusers
-    tutorial's A100-80GB at 2.43 s (30 steps, compiled, int8) 55 % of 312 TFLOP/s."""
+    20 steps (281.1 TFLOP) is 29 % of the H100's dense FP8 peak (1,978.9 TFLOP/s; its UNet
+    runs in FP8), 58 % of the bf16 one; the diffusers tutorial's A100-80GB at 2.43 s (30
+    steps, compiled, int8) 27 % of the A100's dense INT8 624 TOPS, 55 % of its bf16 312."""
     points = {p.name: p for p in published_points(catalog)}
-    assert points["sdxl_h100_mlperf_v41"].efficiency == pytest.approx(0.58, abs=0.01)
+    assert points["sdxl_h100_mlperf_v41"].efficiency == pytest.approx(0.29, abs=0.01)
+    assert efficiency(7357, 281.1, 989.4) == pytest.approx(0.58, abs=0.01)
     assert points["sdxl_a100_80gb_diffusers_tutorial_compiled_int8"].efficiency == \
-        pytest.approx(0.55, abs=0.01)
+        pytest.approx(0.27, abs=0.01)
     assert efficiency(3600 / 2.43, 416.3, 312) == pytest.approx(0.549, abs=1e-3)
 
 
@@ -60,9 +63,13 @@ def test_leave_one_out_reproduces_every_published_figure_within_the_stated_error
         assert c.calibrated_on >= 1, c.point.name
         ratio = c.predicted / c.point.images_per_hour
         assert 1 / LEAVE_ONE_OUT_FACTOR <= ratio <= LEAVE_ONE_OUT_FACTOR, c.point.name
-    # FLUX.1-dev on an A100 (BenchmarkFlux, 15.65 s) from the other Ampere figures: within 5 %
+    # FLUX.1-dev on an A100 (BenchmarkFlux, 15.65 s: 230 images/h) from the other Ampere
+    # figures: 207 images/h, within 10 %
     flux = next(c for c in checks if c.point.name == "flux_dev_a100_benchmarkflux")
-    assert abs(flux.error) < 0.05
+    assert abs(flux.error) < 0.10
+    # MLPerf's FP8 runs (H100, H200, L40S), held against the 8-bit peak: within 25 %
+    for name in ("sdxl_h100_mlperf_v41", "sdxl_h200_mlperf_v41", "sdxl_l40s_mlperf_v40"):
+        assert abs(next(c for c in checks if c.point.name == name).error) < 0.25, name
 
 
 def test_estimate_has_the_architecture_spread_as_its_range(catalog):
@@ -73,6 +80,16 @@ def test_estimate_has_the_architecture_spread_as_its_range(catalog):
     assert "hopper median efficiency of 7 published figures" in h100.source
     with pytest.raises(InputError, match="gpu: gpu .rtx4090. has no peak FLOP rate in the catalog"):
         estimate(catalog, "rtx4090", "sdxl")
+
+
+def test_an_8_bit_recipe_runs_against_the_8_bit_peak(catalog):
+    # H100 datasheet: dense FP8 1,978.9 TFLOP/s against bf16 989.4, so twice the images at the
+    # same efficiency; the A100 has INT8 (624 TOPS) where it lacks FP8
+    fp8, bf16 = (estimate(catalog, "h100", "sdxl", precision=p) for p in ("8-bit", "16-bit"))
+    assert fp8.value / bf16.value == pytest.approx(1978.9 / 989.4)
+    assert "8-bit peak" in fp8.note
+    with pytest.raises(InputError, match="gpu .l4. has no peak FLOP rate in the catalog at 8-bit"):
+        estimate(catalog, "l4", "sdxl", precision="8-bit")
 
 
 def test_the_probes_tiny_flop_counts_agree_with_the_step_rule():

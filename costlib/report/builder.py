@@ -38,6 +38,8 @@ class Report:
     seed : int  Seed of the Monte Carlo.
     source : str  The scenario file's name or the preset's.
     prepared : str  The date the report is dated, ISO: the day its figures' ages count to.
+    claims : list  The source articles' claims recomputed from the same catalog
+        (:func:`costlib.claims.audit`): ``(Claim, Verdict)`` pairs.
     """
 
     model: object
@@ -49,6 +51,7 @@ class Report:
     seed: int
     source: str
     prepared: str
+    claims: list
 
     # ------------------------------------------------------------------ lookups
 
@@ -136,7 +139,8 @@ class Report:
 
     def appendix(self) -> Html:
         """Every input of the model: value, range, unit, source, as-of date and note, flagged
-        where stale or given by the client (scenario or quotes file)."""
+        where stale or given by the client (scenario or quotes file); then the source
+        articles' claims, recomputed."""
         return html.section("appendix", sections.appendix(self))
 
     # ------------------------------------------------------------------ charts
@@ -177,6 +181,7 @@ def build_report(scenario, *, client: str | None = None, title: str | None = Non
         parameter); None or ``""``: the clock's date, read once, as the catalog loads.
     """
     from costlib.catalog import load_catalog, parse_today
+    from costlib.claims import audit
     from costlib.decision import decide
     from costlib.scenario import load_scenario, resolve
     from costlib.tco import evaluate
@@ -194,7 +199,7 @@ def build_report(scenario, *, client: str | None = None, title: str | None = Non
     return Report(model, evaluate(model), decision,
                   (client if client else model.scenario.client).strip(),
                   report_title(model.scenario, title), samples, seed, source,
-                  catalog.today.isoformat())
+                  catalog.today.isoformat(), audit(catalog))
 
 
 def _presets_dir() -> Path:

@@ -390,4 +390,13 @@ def appendix(r) -> dict:
             "client": sum(bool(i.overridden) for i in inputs),
             "stale_after_days": s.stale_after_days, "groups": groups,
             "prepared": r.prepared, "version": __version__, "source": r.source,
-            "method": method}
+            "method": method, "claims": [claim_row(c, v) for c, v in r.claims]}
+
+
+def claim_row(claim, verdict) -> dict:
+    """One claim of the source articles as the appendix shows it: the article, the claim in
+    words, the recomputed figure and the verdict (with its reading)."""
+    said = verdict.verdict.capitalize()
+    return {"article": claim.article, "claim": claim.claim[0].upper() + claim.claim[1:],
+            "recomputed": verdict.recomputed,
+            "verdict": f"{said} {verdict.reading}" if verdict.reading else said}

@@ -33,6 +33,7 @@ from costlib.options import (
     megapixels,
 )
 from costlib.scenario.schema import OptionSpec, Ranged, Scenario, input_limits, input_whole
+from costlib.throughput import MemoryFit, memory_fit
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -111,6 +112,8 @@ class OptionRecord:
         [images/month]
     rate_tiers : tuple  ``(requests/min, USD/month)`` of the rate-limit tiers (APIs).
     latency : dict  ``{metric: Entry}`` of its api_latency families, later families first.
+    memory : MemoryFit or None  The scenario's model against its GPU's memory (a hybrid: its
+        local GPUs'); None for APIs or where the catalog lacks a figure.
     """
 
     billing: str | None = None
@@ -118,6 +121,7 @@ class OptionRecord:
     discount_thresholds: dict[str, float] = dataclasses.field(default_factory=dict)
     rate_tiers: tuple[tuple[float, float], ...] = ()
     latency: dict[str, Entry] = dataclasses.field(default_factory=dict)
+    memory: MemoryFit | None = None
 
 
 def latency_families(spec: OptionSpec) -> tuple[str, ...]:
@@ -317,7 +321,8 @@ def resolve(scenario: Scenario, catalog: Catalog | None = None, *,
          ("assumptions", "gpu_price_decline"))
     from costlib.capacity.profiles import preset_profile
 
-    records = {spec.name: _resolve_option(spec, catalog, take) for spec in scenario.options}
+    records = _with_memory(scenario, catalog, {spec.name: _resolve_option(spec, catalog, take)
+                                               for spec in scenario.options})
     for spec in scenario.options:
         if spec.throughput == MODEL_THROUGHPUT:
             _model_throughput(spec, records[spec.name].gpu, w, catalog, take)
@@ -405,6 +410,16 @@ def rate_tiers(catalog: Catalog, lowest: str | None = None) -> tuple[tuple[float
 MODEL_THROUGHPUT = "model"
 
 
+def _with_memory(scenario: Scenario, catalog: Catalog, records: dict) -> dict:
+    """The records with the memory fit of the scenario's model on each option's GPU (a
+    hybrid's: its local option's)."""
+    gpus = {s.name: records[s.local].gpu if s.kind == "hybrid" else records[s.name].gpu
+            for s in scenario.options}
+    return {name: dataclasses.replace(r, memory=memory_fit(catalog, gpus[name],
+                                                           scenario.workload.model))
+            for name, r in records.items()}
+
+
 def _model_throughput(spec: OptionSpec, gpu: str, workload, catalog: Catalog, take) -> None:
     from costlib.throughput import estimate
 
@@ -482,7 +497,8 @@ def _resolve_owned(spec, catalog, take, p, s) -> OptionRecord:
                          f"are {', '.join(known)}")
     watts = catalog.rows("gpu_hardware", gpu=spec.gpu, quantity="board_watts")
     if not watts and "board_watts" not in spec.set:
-        known = sorted({e.extra["gpu"] for e in catalog.rows("gpu_hardware")})
+        known = sorted({e.extra["gpu"] for e in catalog.rows("gpu_hardware",
+                                                              quantity="board_watts")})
         raise InputError(f"{p}.gpu: {spec.gpu!r} is not allowed; must be one of "
                          f"{', '.join(known)} (or set board_watts)")
     take(f"{p}.purchase_usd", s("purchase_usd"),

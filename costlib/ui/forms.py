@@ -22,6 +22,7 @@ from costlib import charts
 from costlib.catalog import load_catalog
 from costlib.errors import InputError
 from costlib.fmt import share, volume
+from costlib.labels import input_label, option_labels
 from costlib.scenario import MODELS, PRIVACY, VARIABILITY, resolve
 from costlib.tco import evaluate
 from costlib.ui import state
@@ -90,6 +91,20 @@ def figure_widget(spec: dict) -> go.FigureWidget:
     if served_bundle():
         return _ServedFigureWidget(spec)
     return go.FigureWidget(spec)
+
+
+def stale_note(model, shown: int = 3) -> str:
+    """What the status line says of inputs older than the scenario's limit: the first
+    ``shown`` named once each, in words, with their dates, then how many more ('' where none
+    is)."""
+    labels = option_labels(model.scenario)
+    named = list(dict.fromkeys(f"{input_label(i.path, labels)} (as of {i.as_of})"
+                               for i in model.inputs.values() if i.stale))
+    if not named:
+        return ""
+    more = f" and {len(named) - shown} more" if len(named) > shown else ""
+    return (f"; older than {model.scenario.stale_after_days} days: "
+            f"{', '.join(named[:shown])}{more}")
 
 
 class _ServedFigureWidget(go.FigureWidget):
@@ -266,12 +281,9 @@ class StepForm:
                     if d.tie is not None else
                     f"{share(d.confidence)} sure it is cheaper by a material margin")
             answer = f"recommended: <b>{html.escape(d.label)}</b> ({sure})"
-        stale = len(result["stale_inputs"])
-        note = (f"; {stale} {'input' if stale == 1 else 'inputs'} older than "
-                f"{self.scenario.stale_after_days} days" if stale else "")
         self.status.value = (f"<b>{html.escape(self.scenario.name)}</b>: "
                              f"{volume(result['images_per_month'], 3)} images/month; "
-                             f"{answer}{note}")
+                             f"{answer}{html.escape(stale_note(self.model))}")
 
     def widget(self) -> widgets.VBox:
         """The whole form, ready to display."""

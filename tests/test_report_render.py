@@ -74,10 +74,10 @@ class Cells(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def default_report(tmp_path_factory):
+def default_report(tmp_path_factory, today):
     """The default preset's report, HTML and PDF, made from another folder."""
     out = tmp_path_factory.mktemp("report")
-    args = ["report", "default", "-o", str(out / "default.html")]
+    args = ["report", "default", "-o", str(out / "default.html"), "--today", str(today)]
     if CHROMIUM:
         args += ["--pdf", str(out / "default.pdf")]
     done = run(*args, cwd=out)
@@ -136,8 +136,8 @@ def test_no_code_no_errors_no_prompts(default_report):
 
 
 @pytest.mark.slow
-def test_numbers_equal_costlib_evaluate(default_report):
-    done = run("evaluate", "default", "--format", "json")
+def test_numbers_equal_costlib_evaluate(default_report, today):
+    done = run("evaluate", "default", "--format", "json", "--today", str(today))
     assert done.returncode == 0, done.stderr
     evaluated = json.loads(done.stdout)
     cells = Cells()

@@ -344,7 +344,8 @@ class Catalog:
 
         records = [{"table": e.table, "name": e.name, "value": e.value, "low": e.low,
                     "high": e.high, "unit": e.unit, "source": e.source, "as_of": e.as_of,
-                    "age_days": e.age_days, "stale": e.stale, "overridden": e.overridden,
+                    "age_days": e.age_days, "stale": e.stale, "future": e.future,
+                    "overridden": e.overridden,
                     "note": e.note, **e.extra} for e in self.rows(table)]
         return pd.DataFrame.from_records(records)
 

@@ -56,10 +56,16 @@ def frozen_clock(monkeypatch):
 
 
 @pytest.fixture
-def clock_on_test_day(monkeypatch):
-    """The clock costlib reads says :data:`TODAY`: for tests of what reads it and takes no
-    day (the notebooks' forms)."""
-    _set_clock(monkeypatch, lambda: TODAY)
+def clock(monkeypatch):
+    """``clock(day)``: the clock costlib reads says ``day``, for tests of what reads it and
+    takes no day (the notebooks' forms)."""
+    return lambda day: _set_clock(monkeypatch, lambda: day)
+
+
+@pytest.fixture
+def clock_on_test_day(clock):
+    """The clock costlib reads says :data:`TODAY`."""
+    clock(TODAY)
 
 
 @pytest.fixture(scope="session")

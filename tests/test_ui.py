@@ -1,6 +1,7 @@
 """Widget forms driven without a browser: a value change reaches the model and the charts.
 A form reads the clock (its catalog's day): here it says the test day."""
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -169,6 +170,16 @@ def test_prototype_applies_a_mismatched_probe_result_only_where_accepted(tmp_pat
     report = rp.build_report(state.current_path(), samples=200, today=today)
     rows = {r["path"]: r for g in sections.appendix(report)["groups"] for r in g["rows"]}
     assert "accepted although status 'failed'" in rows[path]["source"]
+
+
+def test_a_clock_behind_the_data_is_said_in_the_status_line(clock):
+    # The catalog refused rows dated after today: no step opened on a clock behind the data.
+    clock(dt.date(2025, 6, 1))
+    form = VolumeForm()
+    assert "catalog row(s) dated after today (2025-06-01): " in form.status.value
+    assert "check the clock or the data" in form.status.value
+    form.fields["workload.images_per_month"].value = 400_000
+    assert form.model.values["workload.images_per_month"] == 400_000
 
 
 def test_prototype_errors_are_shown():

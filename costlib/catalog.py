@@ -17,7 +17,9 @@ hidden, except physical figures that do not age: datasheet board power, peak rat
 (``TIMELESS_QUANTITIES``), the FLOPs of a model (``model_flops``) and the memory it needs
 (``model_memory``); ages count to the
 ``today`` given to :func:`load_catalog` (by default the clock's date, read there and nowhere
-else).
+else). A row dated after that day is flagged too (``Entry.future``, age 0), not refused: a
+machine whose clock is behind still works, and :func:`future_warning` says which rows to
+check.
 
 ``gpu_rental`` holds the articles' rows and a market snapshot: one row per cloud offer
 (``cloud``), on demand or spot (``market``), in USD per GPU-hour. ``pick`` says whether
@@ -167,8 +169,11 @@ class Entry(Sourced):
     table, name : str  Where it is: ``table.name``.
     extra : dict  The table's own columns (gpu, model, provider, ...).
     overridden : bool  True where a user's quotes file set this row.
-    age_days : int  Days from its ``as_of`` to the catalog's today. [days]
+    age_days : int  Days from its ``as_of`` to the catalog's today, 0 where it is dated
+        after it. [days]
     stale : bool  True where the figure is older than the catalog's threshold.
+    future : bool  True where it is dated after the catalog's today (a clock behind, or a
+        wrong date in the data).
     """
 
     table: str
@@ -177,6 +182,7 @@ class Entry(Sourced):
     overridden: bool = False
     age_days: int = 0
     stale: bool = False
+    future: bool = False
 
 
 def parse_as_of(text: str) -> dt.date:
@@ -203,19 +209,17 @@ def parse_today(value: dt.date | str | None) -> dt.date | None:
             from None
 
 
-def _as_of(text: str, info: ValidationInfo) -> str:
-    """A date, month or year, not after the ``today`` the validation context names."""
-    today = info.context["today"]
-    if parse_as_of(text) > today:
-        raise ValueError(f"must not be after today ({today.isoformat()})")
+def _as_of(text: str) -> str:
+    """A date, month or year."""
+    parse_as_of(text)
     return text
 
 
 class Row(BaseModel):
     """The columns every table has; each table's row model adds its own (`TABLES`).
 
-    Validated with ``context={"today": date}``. ``low`` and ``high`` come before ``value``
-    so that ``value`` is checked against its range; a blank ``low`` or ``high`` is the value.
+    ``low`` and ``high`` come before ``value`` so that ``value`` is checked against its
+    range; a blank ``low`` or ``high`` is the value.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
@@ -249,7 +253,7 @@ def _entry(table: str, raw: dict[str, str], where: str, today: dt.date,
     """Validate one raw CSV row into an Entry; errors name the place, the column, the bad
     value and what is allowed."""
     try:
-        row = ROW_MODELS[table].model_validate(raw, context={"today": today})
+        row = ROW_MODELS[table].model_validate(raw)
     except ValidationError as e:
         raise one_line(e, where) from None
     extra = {c: math.nan if getattr(row, c) is None else getattr(row, c) for c in TABLES[table]}
@@ -260,8 +264,8 @@ def _entry(table: str, raw: dict[str, str], where: str, today: dt.date,
                  low=row.value if row.low is None else row.low,
                  high=row.value if row.high is None else row.high, unit=row.unit,
                  source=row.source, as_of=row.as_of, note=row.note, extra=extra,
-                 overridden=overridden, age_days=age,
-                 stale=age > stale_after_days and not timeless)
+                 overridden=overridden, age_days=max(age, 0),
+                 stale=age > stale_after_days and not timeless, future=age < 0)
 
 
 def _read_csv(path: Path, allowed_columns: set[str], required: tuple[str, ...]):
@@ -338,13 +342,18 @@ class Catalog:
         """Rows older than the threshold."""
         return [e for e in self.entries.values() if e.stale]
 
+    def future(self) -> list[Entry]:
+        """Rows dated after the catalog's today."""
+        return [e for e in self.entries.values() if e.future]
+
     def to_frame(self, table: str | None = None):
         """The rows as a pandas DataFrame (pandas imported only here)."""
         import pandas as pd
 
         records = [{"table": e.table, "name": e.name, "value": e.value, "low": e.low,
                     "high": e.high, "unit": e.unit, "source": e.source, "as_of": e.as_of,
-                    "age_days": e.age_days, "stale": e.stale, "overridden": e.overridden,
+                    "age_days": e.age_days, "stale": e.stale, "future": e.future,
+                    "overridden": e.overridden,
                     "note": e.note, **e.extra} for e in self.rows(table)]
         return pd.DataFrame.from_records(records)
 
@@ -405,7 +414,8 @@ def load_catalog(quotes: str | Path | None = None, *, directory: str | Path | No
     stale_after_days : int
         Rows older than this are flagged stale. [days]
     today : date, optional
-        The date ages are counted to, and no row may be dated after (today by default).
+        The date ages are counted to (today by default); rows dated after it are flagged
+        (``Entry.future``).
     """
     if not isinstance(stale_after_days, int) or stale_after_days < 0:
         raise InputError(f"stale_after_days: {stale_after_days!r} is not allowed; "
@@ -425,6 +435,18 @@ def load_catalog(quotes: str | Path | None = None, *, directory: str | Path | No
     if quotes is not None:
         _apply_quotes(entries, Path(quotes), today, stale_after_days)
     return Catalog(entries, stale_after_days, today)
+
+
+def future_warning(catalog: Catalog, shown: int = 5) -> str:
+    """One line naming the rows dated after the catalog's today (the first ``shown``), or
+    '' where there are none."""
+    rows = catalog.future()
+    if not rows:
+        return ""
+    names = ", ".join(f"{e.table}.{e.name} ({e.as_of})" for e in rows[:shown])
+    more = f" and {len(rows) - shown} more" if len(rows) > shown else ""
+    return (f"{len(rows)} catalog row(s) dated after today ({catalog.today.isoformat()}): "
+            f"{names}{more}; their age counts as 0; check the clock or the data")
 
 
 def _apply_quotes(entries: dict, path: Path, today: dt.date, stale_after_days: int) -> None:

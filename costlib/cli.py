@@ -72,15 +72,19 @@ def csv_safe(cell):
 
 
 def _model(args):
+    """The scenario resolved for ``--today`` (with a probe result where given), and the
+    catalog it was resolved against."""
+    from costlib.catalog import load_catalog
     from costlib.scenario import load_scenario, resolve, scenario_path
 
     scenario = load_scenario(scenario_path(args.scenario))
-    today = _today(args)
-    model = resolve(scenario, today=today)
+    catalog = load_catalog(scenario.quotes, stale_after_days=scenario.stale_after_days,
+                           today=_today(args))
+    model = resolve(scenario, catalog)
     if getattr(args, "throughput", None):
         model = resolve(with_probe_result(model, args.throughput, args.apply_to,
-                                          args.accept_probe_mismatch), today=today)
-    return model
+                                          args.accept_probe_mismatch), catalog)
+    return model, catalog
 
 
 def _add_today(parser: argparse.ArgumentParser, what: str = "") -> None:
@@ -146,7 +150,18 @@ def _table(rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def _stale_warning(model) -> None:
+def _warn_future(catalog) -> None:
+    from costlib.catalog import future_warning
+
+    text = future_warning(catalog)
+    if text:
+        print(f"costlib: warning: {text}", file=sys.stderr)
+
+
+def _warn(model, catalog) -> None:
+    """The warnings of a command that succeeded: catalog rows dated after today, inputs
+    older than the scenario's threshold."""
+    _warn_future(catalog)
     stale = [i for i in model.inputs.values() if i.stale]
     if stale:
         names = ", ".join(f"{i.path} ({i.as_of})" for i in stale[:5])
@@ -158,9 +173,9 @@ def _stale_warning(model) -> None:
 def cmd_evaluate(args) -> int:
     from costlib.tco import COST_AREAS, evaluate
 
-    model = _model(args)
+    model, catalog = _model(args)
     result = evaluate(model)
-    _stale_warning(model)
+    _warn(model, catalog)
     if args.format == "json":
         print(json.dumps(json_ready(result), indent=2, allow_nan=False))
     elif args.format == "csv":
@@ -208,7 +223,7 @@ def cmd_breakeven(args) -> int:
     from costlib.labels import input_label, option_labels
     from costlib.tco import monthly_cost_usd
 
-    model = _model(args)
+    model, catalog = _model(args)
     a, b = (model.option(n) for n in args.between)
     first, second = (option_labels(model.scenario)[n] for n in args.between)
     if args.vary:
@@ -243,7 +258,7 @@ def cmd_breakeven(args) -> int:
             text += (f"; the hardware pays back in month {month:.0f}" if math.isfinite(month)
                      else f"; the hardware does not pay back within the "
                           f"{model.scenario.horizon_months}-month horizon")
-    _stale_warning(model)
+    _warn(model, catalog)
     # JSON has null where there is no answer; "summary" says why in words
     print(json.dumps(json_ready({**result, "summary": text}), indent=2, allow_nan=False)
           if args.format == "json" else text)
@@ -286,7 +301,7 @@ def cmd_catalog(args) -> int:
     for table in [args.table] if args.table else TABLES:
         rows = [["name", "value", "low-high", "unit", "as of", "age", "source"]]
         for e in (e for e in entries if e.table == table):
-            flag = " STALE" if e.stale else ""
+            flag = " STALE" if e.stale else " FUTURE" if e.future else ""
             flag += " QUOTE" if e.overridden else ""
             rows.append([e.name, f"{e.value:g}",
                          f"{e.low:g}-{e.high:g}" if e.low != e.high else "",
@@ -298,6 +313,7 @@ def cmd_catalog(args) -> int:
     stale = catalog.stale()
     if stale:
         print(f"\n{len(stale)} row(s) older than {args.stale_after} days are marked STALE.")
+    _warn_future(catalog)
     return 0
 
 
@@ -322,7 +338,9 @@ def cmd_claims(args) -> int:
     from costlib.catalog import load_catalog
     from costlib.claims import audit
 
-    results = audit(load_catalog(args.quotes, today=_today(args)))
+    catalog = load_catalog(args.quotes, today=_today(args))
+    results = audit(catalog)
+    _warn_future(catalog)
     if args.format == "json":
         print(json.dumps([{"key": c.key, "article": c.article, "claim": c.claim,
                            "recomputed": v.recomputed, "verdict": v.verdict,
@@ -338,9 +356,9 @@ def cmd_decide(args) -> int:
     from costlib.decision import decide
     from costlib.fmt import share
 
-    model = _model(args)
-    decision = decide(model, samples=args.samples, seed=args.seed, today=_today(args))
-    _stale_warning(model)
+    model, catalog = _model(args)
+    decision = decide(model, samples=args.samples, seed=args.seed, catalog=catalog)
+    _warn(model, catalog)
     if args.format == "json":
         print(json.dumps(decision.to_dict(), indent=2, allow_nan=False))
         return 0
@@ -387,6 +405,8 @@ def cmd_report(args) -> int:
           f"{result.html_seconds:.1f} s")
     if result.pdf is not None:
         print(f"wrote {result.pdf} in {result.pdf_seconds:.1f} s")
+    if result.warning:
+        print(f"costlib: warning: {result.warning}", file=sys.stderr)
     return 0
 
 

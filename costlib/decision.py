@@ -720,7 +720,7 @@ def decide(model, *, samples: int = 10_000, distribution: str = "pert", seed: in
     max_gpus : int  Largest local GPU count the hybrid optimizer considers. [GPUs]
     catalog : costlib.catalog.Catalog, optional  For the levers' typical figures; loaded
         with the scenario's quotes if not given. Pass the one the model was resolved
-        against (or its ``today``): the catalog checks its rows' dates against its day.
+        against (or its ``today``): one day for the model and the levers.
     sample_breakeven : bool  False skips the break-even volume of every sample (two thirds
         of the time at a few hundred samples, for interactive views): the break-even's
         percentiles and share are then nan.

@@ -27,23 +27,45 @@ def today():
     return TODAY
 
 
-# A day before the date of every figure in data/: a catalog loaded for it fails.
-BEFORE_THE_DATA = dt.date(2020, 1, 1)
+class ClockRead(AssertionError):
+    """costlib read the clock where a test gave it the day."""
+
+
+def _set_clock(monkeypatch, today) -> None:
+    """Make the clock costlib reads (the catalog's, where it reads it and nowhere else)
+    call ``today()``."""
+    from costlib import catalog
+
+    class Clock(dt.date):
+        @classmethod
+        def today(cls):
+            return today()
+
+    monkeypatch.setattr(catalog, "dt", types.SimpleNamespace(date=Clock))
 
 
 @pytest.fixture
 def frozen_clock(monkeypatch):
-    """The clock costlib reads (the catalog's, where it reads it and nowhere else) says
-    :data:`BEFORE_THE_DATA`: whatever reads it instead of the ``today`` it was given fails."""
-    from costlib import catalog
+    """The clock costlib reads raises :class:`ClockRead`: whatever reads it instead of the
+    ``today`` it was given fails."""
+    def read():
+        raise ClockRead("costlib read the clock")
 
-    class Frozen(dt.date):
-        @classmethod
-        def today(cls):
-            return cls(BEFORE_THE_DATA.year, BEFORE_THE_DATA.month, BEFORE_THE_DATA.day)
+    _set_clock(monkeypatch, read)
+    return ClockRead
 
-    monkeypatch.setattr(catalog, "dt", types.SimpleNamespace(date=Frozen))
-    return BEFORE_THE_DATA
+
+@pytest.fixture
+def clock(monkeypatch):
+    """``clock(day)``: the clock costlib reads says ``day``, for tests of what reads it and
+    takes no day (the notebooks' forms)."""
+    return lambda day: _set_clock(monkeypatch, lambda: day)
+
+
+@pytest.fixture
+def clock_on_test_day(clock):
+    """The clock costlib reads says :data:`TODAY`."""
+    clock(TODAY)
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from costlib.catalog import (
     REQUIRED_COLUMNS,
     TABLES,
     data_dir,
+    future_warning,
     load_catalog,
     market_offer,
     parse_as_of,
@@ -66,6 +67,28 @@ def test_stale_rows_are_flagged_with_a_user_threshold():
 def test_ages_count_to_the_given_day_not_the_clock():
     later = load_catalog(today=TODAY + dt.timedelta(days=10))
     assert later.get("api_prices", "fal_flux_schnell").age_days == 197
+
+
+def test_rows_dated_after_today_are_flagged_not_refused(tables, tmp_path):
+    # A clock behind the data (or a wrong date in it) made every command fail.
+    _corrupt(tables, "api_prices", "2026-05-19,Article", "2027-05-19,Article")
+    quotes = tmp_path / "q.csv"
+    quotes.write_text("table,name,value,source,as_of\nlabor,ml_infra_engineer,1,me,2027-01\n")
+    cat = load_catalog(quotes, directory=tables, today=TODAY)
+    ahead = cat.get("api_prices", "fal_flux_schnell")
+    assert ahead.future and ahead.age_days == 0 and not ahead.stale
+    assert {(e.table, e.name) for e in cat.future()} == {("api_prices", "fal_flux_schnell"),
+                                                         ("labor", "ml_infra_engineer")}
+    assert future_warning(cat) == (
+        "2 catalog row(s) dated after today (2026-11-22): api_prices.fal_flux_schnell "
+        "(2027-05-19), labor.ml_infra_engineer (2027-01); their age counts as 0; check the "
+        "clock or the data")
+    assert future_warning(load_catalog(today=TODAY)) == ""  # the shipped data: none
+    behind = load_catalog(today=dt.date(2025, 6, 1))  # a clock a year and a half behind
+    assert future_warning(behind).startswith(f"{len(behind.future())} catalog row(s) dated "
+                                             "after today (2025-06-01): ")
+    assert future_warning(behind).endswith(" more; their age counts as 0; check the clock or "
+                                           "the data")
 
 
 def test_partial_dates_count_from_the_start_of_the_period():
@@ -164,9 +187,6 @@ BAD_TABLES = [
      "0.023,,,USD/GB-month,\"ImageBench\",May 2026,",
      "overheads.csv: row 2: as_of: 'May 2026' is not allowed; must be a date YYYY, YYYY-MM or "
      "YYYY-MM-DD"),
-    ("future date", "api_prices", "2026-05-19,Article", "2027-05-19,Article",
-     "api_prices.csv: row 3: as_of: '2027-05-19' is not allowed; must not be after today "
-     "(2026-11-22)"),
     ("missing source", "labor", "\"costlib assumption\",2026-11,No source quantifies ongoing",
      ",2026-11,No source quantifies ongoing",
      "labor.csv: row 7: source: '' is not allowed; must not be empty"),
@@ -227,12 +247,12 @@ BAD_QUOTES = [
     ("column of another table", "table,name,value,unit,source,as_of,gpu\n"
      "overheads,storage,0.02,USD/GB-month,me,2026,h100\n",
      "q.csv: row 2: gpu: 'h100' is not allowed; there is no such field here"),
-    # an override is validated as a whole row: a bad quoted value, a date after today
+    # an override is validated as a whole row: a bad quoted value, a date that is none
     ("negative override", "table,name,value,source,as_of\nlabor,ml_infra_engineer,-1,me,2026\n",
      "q.csv: row 2: value: '-1' is not allowed; must be >= 0"),
-    ("future override",
-     "table,name,value,source,as_of\nlabor,ml_infra_engineer,1,me,2027-01\n",
-     "as_of: '2027-01' is not allowed; must not be after today (2026-11-22)"),
+    ("undated override",
+     "table,name,value,source,as_of\nlabor,ml_infra_engineer,1,me,Jan 2027\n",
+     "as_of: 'Jan 2027' is not allowed; must be a date YYYY, YYYY-MM or YYYY-MM-DD"),
     # a quote in a unit with no defined conversion to the row's own
     ("unit without conversion", "table,name,value,unit,source,as_of\n"
      "api_prices,replicate_sdxl,1000,USD/month,me,2026\n",

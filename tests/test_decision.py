@@ -446,9 +446,9 @@ def test_interactive_decide_skips_only_the_sampled_breakeven(default_model):
 
 
 def test_decide_loads_its_catalog_for_the_day_given(frozen_clock, default_model, today):
-    # the model was resolved for the test day; the clock says a day before the data, so a
-    # catalog loaded for the clock fails, and one loaded for the model's day does not
-    with pytest.raises(InputError, match=rf"must not be after today \({frozen_clock}\)"):
+    # the model was resolved for the test day; reading the clock fails, so a catalog loaded
+    # for the clock fails, and one loaded for the model's day does not
+    with pytest.raises(frozen_clock):
         decide(default_model, samples=200, sample_breakeven=False)
     decision = decide(default_model, samples=200, sample_breakeven=False, today=today)
     assert [lever.name for lever in decision.levers] == ["cache", "previews", "prompt"]

@@ -203,8 +203,8 @@ def test_the_date_shown_and_the_staleness_follow_today(today):
 
 
 def test_a_report_given_today_never_reads_the_clock(frozen_clock, today):
-    with pytest.raises(InputError, match=rf"must not be after today \({frozen_clock}\)"):
-        load_catalog()  # the clock says a day before the data
+    with pytest.raises(frozen_clock):
+        load_catalog()  # reading the clock fails
     r = rp.build_report("prototype", samples=200, today=today.isoformat())  # as papermill
     assert r.prepared == today.isoformat()
     assert r.decision.feasible and r.decision.levers  # decide's catalog is the same day's

@@ -1,5 +1,8 @@
-"""Widget forms driven without a browser: a value change reaches the model and the charts."""
+"""Widget forms driven without a browser: a value change reaches the model and the charts.
+A form reads the clock (its catalog's day): here it says the test day."""
 
+import datetime as dt
+import json
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +21,9 @@ from costlib.ui import (
     VolumeForm,
     state,
 )
+
+pytestmark = pytest.mark.usefixtures("clock_on_test_day")
+PROBE = Path(__file__).parent / "data" / "probe_result.json"
 
 
 @pytest.fixture(autouse=True)
@@ -140,6 +146,40 @@ def test_prototype_uses_measured_numbers(tmp_path):
     assert OperationsForm().scenario.quotes  # the next step reads the measured rows too
     form.consistent.value = False
     assert "not be reproducible" in form.status.value
+
+
+def test_prototype_applies_a_mismatched_probe_result_only_where_accepted(tmp_path, today):
+    # The command line has --accept-probe-mismatch; step 6 had no way to accept such a result.
+    from costlib import report as rp
+    from costlib.report import sections
+
+    failed = tmp_path / "failed.json"
+    failed.write_text(json.dumps({**json.loads(PROBE.read_text()), "status": "failed"}))
+    form = PrototypeForm()
+    path = "options.rtx4090_owned.images_per_hour"
+    catalog_figure = form.model.inputs[path]
+    form.load_probe(str(failed), "rtx4090_owned")
+    assert "status 'failed'" in form.status.value and form.ACCEPT in form.status.value
+    assert form.model.inputs[path] == catalog_figure
+    form.accept_mismatch.value = True
+    form.load_probe(str(failed), "rtx4090_owned")
+    assert "The probe result is applied although status &#x27;failed&#x27;." \
+        in form.status.value
+    assert "accepted although status 'failed'" in form.model.inputs[path].source
+    # the next steps and the report read the working scenario: its figures say so too
+    report = rp.build_report(state.current_path(), samples=200, today=today)
+    rows = {r["path"]: r for g in sections.appendix(report)["groups"] for r in g["rows"]}
+    assert "accepted although status 'failed'" in rows[path]["source"]
+
+
+def test_a_clock_behind_the_data_is_said_in_the_status_line(clock):
+    # The catalog refused rows dated after today: no step opened on a clock behind the data.
+    clock(dt.date(2025, 6, 1))
+    form = VolumeForm()
+    assert "catalog row(s) dated after today (2025-06-01): " in form.status.value
+    assert "check the clock or the data" in form.status.value
+    form.fields["workload.images_per_month"].value = 400_000
+    assert form.model.values["workload.images_per_month"] == 400_000
 
 
 def test_prototype_errors_are_shown():

@@ -9,6 +9,7 @@ from costlib.scenario import load_scenario, preset_path
 from costlib.ui import state
 
 DEFAULT = load_scenario(preset_path("default"))
+pytestmark = pytest.mark.usefixtures("clock_on_test_day")  # the forms read the clock
 
 
 @pytest.fixture(autouse=True)
@@ -76,17 +77,17 @@ def test_a_failed_autosave_shows_in_the_status_line(workspace, monkeypatch):
 
 
 def test_a_fault_of_the_catalog_does_not_move_the_working_scenario(workspace, monkeypatch):
-    # A clock behind the data fails every scenario alike: the working one is not to blame.
+    # A broken data table fails every scenario alike: the working one is not to blame.
     from costlib.errors import InputError
 
     state.save_current(DEFAULT)
 
-    def behind(scenario, *args, **kwargs):
-        raise InputError("api_prices.csv: row 2: as_of: '2026' is not allowed; must not be "
-                         "after today (2025-01-01)")
+    def broken(scenario, *args, **kwargs):
+        raise InputError("api_prices.csv: row 2: value: 'cheap' is not allowed; must be a "
+                         "number")
 
-    monkeypatch.setattr("costlib.scenario.resolve", behind)
-    with pytest.raises(InputError, match="after today"):
+    monkeypatch.setattr("costlib.scenario.resolve", broken)
+    with pytest.raises(InputError, match="api_prices.csv: row 2"):
         state.load_current()
     assert (workspace / "current.yaml").exists()
     assert not list(workspace.glob("current.yaml.broken-*"))

@@ -493,13 +493,15 @@ def mismatches(result: ProbeResult, scenario) -> list[str]:
 
 
 def apply_to_scenario(scenario, path: str | Path, options: list[str],
-                      accept_mismatch: bool = False):
+                      accept_mismatch: bool = False,
+                      how_to_accept: str = "--accept-probe-mismatch"):
     """The scenario with a probe result's measured images/hour (and, for owned GPUs, its
     measured board power) set on the named rented or owned options, the result file and
     its GPU as the source. Returns a new scenario (``costlib.scenario.Scenario``).
 
     A result that is not comparable with the scenario (`mismatches`) is refused unless
-    ``accept_mismatch``; then the source of every value it sets says how it differs.
+    ``accept_mismatch``; then the source of every value it sets says how it differs. The
+    refusal names ``how_to_accept`` (the command-line flag, or the form's checkbox).
     """
     from costlib.scenario import set_field
 
@@ -508,7 +510,7 @@ def apply_to_scenario(scenario, path: str | Path, options: list[str],
     if differs and not accept_mismatch:
         raise InputError(f"{path}: the probe result is not allowed; it must be a complete "
                          f"run of the scenario's model, resolution and steps ({'; '.join(differs)})"
-                         "; to use it anyway, accept the mismatch (--accept-probe-mismatch)")
+                         f"; to use it anyway, accept the mismatch ({how_to_accept})")
     names = [o.name for o in scenario.options]
     note = f"; accepted although {', '.join(differs)}" if differs else ""
     source = (f"probe result {Path(path).name} ({result.gpu_name}, {result.preset}, "

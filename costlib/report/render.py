@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -40,6 +41,8 @@ class Rendered:
     pdf : Path or None
     charts : int  Figures in the HTML.
     html_seconds, pdf_seconds : float  Time to execute and convert, and to print. [s]
+    warning : str  What the reader should check ('' where nothing): catalog rows dated
+        after the report's day (:func:`costlib.catalog.future_warning`).
     """
 
     html: Path
@@ -47,6 +50,7 @@ class Rendered:
     charts: int
     html_seconds: float
     pdf_seconds: float
+    warning: str = ""
 
 
 # --------------------------------------------------------------------------- where things are
@@ -88,6 +92,22 @@ def find_chromium() -> str | None:
         if found:
             return found
     return None
+
+
+def check_loopback(timeout: float = 2.0) -> None:
+    """Fail at once where the loopback interface (127.0.0.1) does not carry a connection:
+    the report's kernel talks to papermill over it, and without it papermill waits 60 s for
+    the kernel before failing. A connection to a port of our own tells. [s]"""
+    try:
+        with socket.socket() as server, socket.socket() as client:
+            server.bind(("127.0.0.1", 0))
+            server.listen(1)
+            client.settimeout(timeout)
+            client.connect(server.getsockname())
+    except OSError as e:
+        raise InputError(f"report: no loopback network interface (127.0.0.1: "
+                         f"{e.strerror or e}); the report's kernel needs one: bring it up "
+                         "(ip link set lo up) or render on another machine") from None
 
 
 def _no_chromium() -> InputError:
@@ -196,7 +216,7 @@ def render(scenario, out_html, *, pdf=None, client: str | None = None,
     -------
     Rendered
     """
-    from costlib.catalog import load_catalog, parse_today
+    from costlib.catalog import future_warning, load_catalog, parse_today
     from costlib.scenario import load_scenario
     from costlib.uncertainty import check_settings
 
@@ -204,11 +224,13 @@ def render(scenario, out_html, *, pdf=None, client: str | None = None,
     today = parse_today(today)
     path = scenario_path(scenario)
     loaded = load_scenario(path)  # a bad scenario fails here, in one line
-    # and here a bad quotes file, or a today before the dates of the data
-    load_catalog(loaded.quotes, stale_after_days=loaded.stale_after_days, today=today)
+    # and here a bad quotes file
+    catalog = load_catalog(loaded.quotes, stale_after_days=loaded.stale_after_days,
+                           today=today)
     check_settings(samples, DISTRIBUTION, seed)
     if pdf and find_chromium() is None:
         raise _no_chromium()
+    check_loopback()
     name = report_title(loaded, title)
     out_html = Path(out_html)
     if out_html.suffix.lower() not in (".html", ".htm"):
@@ -228,4 +250,4 @@ def render(scenario, out_html, *, pdf=None, client: str | None = None,
         print_pdf(out_html, Path(pdf))
         pdf_seconds = time.perf_counter() - start
     return Rendered(out_html, Path(pdf) if pdf else None, body.count('class="costlib-chart"'),
-                    html_seconds, pdf_seconds)
+                    html_seconds, pdf_seconds, future_warning(catalog))

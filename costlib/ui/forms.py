@@ -19,7 +19,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from costlib import charts
-from costlib.catalog import load_catalog
+from costlib.catalog import future_warning, load_catalog
 from costlib.errors import InputError
 from costlib.fmt import share, volume
 from costlib.labels import input_label, option_labels
@@ -281,9 +281,11 @@ class StepForm:
                     if d.tie is not None else
                     f"{share(d.confidence)} sure it is cheaper by a material margin")
             answer = f"recommended: <b>{html.escape(d.label)}</b> ({sure})"
+        ahead = future_warning(self.catalog)
+        ahead = f"<br>&#9888; {html.escape(ahead)}" if ahead else ""
         self.status.value = (f"<b>{html.escape(self.scenario.name)}</b>: "
                              f"{volume(result['images_per_month'], 3)} images/month; "
-                             f"{answer}{html.escape(stale_note(self.model))}")
+                             f"{answer}{html.escape(stale_note(self.model))}{ahead}")
 
     def widget(self) -> widgets.VBox:
         """The whole form, ready to display."""
@@ -584,6 +586,7 @@ class PrototypeForm(StepForm):
     share of outputs and the provider tests, and see the model use the measured numbers."""
 
     title = "Step 6: prototype before committing"
+    ACCEPT = "Accept a result measured under other conditions"
 
     def make_extra(self):
         m = self.model
@@ -601,6 +604,11 @@ class PrototypeForm(StepForm):
                                        layout=_WIDE, placeholder="/path/to/result.json")
         self.probe_option = widgets.Dropdown(options=local, description="Applies to option",
                                              style=_STYLE, layout=_WIDE)
+        # as --accept-probe-mismatch: another model, resolution or step count, or a run that
+        # did not complete; the figures' source then says how it differs
+        self.accept_mismatch = widgets.Checkbox(value=False, description=self.ACCEPT,
+                                                style=_STYLE,
+                                                layout=widgets.Layout(width="720px"))
         load = widgets.Button(description="Use measured throughput", icon="upload", layout=_BUTTON)
         load.on_click(lambda _: self.load_probe())
         run = widgets.Button(description="Run the probe on this GPU", icon="play", layout=_BUTTON)
@@ -622,7 +630,7 @@ class PrototypeForm(StepForm):
         record.on_click(lambda _: self.record_provider())
         return [widgets.HTML("<b>Acceptance</b>"), self.acceptance,
                 widgets.HTML("<b>Your GPU</b> (costlib probe)"), self.probe_path,
-                self.probe_option, widgets.HBox([load, run]),
+                self.probe_option, self.accept_mismatch, widgets.HBox([load, run]),
                 widgets.HTML("<b>Provider tests</b>"), self.api_option, self.warm_p95,
                 self.cold_start, self.consistent, record]
 
@@ -640,14 +648,22 @@ class PrototypeForm(StepForm):
                                   "and batch re-runs will not be reproducible on this provider.")
 
     def load_probe(self, path: str | None = None, option: str | None = None) -> None:
-        """Apply a probe result file to a local option (the button's handler)."""
+        """Apply a probe result file to a local option (the button's handler). A result of
+        another model, resolution or step count, or of an unfinished run, is applied only
+        where :attr:`accept_mismatch` is ticked; then the status line says how it differs,
+        as the source of its figures does (and the report's appendix with it)."""
         try:
-            from costlib.probe.result import apply_to_scenario
+            from costlib.probe.result import apply_to_scenario, mismatches, read_result
 
-            self.apply(apply_to_scenario(self.scenario, path or self.probe_path.value,
-                                         [option or self.probe_option.value]))
+            path = path or self.probe_path.value
+            differs = mismatches(read_result(path), self.scenario)
+            self.apply(apply_to_scenario(self.scenario, path, [option or self.probe_option.value],
+                                         self.accept_mismatch.value, f"tick '{self.ACCEPT}'"))
         except InputError as e:
-            self._error(e)
+            return self._error(e)
+        if differs:
+            self.status.value += ("<br>&#9888; The probe result is applied although "
+                                  f"{html.escape('; '.join(differs))}.")
 
     def run_probe(self) -> None:
         """Measure this machine's GPU with the probe and apply the result."""

@@ -60,7 +60,7 @@ def load_current() -> Scenario:
         return scenario
     except InputError as e:
         default = load_scenario(preset_path("default"))
-        resolve(default)  # a fault of the catalog or the clock, not of the file, is raised
+        resolve(default)  # a fault of the catalog, not of the file, is raised
         kept = path.with_name(f"{path.name}.broken-"
                               f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}")
         os.replace(path, kept)

@@ -71,8 +71,8 @@ def _makefile_flags(name: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    """`make app`: Voila on the notebooks, with the Makefile's culling (sooner) and plotly's
-    bundle among the template's static files."""
+    """`make app`: Voila on the notebooks, with the Makefile's culling (sooner), its
+    progressive rendering and plotly's bundle among the template's static files."""
     from costlib.ui.forms import plotly_bundle
 
     served = ROOT / re.search(r"APP_BUNDLE := (\S+)", (ROOT / "Makefile").read_text()).group(1)
@@ -82,7 +82,8 @@ def app(tmp_path_factory):
                    re.sub(r"cull_interval=\d+", "cull_interval=2", f))
             for f in _makefile_flags("APP_CULL")]
     yield from _serve(["voila", "--no-browser", "--Voila.ip=127.0.0.1", "--template=costlib",
-                       *cull, str(ROOT / "notebooks")], tmp_path_factory.mktemp("workspace"))
+                       *cull, *_makefile_flags("APP_RENDER"), str(ROOT / "notebooks")],
+                      tmp_path_factory.mktemp("workspace"))
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import re
+import sys
 
 import ipywidgets as widgets
 import numpy as np
@@ -25,6 +26,12 @@ from costlib.fmt import share, volume
 from costlib.scenario import MODELS, PRIVACY, VARIABILITY, resolve
 from costlib.tco import evaluate
 from costlib.ui import state
+from costlib.ui.answer import key_figures_html
+
+# plotly's FigureWidget (first used below) imports nbformat, whose jsonschema compiles an
+# optional IRI grammar (rfc3987_syntax) as it is imported: 1-1.6 s of every page's start.
+# Nothing in a costlib kernel validates IRIs; jsonschema goes without that one check.
+sys.modules.setdefault("rfc3987_syntax", None)
 
 _WIDE = widgets.Layout(width="520px")
 _BUTTON = widgets.Layout(width="auto")
@@ -68,7 +75,7 @@ def served_bundle() -> bool:
 
     from jupyter_core.paths import jupyter_path
 
-    if "VOILA_KERNEL_ID" not in os.environ:
+    if "VOILA_REQUEST_URL" not in os.environ:  # set for every Voila kernel, progressive too
         return False
     size = plotly_bundle().stat().st_size
     copies = [Path(d) / BUNDLE for d in jupyter_path("voila", "templates", "costlib", "static")]
@@ -757,43 +764,39 @@ def download_link(path) -> str:
 LINK_STYLE = "color:#1a73e8;text-decoration:underline;font-weight:600"
 
 
-def key_figures_html(decision) -> str:
-    """The answer in four cards (:func:`costlib.narrative.key_figures`, the report's
-    summary shows the same)."""
-    from costlib.narrative import key_figures
-
-    if not decision.feasible:
-        return ""  # decision_html says why
-    cards = "".join(
-        "<div style='flex:1 1 200px;border:1px solid #d0d7de;border-radius:6px;"
-        "padding:10px 12px;background:#f6f8fa;line-height:1.35' data-key='{}'>"
-        "<div style='font-size:11px;text-transform:uppercase;color:#57606a'>{}</div>"
-        "<div style='font-size:{};font-weight:700;margin:4px 0'>{}</div>"
-        "<div style='font-size:12px;color:#57606a'>{}</div></div>".format(
-            f.key, html.escape(f.title), "15px" if f.text else "22px", html.escape(f.value),
-            html.escape(f.detail))
-        for f in key_figures(decision))
-    return f"<div style='display:flex;gap:10px;flex-wrap:wrap;margin:8px 0'>{cards}</div>"
-
-
 class OverviewForm(StepForm):
     """The whole decision on one screen for the working scenario: the answer in four cards
-    first, then the controls that matter most and the charts."""
+    first, then the controls that matter most and the charts.
+
+    ``answer``: the :class:`costlib.ui.answer.Answer` a cell above already shows; the form
+    starts from its scenario and decision and keeps its cards current, below them.
+    """
 
     title = "The decision on one screen"
     decides = True
+
+    def __init__(self, answer=None, autosave: bool = True):
+        self._given, self.answered = answer, answer is not None
+        self.cards = answer.cards if answer is not None else widgets.HTML()
+        super().__init__(answer.scenario if answer is not None else None, autosave)
+
+    def _decide(self, model):
+        first, self._given = self._given, None  # the answer's decision, of the same scenario
+        return first.decision if first is not None else super()._decide(model)
 
     def make_fields(self):
         return {"workload.images_per_month": _volume_slider(self.model),
                 **_privacy_fields(self.scenario.constraints)}
 
     def make_extra(self):
-        self.cards, self.answer = widgets.HTML(), widgets.HTML()
+        self.answer = widgets.HTML()
         return [widgets.HTML(PRIVACY_NOTE), self.answer]
 
     def widget(self) -> widgets.VBox:
-        """The cards above everything: the first screen answers the question."""
-        return widgets.VBox([self.cards, self.picker, *self.fields.values(), self.status,
+        """The cards above everything (where no cell above shows them): the first screen
+        answers the question."""
+        cards = [] if self.answered else [self.cards]
+        return widgets.VBox([*cards, self.picker, *self.fields.values(), self.status,
                              *self.extras, *self.figures])
 
     def on_model(self, model, decision):

@@ -216,6 +216,34 @@ def test_the_log_slider_writes_a_round_volume():
     assert form.fields["workload.images_per_month"].value == 3_200_000
 
 
+def test_slider_readouts_show_no_false_decimals():
+    """A whole number reads "25", not "25.00"; a share reads as a percentage."""
+    import ipywidgets as widgets
+
+    sliders = [w for cls in (UseCaseForm, VolumeForm, OperationsForm, TotalCostForm,
+                             PrototypeForm) for form in [cls()]
+               for w in [*form.fields.values(), *form.extras]
+               if isinstance(w, widgets.FloatSlider)]
+    assert len(sliders) == 11
+    for slider in sliders:
+        assert slider.readout_format != ".2f", slider.description  # ipywidgets' default
+        assert slider.readout_format.endswith("%") == (slider.max <= 1), slider.description
+
+
+def test_the_overview_answers_first_and_keeps_that_answer_current():
+    """The first cell's answer (no plotly) is the form's: the same decision, its cards
+    updated by the form and not shown twice."""
+    from costlib.ui.answer import Answer
+
+    answer = Answer()
+    form = OverviewForm(answer)
+    assert form.decision is answer.decision and form.cards is answer.cards
+    assert form.cards not in form.widget().children
+    before = answer.cards.value
+    form.fields["workload.images_per_month"].value = 5e6
+    assert answer.cards.value != before and "data-key='monthly'" in answer.cards.value
+
+
 def test_choices_speak_labels_and_the_privacy_levels_are_explained():
     form = PrototypeForm()
     assert ("SDXL on Replicate (API)", "replicate_sdxl") in form.api_option.options

@@ -404,7 +404,7 @@ class UseCaseForm(StepForm):
             "workload.outputs_per_approved": _slider(
                 widgets.FloatSlider, "Outputs per approved asset",
                 float(self.model.workload.outputs_per_approved),
-                min=1, max=40, step=0.5),
+                min=1, max=40, step=0.5, readout_format=".3"),
         }
 
     def make_extra(self):
@@ -433,7 +433,8 @@ class VolumeForm(StepForm):
                 style=_STYLE, layout=_WIDE),
             "workload.peak_factor": _slider(
                 widgets.FloatSlider, "Peak hour over mean hour",
-                float(self.model.workload.peak_factor), min=1, max=4.2, step=0.05),
+                float(self.model.workload.peak_factor), min=1, max=4.2, step=0.05,
+                readout_format=".3"),
         }
 
     def make_figures(self, model, decision):
@@ -487,16 +488,16 @@ class OperationsForm(StepForm):
                 style=_STYLE, layout=_WIDE),
             "labor.devops_hours_per_month": _slider(
                 widgets.FloatSlider, "DevOps time [h/month]", float(ops.devops_hours_per_month),
-                min=0, max=160, step=1),
+                min=0, max=160, step=1, readout_format=".0f"),
             "labor.ml_engineer_fte": _slider(
                 widgets.FloatSlider, "ML engineer time [FTE]",
-                float(ops.ml_engineer_fte), min=0, max=3, step=0.05),
+                float(ops.ml_engineer_fte), min=0, max=3, step=0.05, readout_format=".3"),
             "labor.engineer_hourly_usd": _slider(
                 widgets.FloatSlider, "Engineer rate [USD/h]", float(ops.engineer_hourly_usd),
-                min=20, max=200, step=1),
+                min=20, max=200, step=1, readout_format=".0f"),
             "labor.setup_weeks": _slider(
                 widgets.FloatSlider, "Serving setup [weeks]", float(ops.setup_weeks),
-                min=0, max=16, step=0.5),
+                min=0, max=16, step=0.5, readout_format=".3"),
         }
 
     def make_figures(self, model, decision):
@@ -515,20 +516,20 @@ class TotalCostForm(StepForm):
             "horizon_months": _slider(widgets.IntSlider, "Horizon [months]",
                                       self.scenario.horizon_months, min=1, max=120),
             "workload.cache_hit_rate": _slider(
-                widgets.FloatSlider, "Cache hit rate [share, 0-1]",
+                widgets.FloatSlider, "Cache hit rate [% of images]",
                 float(self.model.workload.cache_hit_rate), min=0,
-                max=0.9, step=0.01),
+                max=0.9, step=0.01, readout_format=".0%"),
             # the cash flow over the horizon (cumulative chart, NPV, payback)
             "timeline.growth_per_month": _slider(
-                widgets.FloatSlider, "Volume growth [share a month]",
+                widgets.FloatSlider, "Volume growth [% a month]",
                 float(self.model.timeline.growth_per_month), min=0, max=0.1, step=0.005,
                 readout_format=".1%"),
             "timeline.api_price_decline_per_year": _slider(
-                widgets.FloatSlider, "API prices fall [share a year]",
+                widgets.FloatSlider, "API prices fall [% a year]",
                 float(self.model.timeline.api_price_decline_per_year), min=0, max=0.5,
                 step=0.05, readout_format=".0%"),
             "timeline.gpu_price_decline_per_year": _slider(
-                widgets.FloatSlider, "GPU prices fall [share a year]",
+                widgets.FloatSlider, "GPU prices fall [% a year]",
                 float(self.model.timeline.gpu_price_decline_per_year), min=0, max=0.5,
                 step=0.05, readout_format=".0%"),
         }
@@ -586,9 +587,9 @@ class PrototypeForm(StepForm):
             s.name: s.label or s.name for s in self.scenario.options}
         local = [(names[n], n) for n, o in m.options.items() if o.local_part is o]
         apis = [(names[n], n) for n, o in m.options.items() if o.api_part is o]
-        self.acceptance = _slider(widgets.FloatSlider, "Accepted share of outputs [0-1]",
+        self.acceptance = _slider(widgets.FloatSlider, "Accepted share of outputs [%]",
                                   1 / float(m.workload.outputs_per_approved), min=0.02, max=1,
-                                  step=0.01)
+                                  step=0.01, readout_format=".0%")
         self.acceptance.observe(lambda c: None if getattr(self, "_syncing", False) else
                                 self._on_field("workload.outputs_per_approved", 1 / c.new),
                                 names="value")

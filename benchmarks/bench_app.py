@@ -76,8 +76,13 @@ def serve(workspace: Path, bundle: bool):
 
 def kernels(proc) -> int:
     """Kernels the server runs: its ipykernel child processes."""
-    return sum("ipykernel" in " ".join(c.cmdline())
-               for c in psutil.Process(proc.pid).children(recursive=True))
+    running = 0
+    for child in psutil.Process(proc.pid).children(recursive=True):
+        try:
+            running += "ipykernel" in " ".join(child.cmdline())
+        except psutil.Error:  # gone, or a zombie the server has not reaped yet: not running
+            pass
+    return running
 
 
 def visit(page, server, stem: str, click: str | None, url: str, shots: Path | None) -> dict:

@@ -209,14 +209,19 @@ def _kernels(server) -> int:
     """Kernels a server runs: its ipykernel child processes."""
     import psutil
 
-    return sum("ipykernel" in " ".join(c.cmdline())
-               for c in psutil.Process(server.proc.pid).children(recursive=True))
+    running = 0
+    for child in psutil.Process(server.proc.pid).children(recursive=True):
+        try:
+            running += "ipykernel" in " ".join(child.cmdline())
+        except psutil.Error:  # gone, or a zombie its server has not reaped yet: not running
+            pass
+    return running
 
 
 def test_a_walk_by_the_links_shows_the_decisions_figures_in_words(app, browser):
-    """Landing page -> overview -> steps 1-7 by each page's links: the key figures equal
-    `costlib decide`'s on the working scenario, no page shows an id, a path, inf or an
-    unrounded volume, and a closed page's kernel is shut down."""
+    """Landing page -> overview -> steps 1-7 by each page's links -> step 7's report: the key
+    figures (the report's too) equal `costlib decide`'s on the working scenario, no page shows
+    an id, a path, inf or an unrounded volume, and a closed page's kernel is shut down."""
     from client_text import problems
 
     from costlib.decision import decide
@@ -252,6 +257,25 @@ def test_a_walk_by_the_links_shows_the_decisions_figures_in_words(app, browser):
             for figure in key_figures(decide(model, sample_breakeven=False)):
                 card = page.locator(f"[data-key='{figure.key}']").first.inner_text()
                 assert figure.value in card and figure.detail in card, (stem, figure.key)
+    # step 7's report: a client's name, the button, the link; the downloaded report opens
+    # and its key figures are `costlib decide`'s
+    page.get_by_placeholder("the scenario's name if empty").fill("Acme Retail")
+    page.get_by_role("button", name="Produce the client report").click()
+    link = page.locator("a[download$='.html']")
+    link.wait_for(timeout=180_000)
+    with page.expect_download() as download:
+        link.click()
+    report_path = ARTIFACTS / "walk_report.html"
+    download.value.save_as(report_path)
+    report = browser.new_page(viewport={"width": 1280, "height": 900})
+    report.on("requestfailed", lambda r: failed.append(r.url))
+    report.goto(report_path.as_uri())
+    assert "Acme Retail" in report.content()  # the header names the client
+    for figure in key_figures(decide(model)):
+        card = report.locator(f".costlib-keyfigure[data-key='{figure.key}']").inner_text()
+        assert figure.value in card and figure.detail in card, ("report", figure.key)
+    report.screenshot(path=str(ARTIFACTS / "walk_report.png"))
+    report.close()
     # a page's shutdown request, sent as it is left, reads as aborted by the navigation; the
     # kernel count above shows it arrives
     failed = [u for u in failed if "/voila/api/shutdown/" not in u]

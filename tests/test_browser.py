@@ -249,6 +249,7 @@ def test_a_walk_by_the_links_shows_the_decisions_figures_in_words(app, browser):
         assert _kernels(app) == 1, stem
         body = page.inner_text("body")
         assert not problems(body), (stem, problems(body))
+        assert "Run All" not in body  # JupyterLab's note: Voila runs the page
         page.screenshot(path=str(ARTIFACTS / f"walk_{stem}.png"), full_page=True)
         if stem in ("00_overview", "07_choose"):
             scenario = load_scenario(app.workspace / "current.yaml") \
@@ -289,7 +290,7 @@ def test_a_walk_by_the_links_shows_the_decisions_figures_in_words(app, browser):
 
 def test_a_step_link_in_lab_opens_the_step_in_the_same_lab(lab, browser):
     """JupyterLab opens a step's link in a new tab of the same Lab: no "Leave site?", no
-    reload, the overview stays open."""
+    reload, the overview stays open; the step, unrun, says to run it."""
     dialogs = []
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -300,5 +301,11 @@ def test_a_step_link_in_lab_opens_the_step_in_the_same_lab(lab, browser):
     page.wait_for_selector(".lm-TabBar-tab:has-text('01_use_case.ipynb')", timeout=60_000)
     assert page.evaluate("() => window.__costlibMarker") == 1  # the same Lab, not reloaded
     assert page.locator(".lm-TabBar-tab:has-text('00_overview.ipynb')").count() >= 1
+    # the step opens unrun, and says how to run it
+    note = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .costlib-lab-only")
+    note.wait_for(timeout=60_000)
+    assert "Run All Cells" in note.inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "lab_01_use_case_opened.png"))
     assert not dialogs, dialogs
     page.close()

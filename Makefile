@@ -49,7 +49,7 @@ APP_CULL := --MappingKernelManager.cull_idle_timeout=120 --MappingKernelManager.
 	--MappingKernelManager.cull_connected=False
 APP_PORT ?= 8866
 # Voila sends a page at once and runs its cells after, each output shown as it comes: the
-# overview's answer (its first cell) is on screen before the charts' cell has run. The
+# overview's and step 7's answer (their first cell) is on screen before the charts' cell has run. The
 # kernel of notebooks/kernels/python3 (found through JUPYTER_PATH) imports that cell's code
 # while the page loads.
 APP_RENDER := --progressive_rendering=True

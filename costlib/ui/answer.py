@@ -1,9 +1,10 @@
 """The answer first: the working scenario's decision in four cards, without the charts.
 
-The overview's first cell shows :class:`Answer`: the decision engine and ipywidgets only,
-no plotly (whose import costs about 2 s in a fresh kernel), so with Voila's progressive
-rendering the cards are on screen before the charts' cell has run. The form of the next cell
-takes the answer over (``OverviewForm(answer)``) and keeps the cards current.
+The first cell of the overview and of step 7 shows :class:`Answer`: the decision engine and
+ipywidgets only, no plotly (whose import costs 1-2 s in a fresh kernel), so with Voila's
+progressive rendering the cards are on screen before the charts' cell has run. The form of
+the next cell takes the answer over (``OverviewForm(answer=answer)``) and keeps the cards
+current.
 """
 
 from __future__ import annotations

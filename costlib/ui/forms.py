@@ -681,12 +681,40 @@ class PrototypeForm(StepForm):
         return [charts.cost_per_approved_figure(model), charts.cost_by_area_figure(model)]
 
 
-class ChooseForm(StepForm):
+class AnswerFirst(StepForm):
+    """A step that opens with the answer in four cards (:class:`costlib.ui.answer.Answer`).
+
+    ``answer``: the answer a cell above already shows; the form starts from its scenario and
+    decision and keeps its cards current (without it, the form shows its own cards first).
+    """
+
+    decides = True
+
+    def __init__(self, scenario=None, autosave: bool = True, answer=None):
+        self._given, self.answered = answer, answer is not None
+        self.cards = answer.cards if answer is not None else widgets.HTML()
+        super().__init__(answer.scenario if answer is not None else scenario, autosave)
+
+    def _decide(self, model):
+        first, self._given = self._given, None  # the answer's decision, of the same scenario
+        return first.decision if first is not None else super()._decide(model)
+
+    def on_model(self, model, decision):
+        self.cards.value = key_figures_html(decision)
+
+    def widget(self) -> widgets.VBox:
+        """The cards above everything (where no cell above shows them): the first screen
+        answers the question."""
+        cards = [] if self.answered else [self.cards]
+        return widgets.VBox([*cards, self.picker, *self.fields.values(), self.status,
+                             *self.extras, *self.figures])
+
+
+class ChooseForm(AnswerFirst):
     """Step 7: choose: the recommendation with its reasons, confidence and flip points, the
     hybrid split; save the scenario and produce the client report, with download links."""
 
     title = "Step 7: choose cloud, local or hybrid"
-    decides = True
 
     def make_extra(self):
         self.answer = widgets.HTML()
@@ -705,7 +733,8 @@ class ChooseForm(StepForm):
                 widgets.HBox([self.client, report]), self.saved]
 
     def on_model(self, model, decision):
-        self.answer.value = key_figures_html(decision) + decision_html(decision)
+        super().on_model(model, decision)
+        self.answer.value = decision_html(decision)
         self.table.value = options_table(decision)
 
     def save(self, name: str | None = None) -> None:
@@ -765,25 +794,11 @@ def download_link(path) -> str:
 LINK_STYLE = "color:#1a73e8;text-decoration:underline;font-weight:600"
 
 
-class OverviewForm(StepForm):
+class OverviewForm(AnswerFirst):
     """The whole decision on one screen for the working scenario: the answer in four cards
-    first, then the controls that matter most and the charts.
-
-    ``answer``: the :class:`costlib.ui.answer.Answer` a cell above already shows; the form
-    starts from its scenario and decision and keeps its cards current, below them.
-    """
+    first, then the controls that matter most and the charts."""
 
     title = "The decision on one screen"
-    decides = True
-
-    def __init__(self, answer=None, autosave: bool = True):
-        self._given, self.answered = answer, answer is not None
-        self.cards = answer.cards if answer is not None else widgets.HTML()
-        super().__init__(answer.scenario if answer is not None else None, autosave)
-
-    def _decide(self, model):
-        first, self._given = self._given, None  # the answer's decision, of the same scenario
-        return first.decision if first is not None else super()._decide(model)
 
     def make_fields(self):
         return {"workload.images_per_month": _volume_slider(self.model),
@@ -793,15 +808,8 @@ class OverviewForm(StepForm):
         self.answer = widgets.HTML()
         return [widgets.HTML(PRIVACY_NOTE), self.answer]
 
-    def widget(self) -> widgets.VBox:
-        """The cards above everything (where no cell above shows them): the first screen
-        answers the question."""
-        cards = [] if self.answered else [self.cards]
-        return widgets.VBox([*cards, self.picker, *self.fields.values(), self.status,
-                             *self.extras, *self.figures])
-
     def on_model(self, model, decision):
-        self.cards.value = key_figures_html(decision)
+        super().on_model(model, decision)
         self.answer.value = decision_html(decision)
 
     def make_figures(self, model, decision):

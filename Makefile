@@ -48,6 +48,11 @@ lab: $(STAMP)  ## create the environment and open JupyterLab on the overview not
 APP_CULL := --MappingKernelManager.cull_idle_timeout=120 --MappingKernelManager.cull_interval=30 \
 	--MappingKernelManager.cull_connected=False
 APP_PORT ?= 8866
+# Voila sends a page at once and runs its cells after, each output shown as it comes: the
+# overview's and step 7's answer (their first cell) is on screen before the charts' cell has run. The
+# kernel of notebooks/kernels/python3 (found through JUPYTER_PATH) imports that cell's code
+# while the page loads.
+APP_RENDER := --progressive_rendering=True
 
 # plotly's widget bundle among the template's static files: each page loads it once
 # (costlib.ui.forms.served_bundle), not once a chart over the websocket
@@ -57,7 +62,7 @@ app: $(STAMP)  ## the app: Voila on the notebooks, code hidden, at http://localh
 	mkdir -p $(dir $(APP_BUNDLE))
 	cp "$$($(BIN)/python -c 'from costlib.ui.forms import plotly_bundle; print(plotly_bundle())')" $(APP_BUNDLE)
 	JUPYTER_PATH=$(CURDIR)/notebooks $(BIN)/voila --template=costlib --port=$(APP_PORT) \
-		$(APP_CULL) notebooks/
+		$(APP_CULL) $(APP_RENDER) notebooks/
 
 report: $(STAMP)  ## client report: make report SCENARIO=file-or-preset [CLIENT=..] [TITLE=..] [TODAY=YYYY-MM-DD]; writes build/reports/NAME.html and .pdf
 	$(BIN)/costlib report $(SCENARIO) -o $(REPORT).html --pdf $(REPORT).pdf \

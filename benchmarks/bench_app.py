@@ -33,6 +33,7 @@ from costlib.ui.pages import PAGES  # noqa: E402
 
 CHARTS = {"00_overview": 3, "01_use_case": 1, "02_volume": 2, "03_privacy": 1,
           "04_operations": 1, "05_total_cost": 6, "06_prototype": 2, "07_choose": 3}
+CARDS = ("00_overview", "07_choose")  # the pages that open with the key-figure cards
 CULL_S = 20  # the app culls after 120 s, checked every 30 s; shortened for the benchmark
 
 
@@ -44,7 +45,7 @@ def _free_port() -> int:
 
 def serve(workspace: Path, bundle: bool):
     """Voila as `make app` starts it (plotly's bundle among the template's static files where
-    ``bundle``; the Makefile's culling flags, shorter times)."""
+    ``bundle``; the Makefile's culling flags, shorter times, and its rendering flags)."""
     served = ROOT / re.search(r"APP_BUNDLE := (\S+)", (ROOT / "Makefile").read_text()).group(1)
     if bundle:
         served.parent.mkdir(exist_ok=True)
@@ -56,6 +57,7 @@ def serve(workspace: Path, bundle: bool):
                       re.S).group(1).replace("\\\n\t", " ").split()
     flags = [re.sub(r"cull_idle_timeout=\d+", f"cull_idle_timeout={CULL_S}",
                     re.sub(r"cull_interval=\d+", "cull_interval=5", f)) for f in flags]
+    flags += re.search(r"APP_RENDER := (.*)", (ROOT / "Makefile").read_text()).group(1).split()
     env = {**os.environ, "JUPYTER_PATH": str(ROOT / "notebooks"),
            "COSTLIB_WORKSPACE": str(workspace)}
     proc = subprocess.Popen([str(Path(sys.executable).parent / "voila"), "--no-browser",
@@ -74,8 +76,13 @@ def serve(workspace: Path, bundle: bool):
 
 def kernels(proc) -> int:
     """Kernels the server runs: its ipykernel child processes."""
-    return sum("ipykernel" in " ".join(c.cmdline())
-               for c in psutil.Process(proc.pid).children(recursive=True))
+    running = 0
+    for child in psutil.Process(proc.pid).children(recursive=True):
+        try:
+            running += "ipykernel" in " ".join(child.cmdline())
+        except psutil.Error:  # gone, or a zombie the server has not reaped yet: not running
+            pass
+    return running
 
 
 def visit(page, server, stem: str, click: str | None, url: str, shots: Path | None) -> dict:
@@ -89,7 +96,8 @@ def visit(page, server, stem: str, click: str | None, url: str, shots: Path | No
             page.get_by_role("link", name=click).first.click()
     else:
         page.goto(url)
-    page.wait_for_selector("text=images/month", timeout=180_000)
+    page.wait_for_selector("[data-key='recommendation']" if stem in CARDS else
+                           "text=images/month", timeout=180_000)
     answer = time.perf_counter() - start
     page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot .main-svg').length "
                            f">= {2 * CHARTS[stem]}", timeout=180_000)

@@ -71,8 +71,8 @@ def _makefile_flags(name: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    """`make app`: Voila on the notebooks, with the Makefile's culling (sooner) and plotly's
-    bundle among the template's static files."""
+    """`make app`: Voila on the notebooks, with the Makefile's culling (sooner), its
+    progressive rendering and plotly's bundle among the template's static files."""
     from costlib.ui.forms import plotly_bundle
 
     served = ROOT / re.search(r"APP_BUNDLE := (\S+)", (ROOT / "Makefile").read_text()).group(1)
@@ -82,7 +82,8 @@ def app(tmp_path_factory):
                    re.sub(r"cull_interval=\d+", "cull_interval=2", f))
             for f in _makefile_flags("APP_CULL")]
     yield from _serve(["voila", "--no-browser", "--Voila.ip=127.0.0.1", "--template=costlib",
-                       *cull, str(ROOT / "notebooks")], tmp_path_factory.mktemp("workspace"))
+                       *cull, *_makefile_flags("APP_RENDER"), str(ROOT / "notebooks")],
+                      tmp_path_factory.mktemp("workspace"))
 
 
 @pytest.fixture(scope="module")
@@ -208,14 +209,19 @@ def _kernels(server) -> int:
     """Kernels a server runs: its ipykernel child processes."""
     import psutil
 
-    return sum("ipykernel" in " ".join(c.cmdline())
-               for c in psutil.Process(server.proc.pid).children(recursive=True))
+    running = 0
+    for child in psutil.Process(server.proc.pid).children(recursive=True):
+        try:
+            running += "ipykernel" in " ".join(child.cmdline())
+        except psutil.Error:  # gone, or a zombie its server has not reaped yet: not running
+            pass
+    return running
 
 
 def test_a_walk_by_the_links_shows_the_decisions_figures_in_words(app, browser):
-    """Landing page -> overview -> steps 1-7 by each page's links: the key figures equal
-    `costlib decide`'s on the working scenario, no page shows an id, a path, inf or an
-    unrounded volume, and a closed page's kernel is shut down."""
+    """Landing page -> overview -> steps 1-7 by each page's links -> step 7's report: the key
+    figures (the report's too) equal `costlib decide`'s on the working scenario, no page shows
+    an id, a path, inf or an unrounded volume, and a closed page's kernel is shut down."""
     from client_text import problems
 
     from costlib.decision import decide
@@ -243,6 +249,7 @@ def test_a_walk_by_the_links_shows_the_decisions_figures_in_words(app, browser):
         assert _kernels(app) == 1, stem
         body = page.inner_text("body")
         assert not problems(body), (stem, problems(body))
+        assert "Run All" not in body  # JupyterLab's note: Voila runs the page
         page.screenshot(path=str(ARTIFACTS / f"walk_{stem}.png"), full_page=True)
         if stem in ("00_overview", "07_choose"):
             scenario = load_scenario(app.workspace / "current.yaml") \
@@ -251,6 +258,25 @@ def test_a_walk_by_the_links_shows_the_decisions_figures_in_words(app, browser):
             for figure in key_figures(decide(model, sample_breakeven=False)):
                 card = page.locator(f"[data-key='{figure.key}']").first.inner_text()
                 assert figure.value in card and figure.detail in card, (stem, figure.key)
+    # step 7's report: a client's name, the button, the link; the downloaded report opens
+    # and its key figures are `costlib decide`'s
+    page.get_by_placeholder("the scenario's name if empty").fill("Acme Retail")
+    page.get_by_role("button", name="Produce the client report").click()
+    link = page.locator("a[download$='.html']")
+    link.wait_for(timeout=180_000)
+    with page.expect_download() as download:
+        link.click()
+    report_path = ARTIFACTS / "walk_report.html"
+    download.value.save_as(report_path)
+    report = browser.new_page(viewport={"width": 1280, "height": 900})
+    report.on("requestfailed", lambda r: failed.append(r.url))
+    report.goto(report_path.as_uri())
+    assert "Acme Retail" in report.content()  # the header names the client
+    for figure in key_figures(decide(model)):
+        card = report.locator(f".costlib-keyfigure[data-key='{figure.key}']").inner_text()
+        assert figure.value in card and figure.detail in card, ("report", figure.key)
+    report.screenshot(path=str(ARTIFACTS / "walk_report.png"))
+    report.close()
     # a page's shutdown request, sent as it is left, reads as aborted by the navigation; the
     # kernel count above shows it arrives
     failed = [u for u in failed if "/voila/api/shutdown/" not in u]
@@ -264,7 +290,7 @@ def test_a_walk_by_the_links_shows_the_decisions_figures_in_words(app, browser):
 
 def test_a_step_link_in_lab_opens_the_step_in_the_same_lab(lab, browser):
     """JupyterLab opens a step's link in a new tab of the same Lab: no "Leave site?", no
-    reload, the overview stays open."""
+    reload, the overview stays open; the step, unrun, says to run it."""
     dialogs = []
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -275,5 +301,15 @@ def test_a_step_link_in_lab_opens_the_step_in_the_same_lab(lab, browser):
     page.wait_for_selector(".lm-TabBar-tab:has-text('01_use_case.ipynb')", timeout=60_000)
     assert page.evaluate("() => window.__costlibMarker") == 1  # the same Lab, not reloaded
     assert page.locator(".lm-TabBar-tab:has-text('00_overview.ipynb')").count() >= 1
+    # the step opens unrun, and says how to run it
+    page.locator(".lm-TabBar-tab:has-text('01_use_case.ipynb')").first.click()
+    step = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)",
+                        has=page.locator("h1:has-text('Step 1')"))
+    note = step.locator(".costlib-lab-only")
+    note.wait_for(timeout=60_000)
+    assert step.locator(".jp-OutputArea-output").count() == 0  # unrun
+    assert "Run All Cells" in note.inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "lab_01_use_case_opened.png"))
     assert not dialogs, dialogs
     page.close()

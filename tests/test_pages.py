@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from costlib.ui.pages import PAGES, nav_markdown, steps_markdown, tab_title
+from costlib.ui.pages import LAB_NOTE, PAGES, nav_markdown, steps_markdown, tab_title
 
 ROOT = Path(__file__).parent.parent
 TEMPLATE = ROOT / "notebooks" / "voila" / "templates" / "costlib"
@@ -20,6 +20,9 @@ def test_every_page_has_its_title_and_links_top_and_bottom(stem):
     assert nb.metadata["title"] == tab_title(stem)
     assert nb.cells[0].source == nav_markdown(stem) == nb.cells[-1].source
     assert nb.cells[-2].source.endswith("costs = form.frame()")  # the numbers, for one's own use
+    # JupyterLab opens a page unrun: its introduction says to run it (hidden in the app)
+    assert nb.cells[1].source.endswith(LAB_NOTE)
+    assert ".costlib-lab-only { display: none; }" in (TEMPLATE / "index.html.j2").read_text()
 
 
 def test_links_go_back_forth_and_to_the_overview():

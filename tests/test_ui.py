@@ -192,7 +192,8 @@ def test_prototype_errors_are_shown():
 
 def test_choose_recommends_and_saves(workspace):
     form = ChooseForm()
-    assert "data-key='recommendation'" in form.answer.value
+    assert "data-key='recommendation'" in form.cards.value
+    assert form.widget().children[0] is form.cards  # the answer comes first
     form.save("acme-2026")
     assert (workspace / "acme-2026.yaml").is_file()
     assert ("acme-2026 (saved)", "saved/acme-2026") in form.picker.options
@@ -254,6 +255,37 @@ def test_the_log_slider_writes_a_round_volume():
     form.fields["workload.images_per_month"].value = 3162277.6601683795
     assert form.scenario.workload.images_per_month.value == 3_200_000
     assert form.fields["workload.images_per_month"].value == 3_200_000
+
+
+def test_slider_readouts_show_no_false_decimals():
+    """A whole number reads "25", not "25.00"; a share reads as a percentage."""
+    import ipywidgets as widgets
+
+    sliders = [w for cls in (UseCaseForm, VolumeForm, OperationsForm, TotalCostForm,
+                             PrototypeForm) for form in [cls()]
+               for w in [*form.fields.values(), *form.extras]
+               if isinstance(w, widgets.FloatSlider)]
+    assert len(sliders) == 11
+    for slider in sliders:
+        assert slider.readout_format != ".2f", slider.description  # ipywidgets' default
+        assert slider.readout_format.endswith("%") == (slider.max <= 1), slider.description
+
+
+def test_the_overview_answers_first_and_keeps_that_answer_current():
+    """The first cell's answer (no plotly) is the form's: the same decision, its cards
+    updated by the form and not shown twice (the overview's and step 7's)."""
+    from costlib.ui.answer import Answer
+
+    answer = Answer()
+    form = OverviewForm(answer=answer)
+    assert form.decision is answer.decision and form.cards is answer.cards
+    assert form.cards not in form.widget().children
+    before = answer.cards.value
+    form.fields["workload.images_per_month"].value = 5e6
+    assert answer.cards.value != before and "data-key='monthly'" in answer.cards.value
+    choose = ChooseForm(answer=Answer())
+    assert choose.cards not in choose.widget().children
+    assert "data-key='recommendation'" in choose.cards.value
 
 
 def test_choices_speak_labels_and_the_privacy_levels_are_explained():

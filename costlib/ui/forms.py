@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import re
+import sys
 
 import ipywidgets as widgets
 import numpy as np
@@ -26,6 +27,12 @@ from costlib.labels import input_label, option_labels
 from costlib.scenario import MODELS, PRIVACY, VARIABILITY, resolve
 from costlib.tco import evaluate
 from costlib.ui import state
+from costlib.ui.answer import key_figures_html
+
+# plotly's FigureWidget (first used below) imports nbformat, whose jsonschema compiles an
+# optional IRI grammar (rfc3987_syntax) as it is imported: 1-1.6 s of every page's start.
+# Nothing in a costlib kernel validates IRIs; jsonschema goes without that one check.
+sys.modules.setdefault("rfc3987_syntax", None)
 
 _WIDE = widgets.Layout(width="520px")
 _BUTTON = widgets.Layout(width="auto")
@@ -69,7 +76,7 @@ def served_bundle() -> bool:
 
     from jupyter_core.paths import jupyter_path
 
-    if "VOILA_KERNEL_ID" not in os.environ:
+    if "VOILA_REQUEST_URL" not in os.environ:  # set for every Voila kernel, progressive too
         return False
     size = plotly_bundle().stat().st_size
     copies = [Path(d) / BUNDLE for d in jupyter_path("voila", "templates", "costlib", "static")]
@@ -411,7 +418,7 @@ class UseCaseForm(StepForm):
             "workload.outputs_per_approved": _slider(
                 widgets.FloatSlider, "Outputs per approved asset",
                 float(self.model.workload.outputs_per_approved),
-                min=1, max=40, step=0.5),
+                min=1, max=40, step=0.5, readout_format=".3"),
         }
 
     def make_extra(self):
@@ -440,7 +447,8 @@ class VolumeForm(StepForm):
                 style=_STYLE, layout=_WIDE),
             "workload.peak_factor": _slider(
                 widgets.FloatSlider, "Peak hour over mean hour",
-                float(self.model.workload.peak_factor), min=1, max=4.2, step=0.05),
+                float(self.model.workload.peak_factor), min=1, max=4.2, step=0.05,
+                readout_format=".3"),
         }
 
     def make_figures(self, model, decision):
@@ -494,16 +502,16 @@ class OperationsForm(StepForm):
                 style=_STYLE, layout=_WIDE),
             "labor.devops_hours_per_month": _slider(
                 widgets.FloatSlider, "DevOps time [h/month]", float(ops.devops_hours_per_month),
-                min=0, max=160, step=1),
+                min=0, max=160, step=1, readout_format=".0f"),
             "labor.ml_engineer_fte": _slider(
                 widgets.FloatSlider, "ML engineer time [FTE]",
-                float(ops.ml_engineer_fte), min=0, max=3, step=0.05),
+                float(ops.ml_engineer_fte), min=0, max=3, step=0.05, readout_format=".3"),
             "labor.engineer_hourly_usd": _slider(
                 widgets.FloatSlider, "Engineer rate [USD/h]", float(ops.engineer_hourly_usd),
-                min=20, max=200, step=1),
+                min=20, max=200, step=1, readout_format=".0f"),
             "labor.setup_weeks": _slider(
                 widgets.FloatSlider, "Serving setup [weeks]", float(ops.setup_weeks),
-                min=0, max=16, step=0.5),
+                min=0, max=16, step=0.5, readout_format=".3"),
         }
 
     def make_figures(self, model, decision):
@@ -522,20 +530,20 @@ class TotalCostForm(StepForm):
             "horizon_months": _slider(widgets.IntSlider, "Horizon [months]",
                                       self.scenario.horizon_months, min=1, max=120),
             "workload.cache_hit_rate": _slider(
-                widgets.FloatSlider, "Cache hit rate [share, 0-1]",
+                widgets.FloatSlider, "Cache hit rate [% of images]",
                 float(self.model.workload.cache_hit_rate), min=0,
-                max=0.9, step=0.01),
+                max=0.9, step=0.01, readout_format=".0%"),
             # the cash flow over the horizon (cumulative chart, NPV, payback)
             "timeline.growth_per_month": _slider(
-                widgets.FloatSlider, "Volume growth [share a month]",
+                widgets.FloatSlider, "Volume growth [% a month]",
                 float(self.model.timeline.growth_per_month), min=0, max=0.1, step=0.005,
                 readout_format=".1%"),
             "timeline.api_price_decline_per_year": _slider(
-                widgets.FloatSlider, "API prices fall [share a year]",
+                widgets.FloatSlider, "API prices fall [% a year]",
                 float(self.model.timeline.api_price_decline_per_year), min=0, max=0.5,
                 step=0.05, readout_format=".0%"),
             "timeline.gpu_price_decline_per_year": _slider(
-                widgets.FloatSlider, "GPU prices fall [share a year]",
+                widgets.FloatSlider, "GPU prices fall [% a year]",
                 float(self.model.timeline.gpu_price_decline_per_year), min=0, max=0.5,
                 step=0.05, readout_format=".0%"),
         }
@@ -594,9 +602,9 @@ class PrototypeForm(StepForm):
             s.name: s.label or s.name for s in self.scenario.options}
         local = [(names[n], n) for n, o in m.options.items() if o.local_part is o]
         apis = [(names[n], n) for n, o in m.options.items() if o.api_part is o]
-        self.acceptance = _slider(widgets.FloatSlider, "Accepted share of outputs [0-1]",
+        self.acceptance = _slider(widgets.FloatSlider, "Accepted share of outputs [%]",
                                   1 / float(m.workload.outputs_per_approved), min=0.02, max=1,
-                                  step=0.01)
+                                  step=0.01, readout_format=".0%")
         self.acceptance.observe(lambda c: None if getattr(self, "_syncing", False) else
                                 self._on_field("workload.outputs_per_approved", 1 / c.new),
                                 names="value")
@@ -701,12 +709,40 @@ class PrototypeForm(StepForm):
         return [charts.cost_per_approved_figure(model), charts.cost_by_area_figure(model)]
 
 
-class ChooseForm(StepForm):
+class AnswerFirst(StepForm):
+    """A step that opens with the answer in four cards (:class:`costlib.ui.answer.Answer`).
+
+    ``answer``: the answer a cell above already shows; the form starts from its scenario and
+    decision and keeps its cards current (without it, the form shows its own cards first).
+    """
+
+    decides = True
+
+    def __init__(self, scenario=None, autosave: bool = True, answer=None):
+        self._given, self.answered = answer, answer is not None
+        self.cards = answer.cards if answer is not None else widgets.HTML()
+        super().__init__(answer.scenario if answer is not None else scenario, autosave)
+
+    def _decide(self, model):
+        first, self._given = self._given, None  # the answer's decision, of the same scenario
+        return first.decision if first is not None else super()._decide(model)
+
+    def on_model(self, model, decision):
+        self.cards.value = key_figures_html(decision)
+
+    def widget(self) -> widgets.VBox:
+        """The cards above everything (where no cell above shows them): the first screen
+        answers the question."""
+        cards = [] if self.answered else [self.cards]
+        return widgets.VBox([*cards, self.picker, *self.fields.values(), self.status,
+                             *self.extras, *self.figures])
+
+
+class ChooseForm(AnswerFirst):
     """Step 7: choose: the recommendation with its reasons, confidence and flip points, the
     hybrid split; save the scenario and produce the client report, with download links."""
 
     title = "Step 7: choose cloud, local or hybrid"
-    decides = True
 
     def make_extra(self):
         self.answer = widgets.HTML()
@@ -725,7 +761,8 @@ class ChooseForm(StepForm):
                 widgets.HBox([self.client, report]), self.saved]
 
     def on_model(self, model, decision):
-        self.answer.value = key_figures_html(decision) + decision_html(decision)
+        super().on_model(model, decision)
+        self.answer.value = decision_html(decision)
         self.table.value = options_table(decision)
 
     def save(self, name: str | None = None) -> None:
@@ -785,47 +822,22 @@ def download_link(path) -> str:
 LINK_STYLE = "color:#1a73e8;text-decoration:underline;font-weight:600"
 
 
-def key_figures_html(decision) -> str:
-    """The answer in four cards (:func:`costlib.narrative.key_figures`, the report's
-    summary shows the same)."""
-    from costlib.narrative import key_figures
-
-    if not decision.feasible:
-        return ""  # decision_html says why
-    cards = "".join(
-        "<div style='flex:1 1 200px;border:1px solid #d0d7de;border-radius:6px;"
-        "padding:10px 12px;background:#f6f8fa;line-height:1.35' data-key='{}'>"
-        "<div style='font-size:11px;text-transform:uppercase;color:#57606a'>{}</div>"
-        "<div style='font-size:{};font-weight:700;margin:4px 0'>{}</div>"
-        "<div style='font-size:12px;color:#57606a'>{}</div></div>".format(
-            f.key, html.escape(f.title), "15px" if f.text else "22px", html.escape(f.value),
-            html.escape(f.detail))
-        for f in key_figures(decision))
-    return f"<div style='display:flex;gap:10px;flex-wrap:wrap;margin:8px 0'>{cards}</div>"
-
-
-class OverviewForm(StepForm):
+class OverviewForm(AnswerFirst):
     """The whole decision on one screen for the working scenario: the answer in four cards
     first, then the controls that matter most and the charts."""
 
     title = "The decision on one screen"
-    decides = True
 
     def make_fields(self):
         return {"workload.images_per_month": _volume_slider(self.model),
                 **_privacy_fields(self.scenario.constraints)}
 
     def make_extra(self):
-        self.cards, self.answer = widgets.HTML(), widgets.HTML()
+        self.answer = widgets.HTML()
         return [widgets.HTML(PRIVACY_NOTE), self.answer]
 
-    def widget(self) -> widgets.VBox:
-        """The cards above everything: the first screen answers the question."""
-        return widgets.VBox([self.cards, self.picker, *self.fields.values(), self.status,
-                             *self.extras, *self.figures])
-
     def on_model(self, model, decision):
-        self.cards.value = key_figures_html(decision)
+        super().on_model(model, decision)
         self.answer.value = decision_html(decision)
 
     def make_figures(self, model, decision):

@@ -27,6 +27,13 @@ STEPS = tuple(zip(("01_use_case", "02_volume", "03_privacy", "04_operations",
 PAGES = (OVERVIEW, *STEPS)  # (notebook stem, title, one line)
 
 
+# JupyterLab opens a linked notebook unrun (it runs no code on its own); the app's template
+# hides this line, Voila runs every page
+LAB_NOTE = ("<div class=\"costlib-lab-only\"><b>In JupyterLab:</b> run this notebook "
+            "(<b>Run › Run All Cells</b>) to see its answer and charts; a step opened by its "
+            "link starts unrun.</div>")
+
+
 def tab_title(stem: str) -> str:
     """The browser tab's title of a page."""
     return f"costlib · {dict((p[0], p[1]) for p in PAGES)[stem]}"

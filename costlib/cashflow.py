@@ -378,12 +378,6 @@ def _month_sums(timeline: Timeline, months: int, annual_discount_rate) -> dict:
     return sums
 
 
-def _last_month(workload, timeline: Timeline, months: int):
-    """The workload in the horizon's last month."""
-    volume = volumes_per_month(workload.images_per_month, timeline, months)[-1]
-    return dataclasses.replace(workload, images_per_month=volume)
-
-
 def model_cash_flow(model, name: str, months: int | None = None) -> CashFlow:
     """The cash flow of one option of a resolved scenario over its horizon (or ``months``):
     its timeline, and for an owned option the API that bridges the lead time."""

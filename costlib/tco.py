@@ -6,7 +6,7 @@ are Monte Carlo arrays, and get arrays back with no Python loop. Money is USD.
 Cost areas follow the framework article's lists of cloud and local costs (usage fees;
 storage and bandwidth; integration engineering; vendor management and monitoring; GPU
 hardware; power, cooling and space; maintenance and replacement; DevOps time; storage and
-backups; monitoring and security; downtime risk) plus review labor per approved asset.
+backups; monitoring and security; downtime risk) plus review labor per generated output.
 """
 
 from __future__ import annotations

@@ -438,11 +438,14 @@ def load_catalog(quotes: str | Path | None = None, *, directory: str | Path | No
 
 
 def future_warning(catalog: Catalog, shown: int = 5) -> str:
-    """One line naming the rows dated after the catalog's today (the first ``shown``), or
-    '' where there are none."""
+    """One line naming the rows dated after the catalog's today (the first ``shown``; none
+    at ``shown=0``, for a client's eyes), or '' where there are none."""
     rows = catalog.future()
     if not rows:
         return ""
+    if not shown:
+        return (f"{len(rows)} figures are dated after today ({catalog.today.isoformat()}): "
+                "check the computer's clock or the data")
     names = ", ".join(f"{e.table}.{e.name} ({e.as_of})" for e in rows[:shown])
     more = f" and {len(rows) - shown} more" if len(rows) > shown else ""
     return (f"{len(rows)} catalog row(s) dated after today ({catalog.today.isoformat()}): "

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 import pytest
+from client_text import problems
 
 from costlib.scenario import load_scenario, preset_path
 from costlib.ui import (
@@ -176,8 +177,9 @@ def test_a_clock_behind_the_data_is_said_in_the_status_line(clock):
     # The catalog refused rows dated after today: no step opened on a clock behind the data.
     clock(dt.date(2025, 6, 1))
     form = VolumeForm()
-    assert "catalog row(s) dated after today (2025-06-01): " in form.status.value
-    assert "check the clock or the data" in form.status.value
+    assert "figures are dated after today (2025-06-01): " in form.status.value
+    assert "check the computer&#x27;s clock or the data" in form.status.value
+    assert not problems(form.status.value)  # words, not row ids
     form.fields["workload.images_per_month"].value = 400_000
     assert form.model.values["workload.images_per_month"] == 400_000
 

@@ -288,7 +288,7 @@ class StepForm:
                     if d.tie is not None else
                     f"{share(d.confidence)} sure it is cheaper by a material margin")
             answer = f"recommended: <b>{html.escape(d.label)}</b> ({sure})"
-        ahead = future_warning(self.catalog)
+        ahead = future_warning(self.catalog, shown=0)
         ahead = f"<br>&#9888; {html.escape(ahead)}" if ahead else ""
         self.status.value = (f"<b>{html.escape(self.scenario.name)}</b>: "
                              f"{volume(result['images_per_month'], 3)} images/month; "

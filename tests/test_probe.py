@@ -166,6 +166,25 @@ def test_out_of_memory_at_one_batch_size_is_recorded_and_the_sweep_goes_on(monke
     assert "2,False" in out.with_suffix(".csv").read_text()
 
 
+def test_memory_is_freed_after_the_failed_call_is_gone(monkeypatch, tmp_path):
+    """Issue 14, item 8: empty_cache() inside the ``except`` block frees nothing, because the
+    exception's traceback still holds the failed call's tensors; it runs after it."""
+    import sys
+
+    from costlib.probe import runner
+
+    def fault(batch_size, calls):
+        if batch_size == 2:
+            raise torch.OutOfMemoryError("CUDA out of memory")
+
+    freed_while_handling = []
+    monkeypatch.setattr(runner, "_free",
+                        lambda device: freed_while_handling.append(sys.exc_info()[0]))
+    inject(monkeypatch, fault)
+    run_probe("sd15-tiny", batch_sizes=[1, 2], out_path=tmp_path / "oom.json", **FAST)
+    assert freed_while_handling and all(e is None for e in freed_while_handling)
+
+
 def test_out_of_memory_at_batch_1_means_nothing_fits(monkeypatch, tmp_path, capsys):
     def fault(batch_size, calls):
         raise torch.OutOfMemoryError("CUDA out of memory")

@@ -201,6 +201,8 @@ def _is_oom(exc: BaseException) -> bool:
 
 
 def _free(device: str) -> None:
+    """Release cached GPU memory. Called after an ``except`` block, not in it: inside, the
+    exception's traceback still holds the failed call's tensors, so nothing is freed."""
     import torch
 
     gc.collect()
@@ -495,12 +497,15 @@ def _measure(pipe, settings: Settings, device: str, rec: _Record, bar, nvml,
     # Cold start: the first image (and compilation) after build and move.
     bar.set_description_str(f"{settings.preset} first image")
     t0 = time.perf_counter()
+    fits = True
     try:
         call(1)
         _sync(device)
     except Exception as exc:
         if not _is_oom(exc):
             raise
+        fits = False
+    if not fits:
         _free(device)
         cold["error"] = "out of memory"
         data["batches"] = [_no_fit(b, "out of memory at batch size 1")
@@ -561,15 +566,18 @@ def _measure(pipe, settings: Settings, device: str, rec: _Record, bar, nvml,
         data["environment"]["practical_peak_tflops"]
     for b in settings.batch_sizes:
         bar.set_description_str(f"{settings.preset} batch {b}")
+        window = None
         try:
-            data["batches"].append(throughput_window(
+            window = throughput_window(
                 call, b, settings.window_seconds, device, nvml, flops["total_gflop_per_image"],
-                peak, practical))
+                peak, practical)
         except Exception as exc:
             if not _is_oom(exc):
                 raise
+        if window is None:  # out of memory
             _free(device)
-            data["batches"].append(_no_fit(b, "out of memory"))
+            window = _no_fit(b, "out of memory")
+        data["batches"].append(window)
         rec.summarize()
         rec.save()
 
@@ -653,6 +661,7 @@ def _sustained(call, batch_size: int, images_target: int, device: str, nvml) -> 
     images, errors, messages = 0, 0, []
     t0 = time.perf_counter()
     for _ in range(calls):
+        out_of_memory = False
         try:
             out = call(batch_size)
             if not bool(torch.isfinite(out).all()):
@@ -662,8 +671,10 @@ def _sustained(call, batch_size: int, images_target: int, device: str, nvml) -> 
             errors += 1
             if len(messages) < 5:
                 messages.append(f"{type(exc).__name__}: {exc}"[:300])
-            if _is_oom(exc):
-                _free(device)
+            out_of_memory = _is_oom(exc)
+        if out_of_memory:
+            out = None
+            _free(device)
     _sync(device)
     seconds = time.perf_counter() - t0
     end = nvml.snapshot() if nvml else {}

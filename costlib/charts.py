@@ -34,6 +34,7 @@ from costlib.tco import (
     monthly_cost_by_area,
     option_gpus,
     serving_images_per_month,
+    shared_review_usd,
 )
 
 # the shipped options' colors, the same in every preset (two options share one only where
@@ -94,9 +95,8 @@ def _figure(traces: list[dict], title: str, xaxis: dict | None = None,
 def _shared_usd(model, workload):
     """Review labor every option pays at ``workload`` (the least any pays): the cost the
     choice does not change, left out of the charts by default. [USD/month]"""
-    reviews = [monthly_cost_by_area(o, workload, model.ops)[SHARED_AREA]
-               for o in model.options.values()]
-    return np.minimum.reduce(np.broadcast_arrays(*reviews))
+    return shared_review_usd(monthly_cost_by_area(o, workload, model.ops)[SHARED_AREA]
+                             for o in model.options.values())
 
 
 def _shared_note(model) -> str:

@@ -445,8 +445,8 @@ class Tie:
     next_option : str  The tied option that came second.
     chosen_value, next_value : float  The two options' figures on that criterion: outputs
         per approved asset, data leaving the team (1) or not (0), operational burden (0 no
-        GPUs to run, 1 GPUs to run, 2 hardware bought), warm latency at the high end [s],
-        monthly cost [USD/month].
+        GPUs to run, 0.5 a serverless GPU, 1 GPUs to run, 2 hardware bought), warm latency
+        at the high end [s], monthly cost [USD/month].
     """
 
     options: tuple[str, ...]

@@ -143,6 +143,10 @@ class OptionKind:
     buys_hardware : bool  GPUs are bought at month 0 (itself or a hybrid's local part).
     local_part : RentedGPU, OwnedGPU or None  The GPUs the team runs.
     api_part : ManagedAPI or None  The managed API it sends images to.
+
+    Every kind has the field ``outputs_per_approved`` (float or None): its own outputs per
+    approved asset (acceptance), where its model or recipe is accepted more or less often than
+    the workload's; None: the workload's. [images/asset]
     """
 
     kind: ClassVar[str]
@@ -190,9 +194,7 @@ class ManagedAPI(OptionKind):
         carries the busiest hour's request rate.
     usd_per_prompt_token : float  Token-based pricing of the prompt, where an API has it (0 for
         today's per-image prices). [USD/token]
-    outputs_per_approved : float or None  This option's own outputs per approved asset
-        (acceptance), where its model or recipe is accepted more or less often than the
-        workload's; None: the workload's. [images/asset]
+    outputs_per_approved : float or None  Its own acceptance (see :class:`OptionKind`).
     """
 
     name: str
@@ -242,9 +244,7 @@ class RentedGPU(OptionKind):
         GPUs at ``commitment_discount`` off, paid for the whole term. [months]
     commitment_discount : float  Discount of the commitment on the rental. [0-1]
     min_gpus : float  GPUs kept when reserved, even with no work. [GPUs]
-    outputs_per_approved : float or None  This option's own outputs per approved asset
-        (acceptance), where its model or recipe is accepted more or less often than the
-        workload's; None: the workload's. [images/asset]
+    outputs_per_approved : float or None  Its own acceptance (see :class:`OptionKind`).
     """
 
     name: str
@@ -308,9 +308,7 @@ class OwnedGPU(OptionKind):
     annual_discount_rate : float  Cost of capital; 0 gives straight-line depreciation,
         above 0 the capital cost is the equivalent monthly annuity (NPV-consistent). [1/year]
     min_gpus : float  GPUs owned even with no work. [GPUs]
-    outputs_per_approved : float or None  This option's own outputs per approved asset
-        (acceptance), where its model or recipe is accepted more or less often than the
-        workload's; None: the workload's. [images/asset]
+    outputs_per_approved : float or None  Its own acceptance (see :class:`OptionKind`).
     """
 
     name: str
@@ -354,9 +352,7 @@ class ServerlessGPU(OptionKind):
         scale out). [1/month]
     cold_start_seconds : float  Billed seconds of one cold start. [s]
     max_concurrency : float  GPUs the provider runs at once for the team. [GPUs]
-    outputs_per_approved : float or None  This option's own outputs per approved asset
-        (acceptance), where its model or recipe is accepted more or less often than the
-        workload's; None: the workload's. [images/asset]
+    outputs_per_approved : float or None  Its own acceptance (see :class:`OptionKind`).
     """
 
     name: str
@@ -392,9 +388,7 @@ class Hybrid(OptionKind):
         :func:`costlib.capacity.preset_profile`): the API takes each hour's demand above the
         local capacity. None sends ``max(0, images - capacity)`` a month, a steady profile.
         [ratio]
-    outputs_per_approved : float or None  This option's own outputs per approved asset
-        (acceptance), where its model or recipe is accepted more or less often than the
-        workload's; None: the workload's. [images/asset]
+    outputs_per_approved : float or None  Its own acceptance (see :class:`OptionKind`).
     """
 
     name: str

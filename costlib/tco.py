@@ -456,8 +456,9 @@ def option_gpus(option: Option, workload: Workload):
 def shared_review_usd(review_usd_by_option):
     """Review labor every option pays: the least any of them pays (at the workload's own
     acceptance it is the same for all); what an option pays above it is a cost the choice
-    changes. [USD/month]"""
-    return min(review_usd_by_option, default=0.0)
+    changes. Arrays (a grid of volumes) are compared element by element. [USD/month]"""
+    reviews = list(review_usd_by_option)
+    return np.minimum.reduce(np.broadcast_arrays(*reviews)) if reviews else 0.0
 
 
 def evaluate(model) -> dict:

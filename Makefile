@@ -16,7 +16,7 @@ LAB_SETTINGS := {"@jupyterlab/apputils-extension:notification": {"fetchNews": "f
 # `make report`: where the client report goes (build/ is not committed)
 REPORT ?= build/reports/$(basename $(notdir $(SCENARIO)))
 
-.PHONY: help venv test quick lint lab app report bench clean
+.PHONY: help venv test quick lint lab app report bench gpu-check clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -71,6 +71,10 @@ report: $(STAMP)  ## client report: make report SCENARIO=file-or-preset [CLIENT=
 
 bench: $(STAMP)  ## run the speed benchmarks (they print figures)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+# On a GPU server, with the CUDA build of torch (TORCH_SPEC=torch on a fresh environment).
+gpu-check: $(STAMP)  ## SDXL eager + compiled on this GPU vs public figures (~8 min; 1 line without a GPU)
+	$(BIN)/python benchmarks/gpu_check.py $(if $(OUT),--out $(OUT))
 
 clean:  ## remove the environment and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info

@@ -126,7 +126,7 @@ def test_works_from_a_wheel_installed_outside_the_repo(tmp_path, installed_wheel
 def test_probe_result_feeds_evaluate(tmp_path, today):
     # A real (tiny, CPU) probe run, then its measured images/hour in the cost model.
     probe = run("probe", "--preset", "sdxl-tiny", "--device", "cpu", "--window-seconds", "1",
-                "--latency-runs", "2", "--warmup-runs", "1", "--sustained-images", "0",
+                "--latency-runs", "2", "--warmup-runs", "1", "--sustained-seconds", "0",
                 "--batch-sizes", "1", "--no-progress", "--out", str(tmp_path / "r.json"))
     assert probe.returncode == 0, probe.stderr
     measured = json.loads((tmp_path / "r.json").read_text())["best_images_per_hour"]

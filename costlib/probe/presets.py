@@ -313,6 +313,13 @@ def _tiny(p: Preset) -> Preset:
 PRESETS: dict[str, Preset] = {q.name: q for p in _FULL for q in (p, _tiny(p))}
 
 DTYPES = ("fp32", "fp16", "bf16")
+# torch.compile's modes, and what is compiled: the denoiser alone, or the published recipe of
+# diffusers' "accelerate inference" tutorial (channels_last, fullgraph, denoiser and VAE
+# decode, four Inductor settings; max-autotune unless a mode is given).
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+COMPILE_RECIPES = ("denoiser", "published")
+# When the compiler toolchain fails its preflight: measure eager (reason in the result) or stop.
+COMPILE_FALLBACKS = ("eager", "stop")
 
 
 def get_preset(name: str) -> Preset:
@@ -346,15 +353,23 @@ class Settings:
         Scheduler key (``"folder"``: the one shipped with the weights) and compute dtype
         (``"fp32"``, ``"fp16"``, ``"bf16"``).
     compile : bool
-        Whether the denoiser runs under ``torch.compile``.
+        Whether the run compiles with ``torch.compile`` (always ``dynamic=False``: one graph
+        per batch size).
+    compile_mode, compile_recipe : str or None
+        `COMPILE_MODES` and `COMPILE_RECIPES` entries when ``compile``, else None.
+    compile_fallback : str
+        `COMPILE_FALLBACKS`: what a failed compiler preflight does.
+    fresh_compile_cache : bool
+        Compile into a new, empty Inductor/Triton cache (a true cold start).
     batch_sizes : tuple of int
         Batch sizes of the throughput sweep. [images]
-    warmup_runs, latency_runs : int
-        Untimed warm-up calls and timed batch-1 calls for latency.
-    sustained_images : int
-        Images of the sustained run, generated back to back at the best batch size.
+    warmup_runs, latency_runs, stage_runs : int
+        Untimed warm-up calls, timed batch-1 calls for latency, and batch-1 calls timed by
+        stage (apart from the latency calls).
+    sustained_seconds : float
+        Length of the sustained run at the best batch size (0: none). [s]
     window_seconds : float
-        Length of each throughput window. [s]
+        Length of each throughput window, and of each window of the sustained run. [s]
     seed : int
         Seed of every generation (and of the random weights).
     weights : str or None
@@ -373,11 +388,16 @@ class Settings:
     scheduler: str
     dtype: str
     compile: bool
+    compile_mode: str | None
+    compile_recipe: str | None
+    compile_fallback: str
+    fresh_compile_cache: bool
     batch_sizes: tuple[int, ...]
     warmup_runs: int
     latency_runs: int
+    stage_runs: int
     window_seconds: float
-    sustained_images: int
+    sustained_seconds: float
     seed: int
     weights: str | None
 
@@ -399,16 +419,20 @@ def resolve_settings(preset: str, *, device: str = "cuda", weights: str | None =
                      height: int | None = None, width: int | None = None,
                      steps: int | None = None, guidance_scale: float | None = None,
                      batch_sizes=None, dtype: str | None = None, scheduler: str | None = None,
-                     compile: bool = False, warmup_runs: int | None = None,
+                     compile: bool = False, compile_mode: str | None = None,
+                     compile_recipe: str | None = None, compile_fallback: str = "eager",
+                     fresh_compile_cache: bool = False, warmup_runs: int | None = None,
                      latency_runs: int | None = None, window_seconds: float | None = None,
-                     sustained_images: int | None = None, seed: int = 0) -> Settings:
+                     sustained_seconds: float | None = None, seed: int = 0) -> Settings:
     """Settings of a run: the preset's recipe with the given overrides, every number checked.
 
     None keeps the preset's value; with ``weights`` the scheduler defaults to the folder's
-    own. Defaults that depend on the hardware: ``dtype`` is bf16
-    on a GPU and fp32 on the CPU; full-size presets sweep batch sizes 1, 2, 4, 8 with 3
-    warm-up calls, 10 latency calls, 30 s windows and 20 sustained images, tiny presets
-    1 and 2 with 1, 3, 1 s and 3.
+    own. A compile mode or recipe turns ``compile`` on; the recipe defaults to the denoiser
+    alone, the mode to max-autotune for the published recipe and "default" otherwise.
+    Defaults that depend on the hardware: ``dtype`` is bf16 on a GPU and fp32 on the CPU;
+    full-size presets sweep batch sizes 1, 2, 4, 8 with 3 warm-up calls, 30 latency calls,
+    5 stage-timed calls, 30 s windows and a 600 s sustained run on a GPU (10 s on the CPU);
+    tiny presets 1 and 2 with 1, 3, 2, 1 s and 2 s.
 
     Raises
     ------
@@ -437,15 +461,17 @@ def resolve_settings(preset: str, *, device: str = "cuda", weights: str | None =
             scheduler == "folder" and weights is not None):
         raise InputError(f"scheduler: {scheduler!r} is not allowed for {p.name}; use one of "
                          f"{', '.join(FAMILY_SCHEDULERS[p.family])}")
-    plan = (1, 3, 1.0, 3, (1, 2)) if p.tiny else (3, 10, 30.0, 20, (1, 2, 4, 8))
+    sustained = 2.0 if p.tiny else 10.0 if device == "cpu" else 600.0
+    plan = (1, 3, 2, 1.0, (1, 2)) if p.tiny else (3, 30, 5, 30.0, (1, 2, 4, 8))
     warmup_runs = plan[0] if warmup_runs is None else _check_int("warmup_runs", warmup_runs, 0)
     latency_runs = plan[1] if latency_runs is None else _check_int(
         "latency_runs", latency_runs, 2)
+    stage_runs = min(plan[2], latency_runs)
     if window_seconds is None:
-        window_seconds = plan[2]
+        window_seconds = plan[3]
     check_range("window_seconds", window_seconds, 0.0, low_open=True)
-    sustained_images = plan[3] if sustained_images is None else _check_int(
-        "sustained_images", sustained_images, 0)
+    sustained_seconds = sustained if sustained_seconds is None else sustained_seconds
+    check_range("sustained_seconds", sustained_seconds, 0.0)
     batch_sizes = plan[4] if batch_sizes is None else tuple(batch_sizes)
     if not batch_sizes:
         raise InputError("batch_sizes: () is not allowed; give at least one batch size")
@@ -453,8 +479,20 @@ def resolve_settings(preset: str, *, device: str = "cuda", weights: str | None =
         _check_int("batch_sizes", b, 1)
     batch_sizes = tuple(sorted(set(batch_sizes)))
     _check_int("seed", seed, 0)
-    if not isinstance(compile, bool):
-        raise InputError(f"compile: {compile!r} is not allowed; must be True or False")
+    for field, value in (("compile", compile), ("fresh_compile_cache", fresh_compile_cache)):
+        if not isinstance(value, bool):
+            raise InputError(f"{field}: {value!r} is not allowed; must be True or False")
+    for field, value, allowed in (("compile_mode", compile_mode, COMPILE_MODES),
+                                  ("compile_recipe", compile_recipe, COMPILE_RECIPES),
+                                  ("compile_fallback", compile_fallback, COMPILE_FALLBACKS)):
+        if value is not None and value not in allowed:
+            raise InputError(f"{field}: {value!r} is not allowed; use one of "
+                             f"{', '.join(allowed)}")
+    compile = compile or compile_mode is not None or compile_recipe is not None
+    if compile:
+        compile_recipe = compile_recipe or "denoiser"
+        compile_mode = compile_mode or (
+            "max-autotune" if compile_recipe == "published" else "default")
     if weights is not None:
         folder = Path(weights).expanduser()
         if not folder.is_dir():
@@ -467,8 +505,10 @@ def resolve_settings(preset: str, *, device: str = "cuda", weights: str | None =
     return Settings(
         preset=p.name, model=p.name, family=p.family, height=height, width=width, steps=steps,
         guidance_scale=guidance_scale, cfg=cfg, max_sequence_length=p.max_sequence_length,
-        scheduler=scheduler, dtype=dtype, compile=compile, batch_sizes=batch_sizes,
-        warmup_runs=warmup_runs, latency_runs=latency_runs,
-        window_seconds=float(window_seconds), sustained_images=sustained_images, seed=seed,
-        weights=weights)
+        scheduler=scheduler, dtype=dtype, compile=compile, compile_mode=compile_mode,
+        compile_recipe=compile_recipe, compile_fallback=compile_fallback,
+        fresh_compile_cache=fresh_compile_cache, batch_sizes=batch_sizes,
+        warmup_runs=warmup_runs, latency_runs=latency_runs, stage_runs=stage_runs,
+        window_seconds=float(window_seconds), sustained_seconds=float(sustained_seconds),
+        seed=seed, weights=weights)
 

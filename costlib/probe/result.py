@@ -15,28 +15,43 @@ Top level
     ``best_images_per_hour`` [images/h, all devices together, at the best batch size],
     ``best_batch_size`` [images per call], ``p50_latency_s`` / ``p95_latency_s`` [s, one image
     at batch 1], ``avg_watts`` [W per GPU, board power during the best window],
-    ``energy_wh_per_image`` [Wh], ``mfu`` [fraction of the datasheet dense bf16 peak].
+    ``energy_wh_per_image`` [Wh], ``mfu`` [fraction of the datasheet dense peak],
+    ``sustained_images_per_hour`` [images/h over the sustained run], ``warnings`` (plain
+    sentences: compile fallback, unexpected recompiles, non-finite images, failed calls, a
+    sustained run under 97 % of the best window).
     Null where not measured or not available (no NVML, unknown peak).
 ``settings``
     The run's `costlib.probe.presets.Settings` (recipe, dtype, scheduler, plan).
 ``environment``
     ``gpu_name``, ``gpu_memory_bytes``, ``compute_capability``, ``driver``,
     ``sm_clock_mhz`` / ``max_sm_clock_mhz`` / ``mem_clock_mhz``, ``power_limit_watts``,
-    ``power_watts``, ``temperature_c`` (NVML, at the start), ``nvml`` and ``nvml_reason``,
-    ``peak_tflops`` / ``practical_peak_tflops``, ``sdpa_backends``,
-    ``attention_processor`` (denoiser), ``text_attention``, ``scheduler_class``; versions
-    ``torch``, ``cuda``, ``cudnn``, ``diffusers``, ``transformers``, ``accelerate``,
-    ``python``; ``cpu``, ``cpu_count``, ``torch_threads``, ``platform``, ``hostname``.
+    ``power_watts``, ``temperature_c``, ``throttle_reasons`` (NVML, at the start), ``nvml``
+    and ``nvml_reason``, ``peak_tflops`` / ``practical_peak_tflops``, ``sdpa_backends``,
+    ``attention_processor`` (denoiser), ``text_attention``, ``scheduler_class``,
+    ``watermarker`` (false: SDXL's invisible watermark is off); versions ``torch``, ``cuda``,
+    ``cudnn``, ``diffusers``, ``transformers``, ``accelerate``, ``python``; ``cpu``,
+    ``cpu_count``, ``torch_threads``, ``platform``, ``hostname``.
+``compile``
+    ``requested``, ``enabled`` (false after a fallback); when requested: ``mode``, ``recipe``,
+    ``dynamic`` (false), ``fullgraph``, ``channels_last``, ``inductor_config``, ``backend``,
+    ``parts`` (compiled modules), ``cache`` (``dir``, ``fresh``, ``files_before``,
+    ``state``), ``preflight_error`` and ``fallback``, ``by_batch`` (per batch size:
+    ``first_call_s``, ``compile_s`` = first call less a steady call [s], ``graphs``,
+    ``cache_hits``, ``cache_misses``), ``unexpected_recompiles`` (graphs compiled during timed
+    calls).
 ``flops``
     Model GFLOP of one image by stage, counted on the meta device [GFLOP].
 ``cold_start``
-    ``build_s``, ``to_device_s``, ``first_image_s`` (compile included when on),
-    ``cold_start_s`` (their sum), peak memory of the first image [bytes].
+    ``build_s``, ``to_device_s``, ``first_image_s`` (batch 1's compile included when on),
+    ``cold_start_s`` (their sum), ``compile_s``, ``weights`` (where they came from, in words),
+    ``weights_bytes``, ``compile_cache`` (its state), peak memory of the first image [bytes].
 ``latency``
-    Batch-1 calls after warm-up: ``seconds`` (each), ``p50_s``, ``p95_s``, ``mean_s``, peaks.
+    Plain batch-1 calls after warm-up: ``seconds`` (each), ``p50_s``, ``p95_s`` (linear
+    interpolation), ``mean_s``, ``max_s``, peaks.
 ``stages``
-    Medians over the latency calls: ``text_encode_s``, ``denoise_s``, ``denoise_step_s``
-    (per denoiser call), ``decode_s``, ``other_s``; ``denoiser_calls`` per image.
+    Medians over ``runs`` stage-timed calls of their own: ``call_s``, ``text_encode_s``,
+    ``denoise_s``, ``denoise_step_s`` (per denoiser call), ``decode_s``, ``other_s``;
+    ``denoiser_calls`` per image.
 ``determinism``
     ``seed``, ``runs`` (latency calls compared), ``identical``, ``sha256`` of the first
     output, ``all_finite``.
@@ -45,12 +60,18 @@ Top level
     "does not fit"), ``error``, ``images``, ``seconds`` (window) [s], ``images_per_hour``,
     ``seconds_per_image``, ``peak_allocated_bytes``, ``peak_reserved_bytes``, ``energy_j``,
     ``avg_watts``, ``energy_wh_per_image``, ``achieved_tflops`` [TFLOP/s], ``mfu``,
-    ``mfu_practical`` (against the practical large-GEMM rate), ``all_finite`` (last call).
+    ``mfu_practical`` (against the practical large-GEMM rate), ``nonfinite_images`` (not in
+    ``images``), ``first_call_s``, ``graphs`` (compiled by the first call), ``recompiles``
+    (during the window), and at the window's end ``sm_clock_mhz``, ``power_watts``,
+    ``temperature_c``, ``throttle_reasons``.
 ``sustained``
-    K images back to back at the best batch size: ``images_target`` (K), ``batch_size``,
-    ``calls``, ``images`` (generated fine), ``errors`` (failed calls: exceptions, non-finite
-    images), ``error_messages`` (first five), ``seconds``, ``images_per_hour``, GPU
-    temperature [°C] and SM clock [MHz] at start and end.
+    ``seconds_target`` of back-to-back calls at the best batch size, in ``windows`` of
+    ``window_seconds`` (each: ``images``, ``nonfinite_images``, ``failed_calls``,
+    ``seconds``, ``images_per_hour``, ``energy_j``, ``recompiles`` and the NVML readings at
+    its end): ``images`` (finite), ``nonfinite_images``, ``failed_calls`` (exceptions),
+    ``error_messages`` (first five), ``seconds``, ``images_per_hour``, ``share_of_best`` (of
+    the best window), ``below_best`` (under 97 %), ``throttle_reasons`` (seen, idle aside),
+    GPU temperature [°C] and SM clock [MHz] at start and end.
 ``devices``
     For an aggregate (``--devices all`` or ``probe merge``): the per-device results, each
     shaped as above; the top level then sums their best throughputs.

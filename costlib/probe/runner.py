@@ -6,20 +6,29 @@ One run on one device goes through these phases, and writes the result file atom
 after each of them (so a crash or Ctrl-C keeps what was measured):
 
 1. environment (GPU, driver, clocks, power limit, temperature, versions, CPU);
-2. cold start: build (random weights) or load (local folder), move to the device, first
-   image at batch 1 (compilation included when ``compile`` is on);
-3. FLOPs per image, counted on the meta device;
-4. warm-up calls, then ``latency_runs`` timed batch-1 calls: p50/p95 latency, time by stage
-   (text encode, denoise per step, decode) and the determinism check (every call uses the
-   same seed, so their outputs must hash the same);
-5. the throughput sweep: at each batch size one untimed call, then calls until
-   ``window_seconds`` have passed; images/hour, peak memory, NVML energy and power, MFU.
+2. compiler preflight (with ``compile``): a tiny function compiled and run on the device with
+   the run's settings; a failing toolchain falls back to eager (reason in the result) or
+   stops with a one-line hint, before any model is built;
+3. cold start: build (random weights) or load (local folder), move to the device, first
+   image at batch 1 (compilation of batch 1 included), labelled with the weight source and
+   the compile cache's state;
+4. FLOPs per image, counted on the meta device;
+5. warm-up calls, then ``latency_runs`` timed batch-1 calls (p50/p95 latency, determinism:
+   every call uses the same seed, so their outputs must hash the same), then
+   ``stage_runs`` calls timed by stage (text encode, denoise per step, decode);
+6. the throughput sweep: at each batch size one untimed call (under ``torch.compile`` it
+   compiles that batch size: its time and graph count are kept), peak memory reset, then
+   calls until ``window_seconds`` have passed; images/hour, peak memory, NVML energy and
+   power, clocks, power, temperature and throttle reasons at the window's end, MFU.
    Out of memory marks the batch size "does not fit" and the sweep goes on;
-6. the sustained run: ``sustained_images`` images generated back to back at the best batch
-   size, with errors (failed calls: exceptions, non-finite images) counted.
+7. the sustained run: ``sustained_seconds`` of back-to-back calls at the best batch size, in
+   windows of ``window_seconds`` each sampled like the sweep's; failed calls are counted and
+   the run goes on; flagged when it falls below 97 % of the best window.
 
+Non-finite images (NaN, inf) count nowhere: a window's images/hour counts finite images only,
+and the non-finite ones are counted beside it, in the sweep and the sustained run alike.
 Every timed interval starts and ends with a device synchronize. The throughput windows call
-the pipeline exactly as a bare loop would; only the latency calls carry stage timers.
+the pipeline exactly as a bare loop would; only the stage-timed calls carry timers.
 """
 
 from __future__ import annotations
@@ -29,10 +38,13 @@ import hashlib
 import json
 import os
 import platform
+import shutil
+import sys
+import tempfile
 import threading
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -51,14 +63,31 @@ from costlib.probe.result import (
 )
 
 BARRIER_TIMEOUT_S = 1800.0
+# A sustained run below this share of the best window's images/hour is flagged.
+SUSTAINED_FLOOR = 0.97
+# NVML clock event ("throttle") reason bits (nvml.h, nvmlClocksEventReason*), by name.
+THROTTLE_REASONS = (
+    (0x1, "gpu_idle"), (0x2, "applications_clocks_setting"), (0x4, "sw_power_cap"),
+    (0x8, "hw_slowdown"), (0x10, "sync_boost"), (0x20, "sw_thermal_slowdown"),
+    (0x40, "hw_thermal_slowdown"), (0x80, "hw_power_brake_slowdown"),
+    (0x100, "display_clock_setting"),
+)
+# The Inductor settings of diffusers' "accelerate inference" tutorial (the published recipe).
+PUBLISHED_INDUCTOR = {"conv_1x1_as_mm": True, "coordinate_descent_tuning": True,
+                      "epilogue_fusion": False, "coordinate_descent_check_all_directions": True}
+TOOLCHAIN_HINT = ("install a C compiler and the Python headers (e.g. the build-essential and "
+                  "python3-dev packages), make sure libcuda.so is on the linker path, or run "
+                  "without --compile")
 
 
 def run_probe(preset: str, *, device: str = "cuda", devices=None, weights: str | None = None,
               height: int | None = None, width: int | None = None, steps: int | None = None,
               guidance_scale: float | None = None, batch_sizes=None, dtype: str | None = None,
               scheduler: str | None = None, compile: bool = False,
+              compile_mode: str | None = None, compile_recipe: str | None = None,
+              compile_fallback: str = "eager", fresh_compile_cache: bool = False,
               warmup_runs: int | None = None, latency_runs: int | None = None,
-              window_seconds: float | None = None, sustained_images: int | None = None,
+              window_seconds: float | None = None, sustained_seconds: float | None = None,
               seed: int = 0, out_path=None, progress: bool = True) -> dict:
     """Probe one preset on one device, or one worker per GPU, and write the result.
 
@@ -70,7 +99,8 @@ def run_probe(preset: str, *, device: str = "cuda", devices=None, weights: str |
         ``"cuda"``, ``"cuda:N"`` or ``"cpu"`` (the CPU only when asked for).
     devices : "all" or list of str, optional
         Run one worker process per device at once (``"all"``: every visible GPU) and report
-        per-device and aggregate throughput; overrides ``device``.
+        per-device and aggregate throughput; overrides ``device``. Each worker sees only its
+        own GPU and a fair share of the CPU threads.
     weights : str, optional
         Local diffusers folder with real weights, loaded offline; random weights if None.
     height, width : int, optional
@@ -86,13 +116,21 @@ def run_probe(preset: str, *, device: str = "cuda", devices=None, weights: str |
     scheduler : str, optional
         Scheduler key (`costlib.probe.presets.SCHEDULERS`).
     compile : bool
-        Run the denoiser under ``torch.compile`` (compile time counts as cold start).
+        Compile with ``torch.compile`` (``dynamic=False``); each batch size's compile time is
+        measured apart from its throughput.
+    compile_mode, compile_recipe : str, optional
+        `costlib.probe.presets.COMPILE_MODES` / ``COMPILE_RECIPES``; either turns compile on.
+    compile_fallback : {"eager", "stop"}
+        What a failing compiler preflight does: measure eager (the reason in the result) or
+        stop with InputError and a hint about the toolchain.
+    fresh_compile_cache : bool
+        Compile into a new, empty cache (removed after the run): a true cold start.
     warmup_runs, latency_runs : int, optional
         Untimed warm-up calls and timed batch-1 calls (>= 2).
-    sustained_images : int, optional
-        Images of the sustained run (0: none), at the best batch size.
     window_seconds : float, optional
-        Length of each throughput window. [s]
+        Length of each throughput window, and of each sustained window. [s]
+    sustained_seconds : float, optional
+        Length of the sustained run at the best batch size (0: none). [s]
     seed : int
         Seed of the random weights and of every generation.
     out_path : str or Path, optional
@@ -109,7 +147,8 @@ def run_probe(preset: str, *, device: str = "cuda", devices=None, weights: str |
     Raises
     ------
     InputError
-        For a bad preset, number, device or weights folder, or no GPU.
+        For a bad preset, number, device or weights folder, no GPU, or a failing compiler
+        toolchain with ``compile_fallback="stop"``.
     KeyboardInterrupt
         After writing the partial result with status "interrupted".
     """
@@ -119,9 +158,11 @@ def run_probe(preset: str, *, device: str = "cuda", devices=None, weights: str |
     settings = resolve_settings(
         preset, device=device, weights=weights, height=height,
         width=width, steps=steps, guidance_scale=guidance_scale, batch_sizes=batch_sizes,
-        dtype=dtype, scheduler=scheduler, compile=compile, warmup_runs=warmup_runs,
+        dtype=dtype, scheduler=scheduler, compile=compile, compile_mode=compile_mode,
+        compile_recipe=compile_recipe, compile_fallback=compile_fallback,
+        fresh_compile_cache=fresh_compile_cache, warmup_runs=warmup_runs,
         latency_runs=latency_runs, window_seconds=window_seconds,
-        sustained_images=sustained_images, seed=seed)
+        sustained_seconds=sustained_seconds, seed=seed)
     out_path = Path(out_path or default_out_path(settings.preset))
     if targets is not None:
         return _run_workers(settings, targets, out_path, progress)
@@ -249,8 +290,30 @@ class Nvml:
         """Board energy since the driver loaded (Volta and newer). [mJ]"""
         return self._read("nvmlDeviceGetTotalEnergyConsumption")
 
+    def throttle_reasons(self) -> list[str] | None:
+        """Why the clocks are below their maximum now (`THROTTLE_REASONS` names); [] when
+        nothing holds them back, None when unreadable."""
+        for fn in ("nvmlDeviceGetCurrentClocksEventReasons",  # driver 535 and later
+                   "nvmlDeviceGetCurrentClocksThrottleReasons"):
+            if hasattr(self._nv, fn):
+                mask = self._read(fn)
+                return None if mask is None else [
+                    name for bit, name in THROTTLE_REASONS if int(mask) & bit]
+        return None
+
+    def sample(self) -> dict:
+        """What can change during a run: SM clock [MHz], power draw [W], temperature [°C]
+        and the throttle reasons."""
+        nv = self._nv
+        return {"sm_clock_mhz": self._read("nvmlDeviceGetClockInfo", nv.NVML_CLOCK_SM),
+                "power_watts": self._read("nvmlDeviceGetPowerUsage", scale=1e-3),
+                "temperature_c": self._read("nvmlDeviceGetTemperature",
+                                            nv.NVML_TEMPERATURE_GPU),
+                "throttle_reasons": self.throttle_reasons()}
+
     def snapshot(self) -> dict:
-        """Clocks [MHz], power limit and draw [W], temperature [°C], driver version."""
+        """`sample` plus the driver version, maximum SM and memory clocks [MHz] and the power
+        limit [W]."""
         nv = self._nv
         try:
             driver = nv.nvmlSystemGetDriverVersion()
@@ -258,12 +321,10 @@ class Nvml:
             driver = None
         return {
             "driver": driver.decode() if isinstance(driver, bytes) else driver,
-            "sm_clock_mhz": self._read("nvmlDeviceGetClockInfo", nv.NVML_CLOCK_SM),
             "max_sm_clock_mhz": self._read("nvmlDeviceGetMaxClockInfo", nv.NVML_CLOCK_SM),
             "mem_clock_mhz": self._read("nvmlDeviceGetClockInfo", nv.NVML_CLOCK_MEM),
             "power_limit_watts": self._read("nvmlDeviceGetEnforcedPowerLimit", scale=1e-3),
-            "power_watts": self._read("nvmlDeviceGetPowerUsage", scale=1e-3),
-            "temperature_c": self._read("nvmlDeviceGetTemperature", nv.NVML_TEMPERATURE_GPU),
+            **self.sample(),
         }
 
 
@@ -351,7 +412,8 @@ def call_pipeline(pipe, settings: Settings, batch_size: int):
 
 @contextmanager
 def _stage_timers(pipe, device: str):
-    """Time text encoding and VAE decode of each call (instance-level wrappers, removed after)."""
+    """Time text encoding and VAE decode of each call: instance-level wrappers, and whatever
+    was there before (a compiled ``vae.decode``) put back after."""
     marks: dict[str, tuple[float, float]] = {}
 
     def timed(name, fn):
@@ -364,13 +426,18 @@ def _stage_timers(pipe, device: str):
             return out
         return wrapper
 
-    pipe.encode_prompt = timed("encode", pipe.encode_prompt)
-    pipe.vae.decode = timed("decode", pipe.vae.decode)
+    targets = ((pipe, "encode_prompt", "encode"), (pipe.vae, "decode", "decode"))
+    before = [(obj, attr, obj.__dict__.get(attr)) for obj, attr, _ in targets]
+    for obj, attr, name in targets:
+        setattr(obj, attr, timed(name, getattr(obj, attr)))
     try:
         yield marks
     finally:
-        del pipe.encode_prompt
-        del pipe.vae.decode
+        for obj, attr, previous in before:
+            if previous is None:
+                delattr(obj, attr)
+            else:
+                setattr(obj, attr, previous)
 
 
 def _digest(images) -> tuple[str, bool]:
@@ -381,8 +448,132 @@ def _digest(images) -> tuple[str, bool]:
     return hashlib.sha256(array.tobytes()).hexdigest(), finite
 
 
-def _denoiser(pipe):
-    return pipe.transformer if hasattr(pipe, "transformer") else pipe.unet
+def _finite_per_image(images):
+    """A boolean per image, on the device (no synchronize): all its values finite."""
+    import torch
+
+    return torch.isfinite(images.reshape(images.shape[0], -1)).all(dim=1)
+
+
+def _denoiser_name(pipe) -> str:
+    return "transformer" if hasattr(pipe, "transformer") else "unet"
+
+
+# --- torch.compile --------------------------------------------------------------------------
+
+def _compile_counts() -> dict:
+    """Graphs compiled so far in this process and the Inductor cache hits and misses (all 0
+    while nothing has loaded the compiler: eager runs do not pay for importing it)."""
+    if "torch._dynamo" not in sys.modules:
+        return {"graphs": 0, "cache_hits": 0, "cache_misses": 0}
+    from torch._dynamo.utils import counters
+
+    return {"graphs": int(counters["stats"]["unique_graphs"]),
+            "cache_hits": int(counters["inductor"]["fxgraph_cache_hit"]),
+            "cache_misses": int(counters["inductor"]["fxgraph_cache_miss"])}
+
+
+def _counts_since(before: dict) -> dict:
+    now = _compile_counts()
+    return {k: now[k] - before[k] for k in now}
+
+
+def compile_preflight(settings: Settings, device: str) -> str | None:
+    """Compile a tiny function with the run's mode on ``device`` and run it.
+
+    Returns
+    -------
+    str or None
+        None when the toolchain works, else the first line of the error (the compiler, the
+        Python headers or libcuda missing, ...).
+    """
+    import torch
+    import torch._dynamo
+
+    from costlib.probe.models import torch_dtype
+
+    def tiny(x):
+        return torch.nn.functional.silu(x @ x) + 1.0
+
+    try:
+        fn = torch.compile(tiny, mode=settings.compile_mode, dynamic=False, fullgraph=True)
+        fn(torch.ones(16, 16, device=device, dtype=torch_dtype(settings.dtype)))
+        _sync(device)
+    except Exception as exc:
+        while (inner := getattr(exc, "inner_exception", None) or exc.__cause__) is not None:
+            exc = inner  # the compiler's own error, under torch's wrappers
+        lines = [line for line in str(exc).splitlines() if line.strip()]
+        return f"{type(exc).__name__}: {lines[0] if lines else ''}"[:300]
+    finally:
+        torch._dynamo.reset()
+    return None
+
+
+def _compile_cache(fresh: bool) -> dict:
+    """The Inductor/Triton cache this run compiles into; a new empty one when ``fresh``."""
+    from torch._inductor.runtime.cache_dir_utils import cache_dir
+
+    if fresh:
+        folder = tempfile.mkdtemp(prefix="costlib-compile-cache-")
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = folder
+        os.environ["TRITON_CACHE_DIR"] = os.path.join(folder, "triton")
+    folder = cache_dir()
+    files = sum(len(names) for _, _, names in os.walk(folder)) if os.path.isdir(folder) else 0
+    return {"dir": folder, "fresh": fresh, "files_before": files,
+            "state": "empty (fresh)" if fresh or files == 0 else
+                     f"existing, {files} files: compile times may be cache hits"}
+
+
+def _apply_compile(pipe, settings: Settings) -> list[str]:
+    """Wrap the pipeline's parts in ``torch.compile`` as the settings say; the parts."""
+    import torch
+
+    published = settings.compile_recipe == "published"
+    options = {"mode": settings.compile_mode, "dynamic": False, "fullgraph": published}
+    name = _denoiser_name(pipe)
+    if published:
+        getattr(pipe, name).to(memory_format=torch.channels_last)
+        pipe.vae.to(memory_format=torch.channels_last)
+    setattr(pipe, name, torch.compile(getattr(pipe, name), **options))
+    if not published:
+        return [name]
+    pipe.vae.decode = torch.compile(pipe.vae.decode, **options)
+    return [name, "vae.decode"]
+
+
+def _inductor_config(block: dict):
+    """The Inductor settings of the compile block, for the time of the measurement (compiling
+    happens at each batch size's first call), restored after."""
+    if not block.get("enabled") or not block["inductor_config"]:
+        return nullcontext()
+    import torch._inductor.config
+
+    return torch._inductor.config.patch(block["inductor_config"])
+
+
+def _compile_block(settings: Settings, device: str) -> dict:
+    """The result's ``compile`` block before the model is built: the settings as run, the
+    preflight's outcome and the cache. Raises InputError on a failed preflight when the
+    fallback is "stop"."""
+    if not settings.compile:
+        return {"requested": False, "enabled": False}
+    block = {"requested": True, "enabled": True, "mode": settings.compile_mode,
+             "recipe": settings.compile_recipe, "dynamic": False,
+             "fullgraph": settings.compile_recipe == "published",
+             "channels_last": settings.compile_recipe == "published",
+             "inductor_config": PUBLISHED_INDUCTOR if settings.compile_recipe == "published"
+             else {}, "backend": "inductor", "parts": [],
+             "cache": _compile_cache(settings.fresh_compile_cache),
+             "preflight_error": None, "fallback": None, "by_batch": [],
+             "unexpected_recompiles": 0}
+    reason = compile_preflight(settings, device)
+    if reason is None:
+        return block
+    if settings.compile_fallback == "stop":
+        raise InputError(f"compile: the compiler toolchain failed on {device} ({reason}); "
+                         f"{TOOLCHAIN_HINT}")
+    return {**block, "enabled": False, "preflight_error": reason,
+            "fallback": "eager: the compiler preflight failed"}
 
 
 # --- one device -----------------------------------------------------------------------------
@@ -397,24 +588,56 @@ class _Record:
         write_result_atomic(self.path, self.data)
 
     def summarize(self) -> None:
-        """Top-level summary from the measured batch sizes (best images/hour)."""
-        fits = [b for b in self.data["batches"] if b["fits"]]
+        """Top-level summary from the measured batch sizes (best images/hour) and the
+        warnings an operator must read."""
+        data = self.data
+        fits = [b for b in data["batches"] if b["fits"] and b["images_per_hour"]]
         best = max(fits, key=lambda b: b["images_per_hour"]) if fits else None
-        self.data.update({
+        sustained = data.get("sustained") or {}
+        data.update({
             "best_images_per_hour": best and best["images_per_hour"],
             "best_batch_size": best and best["batch_size"],
+            "sustained_images_per_hour": sustained.get("images_per_hour"),
             "avg_watts": best and best["avg_watts"],
             "energy_wh_per_image": best and best["energy_wh_per_image"],
             "mfu": best and best["mfu"],
+            "warnings": warnings(data),
         })
 
 
+def warnings(data: dict) -> list[str]:
+    """Plain sentences on what makes a result less trustworthy: compile fallback,
+    unexpected recompiles, non-finite images, failed calls, a sustained run below the best."""
+    out = []
+    compiled = data.get("compile") or {}
+    if compiled.get("fallback"):
+        out.append(f"compile fell back to eager: {compiled['preflight_error']}")
+    if compiled.get("unexpected_recompiles"):
+        out.append(f"{compiled['unexpected_recompiles']} unexpected recompiles during timed "
+                   "calls: their time is in the measurement")
+    for b in data.get("batches") or []:
+        if b.get("nonfinite_images"):
+            out.append(f"batch {b['batch_size']}: {b['nonfinite_images']} of "
+                       f"{b['nonfinite_images'] + b['images']} images non-finite (NaN or "
+                       "inf), not counted")
+    sustained = data.get("sustained") or {}
+    if sustained.get("nonfinite_images") or sustained.get("failed_calls"):
+        out.append(f"sustained run: {sustained['failed_calls']} failed calls, "
+                   f"{sustained['nonfinite_images']} non-finite images, not counted")
+    if sustained.get("below_best"):
+        reasons = ", ".join(sustained["throttle_reasons"]) or "none reported"
+        out.append(f"sustained throughput {sustained['share_of_best']:.0%} of the best window "
+                   f"(under {SUSTAINED_FLOOR:.0%}); throttle reasons: {reasons}")
+    return out
+
+
 def probe_device(settings: Settings, device: str, out_path, progress: bool = True,
-                 barrier=None) -> dict:
+                 barrier=None, label: str | None = None) -> dict:
     """Run every phase of the probe on one device; see the module docstring.
 
     ``barrier`` (a multiprocessing Barrier) lines up the throughput sweeps of the workers
-    of a multi-GPU run, so that their windows overlap.
+    of a multi-GPU run, so that their windows overlap; ``label`` is the device's name in
+    the result when it differs from ``device`` (a worker that sees one GPU as cuda:0).
     """
     _offline()
     import torch
@@ -428,18 +651,21 @@ def probe_device(settings: Settings, device: str, out_path, progress: bool = Tru
         "run_id": uuid.uuid4().hex, "measured_at": utc_now(), "preset": settings.preset,
         "model": settings.model,
         "source": "random-weights" if settings.weights is None else "local-weights",
-        "device": device, "gpu_name": env["gpu_name"] or f"CPU ({env['cpu']})",
+        "device": label or device, "gpu_name": env["gpu_name"] or f"CPU ({env['cpu']})",
         "device_count": 1, "best_images_per_hour": None, "best_batch_size": None,
-        "p50_latency_s": None, "p95_latency_s": None, "avg_watts": None,
-        "energy_wh_per_image": None, "mfu": None, "settings": asdict(settings),
-        "environment": env, "flops": None, "cold_start": None, "latency": None,
-        "stages": None, "determinism": None, "batches": [], "sustained": None,
+        "sustained_images_per_hour": None, "p50_latency_s": None, "p95_latency_s": None,
+        "avg_watts": None, "energy_wh_per_image": None, "mfu": None, "warnings": [],
+        "settings": asdict(settings), "environment": env, "compile": None, "flops": None,
+        "cold_start": None, "latency": None, "stages": None, "determinism": None,
+        "batches": [], "sustained": None,
     })
     rec.save()
     bar = tqdm(unit="img", desc=f"{settings.preset} build", disable=not progress, leave=False)
     try:
+        rec.data["compile"] = _compile_block(settings, device)
+        rec.save()
         pipe = _build(settings, device, rec)
-        with torch.inference_mode():
+        with torch.inference_mode(), _inductor_config(rec.data["compile"]):
             _measure(pipe, settings, device, rec, bar, nvml, barrier)
         rec.data["status"] = "complete"
     except KeyboardInterrupt:
@@ -452,106 +678,143 @@ def probe_device(settings: Settings, device: str, out_path, progress: bool = Tru
         bar.close()
         rec.summarize()
         rec.save()
+        cache = (rec.data["compile"] or {}).get("cache") or {}
+        if cache.get("fresh"):
+            shutil.rmtree(cache["dir"], ignore_errors=True)
     return rec.data
 
 
 def _build(settings: Settings, device: str, rec: _Record):
     """Build or load the pipeline, count its FLOPs, compile if asked; record all three."""
-    import torch
-
     from costlib.probe.models import build_random_pipeline, count_flops, load_pipeline
 
     data = rec.data
     _reset_peak(device)
     if settings.weights is None:
         pipe, cold = build_random_pipeline(settings, device)
+        weights = "random weights built on the device: no weight file read"
     else:
         pipe, cold = load_pipeline(settings, device)
-    data["cold_start"] = {"build_s": cold["build_seconds"],
-                          "to_device_s": cold["to_device_seconds"], "first_image_s": None,
-                          "cold_start_s": None, "compile": settings.compile, **_peaks(device)}
-    processors = getattr(_denoiser(pipe), "attn_processors", {})
+        weights = (f"local folder {settings.weights}, read from disk (the operating system "
+                   "may hold it in its page cache from an earlier run)")
+    compiled = data["compile"]
+    data["cold_start"] = {
+        "build_s": cold["build_seconds"], "to_device_s": cold["to_device_seconds"],
+        "first_image_s": None, "cold_start_s": None, "compile": compiled["enabled"],
+        "compile_s": None, "weights": weights,
+        "weights_bytes": sum(p.numel() * p.element_size() for _, m in pipe.components.items()
+                             if hasattr(m, "parameters") for p in m.parameters()),
+        "compile_cache": compiled["cache"]["state"] if compiled["enabled"] else None,
+        **_peaks(device)}
+    processors = getattr(getattr(pipe, _denoiser_name(pipe)), "attn_processors", {})
     data["environment"]["attention_processor"] = (
         type(next(iter(processors.values()))).__name__ if processors else None)
     data["environment"]["text_attention"] = getattr(
         pipe.text_encoder.config, "_attn_implementation", None)
     data["environment"]["scheduler_class"] = type(pipe.scheduler).__name__
+    data["environment"]["watermarker"] = getattr(pipe, "watermark", None) is not None
     data["flops"] = count_flops(settings, pipe)
-    if settings.compile:
-        name = "transformer" if hasattr(pipe, "transformer") else "unet"
-        setattr(pipe, name, torch.compile(getattr(pipe, name)))
+    if compiled["enabled"]:
+        compiled["parts"] = _apply_compile(pipe, settings)
     rec.save()
     return pipe
+
+
+def _first_call(call, batch_size: int, device: str) -> dict:
+    """One untimed-for-throughput call, timed alone: the time and what it compiled."""
+    before = _compile_counts()
+    _sync(device)
+    t0 = time.perf_counter()
+    call(batch_size)
+    _sync(device)
+    return {"first_call_s": time.perf_counter() - t0, **_counts_since(before)}
 
 
 def _measure(pipe, settings: Settings, device: str, rec: _Record, bar, nvml,
              barrier) -> None:
     """The timed phases, under ``torch.inference_mode``."""
     data, flops, cold = rec.data, rec.data["flops"], rec.data["cold_start"]
+    compiled = data["compile"]
 
     def call(batch_size):
         out = call_pipeline(pipe, settings, batch_size)
         bar.update(batch_size)
         return out
 
-    # Cold start: the first image (and compilation) after build and move.
+    # Cold start: the first image (and compilation of batch 1) after build and move.
     bar.set_description_str(f"{settings.preset} first image")
-    t0 = time.perf_counter()
-    fits = True
+    first = None
     try:
-        call(1)
-        _sync(device)
+        first = _first_call(call, 1, device)
     except Exception as exc:
         if not _is_oom(exc):
             raise
-        fits = False
-    if not fits:
+    if first is None:
         _free(device)
         cold["error"] = "out of memory"
         data["batches"] = [_no_fit(b, "out of memory at batch size 1")
                            for b in settings.batch_sizes]
         data["error"] = "does not fit: out of memory at batch size 1"
         return
-    first = time.perf_counter() - t0
-    cold.update(first_image_s=first, cold_start_s=cold["build_s"] + cold["to_device_s"] + first,
+    cold.update(first_image_s=first["first_call_s"],
+                cold_start_s=cold["build_s"] + cold["to_device_s"] + first["first_call_s"],
                 **_peaks(device))
     rec.save()
 
     bar.set_description_str(f"{settings.preset} warm-up")
+    before = _compile_counts()  # batch 1 is compiled: nothing may compile until the sweep
     for _ in range(settings.warmup_runs):
         call(1)
     _sync(device)
 
-    # Latency at batch 1, with stage timers; determinism over the same calls.
+    # Latency at batch 1 (plain calls, as a user's request is served); determinism over them.
     bar.set_description_str(f"{settings.preset} latency")
-    seconds, stages, hashes, finite = [], [], [], True
+    seconds, hashes, finite = [], [], True
     _reset_peak(device)
-    with _stage_timers(pipe, device) as marks:
-        for _ in range(settings.latency_runs):
-            _sync(device)
-            t0 = time.perf_counter()
-            out = call(1)
-            _sync(device)
-            t1 = time.perf_counter()
-            seconds.append(t1 - t0)
-            (e0, e1), (d0, d1) = marks["encode"], marks["decode"]
-            stages.append((e1 - e0, d0 - e1, d1 - d0))
-            digest, ok = _digest(out)
-            hashes.append(digest)
-            finite &= ok
+    for _ in range(settings.latency_runs):
+        _sync(device)
+        t0 = time.perf_counter()
+        out = call(1)
+        _sync(device)
+        seconds.append(time.perf_counter() - t0)
+        digest, ok = _digest(out)
+        hashes.append(digest)
+        finite &= ok
     p50, p95 = (float(v) for v in np.percentile(seconds, [50, 95]))
     data["latency"] = {"batch_size": 1, "runs": len(seconds), "seconds": seconds, "p50_s": p50,
-                       "p95_s": p95, "mean_s": float(np.mean(seconds)), **_peaks(device)}
+                       "p95_s": p95, "mean_s": float(np.mean(seconds)), "max_s": max(seconds),
+                       "percentiles": "linear interpolation between the two nearest runs",
+                       **_peaks(device)}
     data["p50_latency_s"], data["p95_latency_s"] = p50, p95
-    text_s, denoise_s, decode_s = (float(v) for v in np.median(np.array(stages), axis=0))
-    calls = flops["denoiser_calls"]
-    data["stages"] = {
-        "text_encode_s": text_s, "denoise_s": denoise_s, "denoise_step_s": denoise_s / calls,
-        "decode_s": decode_s, "other_s": max(p50 - text_s - denoise_s - decode_s, 0.0),
-        "denoiser_calls": calls}
     data["determinism"] = {"seed": settings.seed, "runs": len(hashes),
                            "identical": len(set(hashes)) == 1, "sha256": hashes[0],
                            "all_finite": finite}
+    if compiled["enabled"]:
+        compiled["by_batch"].append({"batch_size": 1, **first,
+                                     "compile_s": max(first["first_call_s"] - p50, 0.0)})
+        cold["compile_s"] = compiled["by_batch"][0]["compile_s"]
+    rec.save()
+
+    # Time by stage, on calls of their own.
+    bar.set_description_str(f"{settings.preset} stages")
+    stages = []
+    with _stage_timers(pipe, device) as marks:
+        for _ in range(settings.stage_runs):
+            _sync(device)
+            t0 = time.perf_counter()
+            call(1)
+            _sync(device)
+            (e0, e1), (d0, d1) = marks["encode"], marks["decode"]
+            stages.append((time.perf_counter() - t0, e1 - e0, d0 - e1, d1 - d0))
+    total_s, text_s, denoise_s, decode_s = (
+        float(v) for v in np.median(np.array(stages), axis=0))
+    calls = flops["denoiser_calls"]
+    data["stages"] = {
+        "runs": len(stages), "call_s": total_s, "text_encode_s": text_s,
+        "denoise_s": denoise_s, "denoise_step_s": denoise_s / calls, "decode_s": decode_s,
+        "other_s": max(total_s - text_s - denoise_s - decode_s, 0.0), "denoiser_calls": calls}
+    if compiled["enabled"]:
+        compiled["unexpected_recompiles"] += _counts_since(before)["graphs"]
     rec.save()
 
     if barrier is not None:
@@ -562,44 +825,104 @@ def _measure(pipe, settings: Settings, device: str, rec: _Record, bar, nvml,
             pass
 
     # Throughput sweep.
-    peak, practical = data["environment"]["peak_tflops"], \
-        data["environment"]["practical_peak_tflops"]
+    env = data["environment"]
     for b in settings.batch_sizes:
         bar.set_description_str(f"{settings.preset} batch {b}")
         window = None
         try:
             window = throughput_window(
                 call, b, settings.window_seconds, device, nvml, flops["total_gflop_per_image"],
-                peak, practical)
+                env["peak_tflops"], env["practical_peak_tflops"])
         except Exception as exc:
             if not _is_oom(exc):
                 raise
         if window is None:  # out of memory
             _free(device)
             window = _no_fit(b, "out of memory")
+        elif compiled["enabled"]:
+            compiled["unexpected_recompiles"] += window["recompiles"]
+            if window["graphs"]:
+                compiled["by_batch"].append({
+                    "batch_size": b, "first_call_s": window["first_call_s"],
+                    "graphs": window["graphs"], "cache_hits": window["cache_hits"],
+                    "cache_misses": window["cache_misses"],
+                    "compile_s": max(window["first_call_s"] - b * window["seconds_per_image"],
+                                     0.0)})
         data["batches"].append(window)
         rec.summarize()
         rec.save()
 
     # Sustained run at the best batch size.
-    if settings.sustained_images and data["best_batch_size"]:
+    if settings.sustained_seconds and data["best_batch_size"]:
         bar.set_description_str(f"{settings.preset} sustained")
-        data["sustained"] = _sustained(call, data["best_batch_size"],
-                                       settings.sustained_images, device, nvml)
+        data["sustained"] = sustained_run(
+            call, data["best_batch_size"], settings.sustained_seconds, settings.window_seconds,
+            data["best_images_per_hour"], device, nvml)
+        if compiled["enabled"]:
+            compiled["unexpected_recompiles"] += data["sustained"]["recompiles"]
 
 
 def _no_fit(batch_size: int, reason: str) -> dict:
     return {"batch_size": batch_size, "fits": False, "error": reason, "images": 0,
-            "seconds": None, "images_per_hour": None, "seconds_per_image": None,
-            "peak_allocated_bytes": None, "peak_reserved_bytes": None, "energy_j": None,
-            "avg_watts": None, "energy_wh_per_image": None, "achieved_tflops": None,
-            "mfu": None, "mfu_practical": None, "all_finite": None}
+            "nonfinite_images": None, "seconds": None, "images_per_hour": None,
+            "seconds_per_image": None, "first_call_s": None, "graphs": None, "recompiles": None,
+            "cache_hits": None, "cache_misses": None, "peak_allocated_bytes": None,
+            "peak_reserved_bytes": None, "energy_j": None, "avg_watts": None,
+            "energy_wh_per_image": None, "achieved_tflops": None, "mfu": None,
+            "mfu_practical": None, "sm_clock_mhz": None, "power_watts": None,
+            "temperature_c": None, "throttle_reasons": None}
+
+
+def _calls_for(call, batch_size: int, window_s: float, device: str, nvml,
+               keep_going: bool) -> dict:
+    """Calls back to back until ``window_s`` has passed (the window ends after the call that
+    crosses it), synchronized at both ends.
+
+    Finite and non-finite images are counted on the device and read once, at the end (no
+    synchronize per call). With ``keep_going`` a failing call is counted (first five
+    messages kept) and the window goes on; otherwise its exception propagates.
+    """
+    import torch
+
+    flags, failed, messages = [], 0, []
+    before = _compile_counts()
+    e0 = nvml.energy_mj() if nvml else None
+    _sync(device)
+    t0 = time.perf_counter()
+    while True:
+        out_of_memory = False
+        try:
+            flags.append(_finite_per_image(call(batch_size)))
+        except Exception as exc:
+            if not keep_going:
+                raise
+            failed += 1
+            if len(messages) < 5:
+                messages.append(f"{type(exc).__name__}: {exc}"[:300])
+            out_of_memory = _is_oom(exc)
+        if out_of_memory:
+            _free(device)
+        if time.perf_counter() - t0 >= window_s:
+            break
+    _sync(device)
+    seconds = time.perf_counter() - t0
+    e1 = nvml.energy_mj() if nvml else None
+    finite = torch.cat(flags) if flags else torch.zeros(0, dtype=torch.bool)
+    images = int(finite.sum())
+    energy_j = (e1 - e0) / 1e3 if e0 is not None and e1 is not None else None
+    sample = nvml.sample() if nvml else dict.fromkeys(
+        ("sm_clock_mhz", "power_watts", "temperature_c", "throttle_reasons"))
+    return {"images": images, "nonfinite_images": int(finite.numel()) - images,
+            "failed_calls": failed, "error_messages": messages, "seconds": seconds,
+            "images_per_hour": images / seconds * 3600.0, "energy_j": energy_j,
+            "recompiles": _counts_since(before)["graphs"], **sample}
 
 
 def throughput_window(call, batch_size: int, window_s: float, device: str = "cpu", nvml=None,
                       gflop_per_image: float = 0.0, peak: float | None = None,
                       practical: float | None = None) -> dict:
-    """Images/hour at one batch size: one untimed call, then calls until ``window_s`` passed.
+    """Images/hour at one batch size: one untimed call (which compiles this batch size under
+    ``torch.compile``), peak memory reset, then calls until ``window_s`` passed.
 
     Parameters
     ----------
@@ -612,7 +935,7 @@ def throughput_window(call, batch_size: int, window_s: float, device: str = "cpu
     device : str
         Synchronized before the window starts and after it ends.
     nvml : Nvml, optional
-        Energy counter of the GPU; energy and power are None without it.
+        Energy counter and sampled readings of the GPU; None without it.
     gflop_per_image : float
         Model FLOPs of one image, for the achieved rate. [GFLOP]
     peak, practical : float, optional
@@ -621,67 +944,57 @@ def throughput_window(call, batch_size: int, window_s: float, device: str = "cpu
     Returns
     -------
     dict
-        One entry of the result's ``batches``.
+        One entry of the result's ``batches``; images/hour, energy and MFU count finite
+        images only.
     """
+    first = _first_call(call, batch_size, device)
     _reset_peak(device)
-    call(batch_size)
-    _sync(device)
-    e0 = nvml.energy_mj() if nvml else None
-    images = 0
-    t0 = time.perf_counter()
-    while True:
-        out = call(batch_size)
-        images += batch_size
-        if time.perf_counter() - t0 >= window_s:
-            break
-    _sync(device)
-    seconds = time.perf_counter() - t0
-    e1 = nvml.energy_mj() if nvml else None
-    energy_j = (e1 - e0) / 1e3 if e0 is not None and e1 is not None else None
+    w = _calls_for(call, batch_size, window_s, device, nvml, keep_going=False)
+    images, seconds, energy_j = w["images"], w["seconds"], w["energy_j"]
     tflops = gflop_per_image * images / seconds / 1e3
     return {
-        "batch_size": batch_size, "fits": True, "error": None, "images": images,
-        "seconds": seconds, "images_per_hour": images / seconds * 3600.0,
-        "seconds_per_image": seconds / images, **_peaks(device), "energy_j": energy_j,
+        "batch_size": batch_size, "fits": True,
+        "error": f"{w['nonfinite_images']} non-finite images (NaN or inf), not counted"
+        if w["nonfinite_images"] else None,
+        "images": images, "nonfinite_images": w["nonfinite_images"], "seconds": seconds,
+        "images_per_hour": w["images_per_hour"],
+        "seconds_per_image": seconds / images if images else None, **first,
+        "recompiles": w["recompiles"], **_peaks(device), "energy_j": energy_j,
         "avg_watts": None if energy_j is None else energy_j / seconds,
-        "energy_wh_per_image": None if energy_j is None else energy_j / images / 3600.0,
+        "energy_wh_per_image": None if energy_j is None or not images
+        else energy_j / images / 3600.0,
         "achieved_tflops": tflops, "mfu": tflops / peak if peak else None,
         "mfu_practical": tflops / practical if practical else None,
-        "all_finite": _digest(out)[1],
+        **{k: w[k] for k in ("sm_clock_mhz", "power_watts", "temperature_c",
+                             "throttle_reasons")},
     }
 
 
-def _sustained(call, batch_size: int, images_target: int, device: str, nvml) -> dict:
-    """``images_target`` images back to back; failed calls (exceptions, non-finite images)
-    are counted and the run goes on."""
-    import torch
-
-    start = nvml.snapshot() if nvml else {}
-    calls = -(-images_target // batch_size)
-    images, errors, messages = 0, 0, []
-    t0 = time.perf_counter()
-    for _ in range(calls):
-        out_of_memory = False
-        try:
-            out = call(batch_size)
-            if not bool(torch.isfinite(out).all()):
-                raise FloatingPointError("non-finite values in the images")
-            images += batch_size
-        except Exception as exc:
-            errors += 1
-            if len(messages) < 5:
-                messages.append(f"{type(exc).__name__}: {exc}"[:300])
-            out_of_memory = _is_oom(exc)
-        if out_of_memory:
-            out = None
-            _free(device)
-    _sync(device)
-    seconds = time.perf_counter() - t0
-    end = nvml.snapshot() if nvml else {}
+def sustained_run(call, batch_size: int, seconds_target: float, window_s: float,
+                  best_images_per_hour: float, device: str, nvml) -> dict:
+    """Back-to-back calls for ``seconds_target`` in windows of ``window_s``, each sampled
+    (clocks, power, temperature, throttle reasons); failed calls are counted and the run goes
+    on. ``below_best`` flags a run under `SUSTAINED_FLOOR` of ``best_images_per_hour``."""
+    start = nvml.sample() if nvml else {}
+    windows, t0 = [], time.perf_counter()
+    while (left := seconds_target - (time.perf_counter() - t0)) > 0:
+        windows.append(_calls_for(call, batch_size, min(window_s, left), device, nvml,
+                                  keep_going=True))
+    seconds = sum(w["seconds"] for w in windows)
+    images = sum(w["images"] for w in windows)
+    rate = images / seconds * 3600.0
+    share = rate / best_images_per_hour
+    reasons = sorted({r for w in windows for r in (w["throttle_reasons"] or [])} - {"gpu_idle"})
+    end = windows[-1] if windows else {}
     return {
-        "images_target": images_target, "batch_size": batch_size, "calls": calls,
-        "images": images, "errors": errors, "error_messages": messages, "seconds": seconds,
-        "images_per_hour": images / seconds * 3600.0,
+        "seconds_target": seconds_target, "batch_size": batch_size, "window_seconds": window_s,
+        "windows": [{k: v for k, v in w.items() if k != "error_messages"} for w in windows],
+        "images": images, "nonfinite_images": sum(w["nonfinite_images"] for w in windows),
+        "failed_calls": sum(w["failed_calls"] for w in windows),
+        "error_messages": [m for w in windows for m in w["error_messages"]][:5],
+        "seconds": seconds, "images_per_hour": rate, "share_of_best": share,
+        "below_best": share < SUSTAINED_FLOOR, "throttle_reasons": reasons,
+        "recompiles": sum(w["recompiles"] for w in windows),
         "temperature_c_start": start.get("temperature_c"),
         "temperature_c_end": end.get("temperature_c"),
         "sm_clock_mhz_start": start.get("sm_clock_mhz"),
@@ -691,9 +1004,52 @@ def _sustained(call, batch_size: int, images_target: int, device: str, nvml) -> 
 
 # --- several devices ------------------------------------------------------------------------
 
-def _worker(settings: Settings, device: str, out_path: str, progress: bool, barrier) -> None:
+def worker_environment(device: str, workers: int, cpu_count: int,
+                       visible: str | None) -> tuple[dict, str, int]:
+    """What a worker of a multi-GPU run sets before torch loads.
+
+    Parameters
+    ----------
+    device : str
+        The worker's device, as the parent sees it (``"cuda:2"``, ``"cpu"``).
+    workers : int
+        Workers running at once.
+    cpu_count : int
+        CPU cores of the machine.
+    visible : str or None
+        The parent's ``CUDA_VISIBLE_DEVICES`` (indexes or UUIDs, comma separated).
+
+    Returns
+    -------
+    env : dict
+        ``CUDA_VISIBLE_DEVICES`` (the one GPU, as the machine names it) and
+        ``OMP_NUM_THREADS``.
+    device : str
+        The device inside the worker (``"cuda:0"`` for a GPU).
+    threads : int
+        The worker's fair share of CPU threads (at least 1).
+    """
+    threads = max(1, cpu_count // workers)
+    env = {"OMP_NUM_THREADS": str(threads)}
+    if device == "cpu":
+        return env, device, threads
+    index = int(device.partition(":")[2] or 0)
+    ids = [v.strip() for v in visible.split(",")] if visible else None
+    env["CUDA_VISIBLE_DEVICES"] = ids[index] if ids else str(index)
+    return env, "cuda:0", threads
+
+
+def _worker(settings: Settings, device: str, workers: int, out_path: str, progress: bool,
+            barrier) -> None:
+    """One worker process: its own GPU and CPU share, then `probe_device`."""
+    env, inside, threads = worker_environment(
+        device, workers, os.cpu_count() or 1, os.environ.get("CUDA_VISIBLE_DEVICES"))
+    os.environ.update(env)
+    import torch
+
+    torch.set_num_threads(threads)
     try:
-        probe_device(settings, device, out_path, progress, barrier)
+        probe_device(settings, inside, out_path, progress, barrier, label=device)
     except KeyboardInterrupt:
         raise SystemExit(130) from None
     except BaseException as exc:
@@ -710,8 +1066,8 @@ def _run_workers(settings: Settings, devices: list[str], out_path: Path,
     barrier = ctx.Barrier(len(devices))
     parts = [out_path.with_name(f"{out_path.stem}.dev{i}{out_path.suffix}")
              for i in range(len(devices))]
-    procs = [ctx.Process(target=_worker, args=(settings, d, str(p), progress and i == 0,
-                                               barrier), daemon=True)
+    procs = [ctx.Process(target=_worker, args=(settings, d, len(devices), str(p),
+                                               progress and i == 0, barrier), daemon=True)
              for i, (d, p) in enumerate(zip(devices, parts, strict=True))]
     for p in procs:
         p.start()

@@ -1,0 +1,198 @@
+"""One-shot GPU check of the probe: SDXL on one H100, H200 or A100, against public figures.
+
+Runs ``costlib probe`` twice on the first GPU, SDXL 1024x1024, 30 steps, bf16, random
+weights (nothing downloaded), batch sizes 1 and 4 -- eager, then compiled (the published
+recipe's layout: channels_last, fullgraph, UNet and VAE decode; the "default" compile mode,
+since max-autotune alone would take longer than the whole check) -- about 7-8 minutes in
+all. It writes both results (JSON and CSV) and ``gpu-check.csv`` into the output folder and
+prints each measured figure beside its expected range, flagging anything outside.
+
+On a machine without a CUDA GPU it says so in one line and exits 0.
+
+Usage: ``make gpu-check`` or ``.venv/bin/python benchmarks/gpu_check.py [--out DIR]``.
+Exit code: 0 checked (flags are printed, not failures), 1 a probe run failed.
+
+Expected ranges (H100 SXM, SDXL 1024x1024, 30 steps, bf16), from public figures: the
+stable-fast README (2023: H100 SDXL batch 1, fp16, 14.9 it/s eager, 18.5 compiled) and the
+diffusers "accelerate inference" tutorial (2024: A100 80GB SDXL batch 1, bf16 + SDPA 3.31 s,
++ torch.compile 2.54 s) scaled, MLPerf Inference SDXL as a ceiling. An H200 is 3-8 % faster
+than an H100 (same compute, more memory bandwidth). MFU is against the dense bf16 peak.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+# (what, low, high, unit) per GPU; seconds per image and MFU at a batch size, the best
+# seconds per image over both runs, weights and peak memory, board power.
+H100 = {
+    "eager batch 1 [s/image]": (1.7, 2.2),
+    "eager batch 1 MFU": (0.19, 0.25),
+    "compiled batch 1 [s/image]": (1.5, 1.9),
+    "best [s/image]": (1.3, 1.7),
+    "best [images/hour]": (2100, 2750),
+    "best MFU": (0.25, 0.32),
+    "weights [GB]": (6.6, 7.2),
+    "peak allocated, batch 1 [GB]": (9, 13),
+    "board power [W]": (450, 650),
+}
+FASTER = {"h200": (1.03, 1.08)}  # speed-up over the H100 (low, high)
+A100 = {  # the tutorial's 3.31 s eager and 2.54 s compiled, +-12 %; power: 400 W board
+    "eager batch 1 [s/image]": (2.9, 3.7),
+    "eager batch 1 MFU": (0.36, 0.46),
+    "compiled batch 1 [s/image]": (2.25, 2.85),
+    "best [s/image]": (2.0, 2.85),
+    "best [images/hour]": (1260, 1800),
+    "best MFU": (0.47, 0.67),
+    "weights [GB]": (6.6, 7.2),
+    "peak allocated, batch 1 [GB]": (9, 13),
+    "board power [W]": (250, 400),
+}
+# Outside this band the run is wrong, not slow: fp32, the math attention backend, a
+# CPU-bound host, throttling or a MIG slice (for an H100 or H200).
+SANE_S_PER_IMAGE = (1.0, 2.8)
+SUSPECTS = "suspect fp32, the math attention backend, a CPU-bound host, throttling or MIG"
+PLAN = ["--preset", "sdxl", "--dtype", "bf16", "--batch-sizes", "1,4", "--warmup-runs", "2",
+        "--latency-runs", "10", "--window-seconds", "15", "--no-progress"]
+RUNS = {"eager": ["--sustained-seconds", "30"],
+        "compiled": ["--compile-recipe", "published", "--compile-mode", "default",
+                     "--sustained-seconds", "0"]}
+RUN_TIMEOUT_S = 330
+
+
+def gpu_family(gpu_name: str) -> str | None:
+    """"h100", "h200", "a100" or None, from the device name."""
+    name = gpu_name.upper()
+    return next((k for k in ("h200", "h100", "a100") if k.upper() in name), None)
+
+
+def expected(family: str | None) -> dict:
+    """The expected ranges of a GPU family (empty for another GPU)."""
+    if family == "a100":
+        return A100
+    if family not in ("h100", "h200"):
+        return {}
+    low, high = FASTER.get(family, (1.0, 1.0))
+    faster = {"[s/image]": (1 / high, 1 / low), "[images/hour]": (low, high),
+              "MFU": (low, high)}
+    out = {}
+    for what, (lo, hi) in H100.items():
+        f_lo, f_hi = next((f for unit, f in faster.items() if what.endswith(unit)), (1, 1))
+        out[what] = (lo * f_lo, hi * f_hi)
+    if family == "h200":
+        out["board power [W]"] = (450, 700)
+    return out
+
+
+def _batch(result: dict, size: int) -> dict:
+    return next((b for b in result.get("batches") or [] if b["batch_size"] == size
+                 and b["fits"]), {})
+
+
+def measured(eager: dict, compiled: dict) -> dict:
+    """The checked figures of the two results (None where not measured)."""
+    fits = [b for r in (eager, compiled) for b in r.get("batches") or []
+            if b["fits"] and b["seconds_per_image"]]
+    best = min(fits, key=lambda b: b["seconds_per_image"], default={})
+    latency = eager.get("latency") or {}
+    gb = 1e9
+    return {
+        "eager batch 1 [s/image]": _batch(eager, 1).get("seconds_per_image"),
+        "eager batch 1 MFU": _batch(eager, 1).get("mfu"),
+        "compiled batch 1 [s/image]": _batch(compiled, 1).get("seconds_per_image"),
+        "best [s/image]": best.get("seconds_per_image"),
+        "best [images/hour]": best.get("images_per_hour"),
+        "best MFU": best.get("mfu"),
+        "weights [GB]": ((eager.get("cold_start") or {}).get("weights_bytes") or 0) / gb
+        or None,
+        "peak allocated, batch 1 [GB]": (latency.get("peak_allocated_bytes") or 0) / gb
+        or None,
+        "board power [W]": best.get("avg_watts"),
+    }
+
+
+def check_rows(eager: dict, compiled: dict, gpu_name: str) -> list[dict]:
+    """One row per figure: measured value, expected range and a flag when outside it; every
+    seconds-per-image figure outside `SANE_S_PER_IMAGE` names the usual suspects."""
+    ranges = expected(gpu_family(gpu_name))
+    rows = []
+    for what, value in measured(eager, compiled).items():
+        low, high = ranges.get(what, (None, None))
+        flag = ""
+        if value is None:
+            flag = "not measured"
+        elif low is not None and not low <= value <= high:
+            flag = "OUTSIDE"
+        sane = SANE_S_PER_IMAGE
+        if (value is not None and what.endswith("[s/image]") and gpu_family(gpu_name)
+                in ("h100", "h200") and not sane[0] <= value <= sane[1]):
+            flag = f"OUTSIDE {sane[0]:g}-{sane[1]:g} s: {SUSPECTS}"
+        rows.append({"figure": what, "measured": value, "expected_low": low,
+                     "expected_high": high, "flag": flag})
+    return rows
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="build/gpu-check", help="output folder")
+    args = parser.parse_args(argv)
+    import torch
+
+    if torch.version.cuda is None and Path("/proc/driver/nvidia/version").exists():
+        print("gpu-check: this machine has an NVIDIA driver but torch is a CPU-only build; "
+              "install the CUDA build (make clean && make gpu-check TORCH_SPEC=torch)")
+        return 1
+    if not torch.cuda.is_available():
+        build = f"CUDA {torch.version.cuda}" if torch.version.cuda else "a CPU-only build"
+        print(f"gpu-check: no CUDA GPU on this machine (torch {torch.__version__}, {build}); "
+              "nothing to check")
+        return 0
+    gpu_name = torch.cuda.get_device_name(0)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results, start = {}, time.perf_counter()
+    for label, extra in RUNS.items():
+        path = out / f"sdxl-{label}.json"
+        t0 = time.perf_counter()
+        cmd = [sys.executable, "-m", "costlib.probe", *PLAN, *extra, "--out", str(path)]
+        try:
+            code = subprocess.run(cmd, timeout=RUN_TIMEOUT_S).returncode
+        except subprocess.TimeoutExpired:
+            code = "timeout"
+        print(f"gpu-check: {label} run: exit {code} in {time.perf_counter() - t0:.0f} s")
+        results[label] = json.loads(path.read_text()) if path.exists() else {}
+        if code != 0:
+            print(f"gpu-check: the {label} run did not complete; see {path}")
+    rows = check_rows(results["eager"], results["compiled"], gpu_name)
+    with (out / "gpu-check.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"\nSDXL 1024x1024, 30 steps, bf16 on {gpu_name} "
+          f"({time.perf_counter() - start:.0f} s in all)")
+    print(f"{'figure':<30} {'measured':>10}   {'expected':<15} flag")
+    for r in rows:
+        span = "n/a" if r["expected_low"] is None else \
+            f"{_fmt(r['expected_low'])}-{_fmt(r['expected_high'])}"
+        print(f"{r['figure']:<30} {_fmt(r['measured']):>10}   {span:<15} {r['flag']}")
+    for label, result in results.items():
+        for line in result.get("warnings") or []:
+            print(f"{label}: warning: {line}")
+    print(f"results: {out}/")
+    return 0 if all(r.get("status") == "complete" for r in results.values()) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,73 @@
+"""benchmarks/gpu_check.py: the one-shot GPU check (its comparison, and its line on a CPU).
+
+Reference values: the expected ranges the issue derives for an H100 SXM from public figures
+(stable-fast README 2023, diffusers "accelerate inference" tutorial 2024, MLPerf as a
+ceiling); an SDXL image is 416,256 GFLOP (data/model_flops.csv).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "benchmarks" / "gpu_check.py")
+gpu_check = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(gpu_check)
+
+
+def result(s_per_image: dict, watts=550.0, peak_tflops=989.0, weights_gb=6.94, peak_gb=10.5):
+    """A probe result with these seconds per image by batch size."""
+    batches = [{"batch_size": b, "fits": True, "seconds_per_image": s,
+                "images_per_hour": 3600 / s, "mfu": 416.256 / s / peak_tflops,
+                "avg_watts": watts} for b, s in s_per_image.items()]
+    return {"status": "complete", "batches": batches,
+            "cold_start": {"weights_bytes": weights_gb * 1e9},
+            "latency": {"peak_allocated_bytes": peak_gb * 1e9}}
+
+
+def flags(rows):
+    return {r["figure"]: r["flag"] for r in rows if r["flag"]}
+
+
+def test_an_h100_inside_the_public_figures_is_not_flagged():
+    eager, compiled = result({1: 1.95, 4: 1.6}), result({1: 1.7, 4: 1.45})
+    rows = gpu_check.check_rows(eager, compiled, "NVIDIA H100 80GB HBM3")
+    assert flags(rows) == {}
+    best = next(r for r in rows if r["figure"] == "best [s/image]")
+    assert best["measured"] == 1.45 and (best["expected_low"], best["expected_high"]) == (1.3, 1.7)
+
+
+def test_an_fp32_like_run_is_flagged_with_the_suspects():
+    eager = result({1: 5.0, 4: 4.6})
+    rows = gpu_check.check_rows(eager, result({1: 4.4}), "NVIDIA H100 80GB HBM3")
+    flagged = flags(rows)
+    assert flagged["eager batch 1 [s/image]"].startswith("OUTSIDE 1-2.8 s: suspect fp32")
+    assert flagged["eager batch 1 MFU"] == "OUTSIDE"
+    assert "board power [W]" not in flagged
+
+
+def test_h200_ranges_are_3_to_8_percent_faster_and_other_gpus_have_none():
+    h200 = gpu_check.expected("h200")
+    assert h200["eager batch 1 [s/image]"] == pytest.approx((1.7 / 1.08, 2.2 / 1.03))
+    assert h200["best [images/hour]"] == pytest.approx((2100 * 1.03, 2750 * 1.08))
+    assert gpu_check.gpu_family("NVIDIA H200 NVL") == "h200"
+    assert gpu_check.gpu_family("NVIDIA L40S") is None
+    rows = gpu_check.check_rows(result({1: 4.0}), {}, "NVIDIA L40S")
+    assert flags(rows)["compiled batch 1 [s/image]"] == "not measured"
+    assert "eager batch 1 [s/image]" not in flags(rows)  # no range, no sanity band
+
+
+def test_make_gpu_check_without_a_gpu_prints_one_line_and_exits_0():
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: the check would run for 8 minutes")
+    # -o: the environment counts as installed (the suite runs inside it)
+    done = subprocess.run(["make", "-s", "-o", ".venv/.installed", "gpu-check"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("gpu-check: no CUDA GPU on this machine")

@@ -15,7 +15,8 @@ Top level
     ``best_images_per_hour`` [images/h, all devices together, at the best batch size],
     ``best_batch_size`` [images per call], ``p50_latency_s`` / ``p95_latency_s`` [s, one image
     at batch 1], ``avg_watts`` [W per GPU, board power during the best window],
-    ``energy_wh_per_image`` [Wh], ``mfu`` [fraction of the datasheet dense bf16 peak].
+    ``energy_wh_per_image`` [Wh], ``mfu`` [fraction of the datasheet dense peak of the
+    run's dtype: bf16/fp16 tensor, or non-tensor FP32 for fp32; a MIG slice's share of it].
     Null where not measured or not available (no NVML, unknown peak).
 ``settings``
     The run's `costlib.probe.presets.Settings` (recipe, dtype, scheduler, plan).
@@ -23,7 +24,10 @@ Top level
     ``gpu_name``, ``gpu_memory_bytes``, ``compute_capability``, ``driver``,
     ``sm_clock_mhz`` / ``max_sm_clock_mhz`` / ``mem_clock_mhz``, ``power_limit_watts``,
     ``power_watts``, ``temperature_c`` (NVML, at the start), ``nvml`` and ``nvml_reason``,
-    ``peak_tflops`` / ``practical_peak_tflops``, ``sdpa_backends``,
+    ``multiprocessors``, ``peak_tflops`` / ``practical_peak_tflops`` (the dtype's dense peak
+    and large-GEMM rate [TFLOP/s], scaled by ``mig_fraction`` on a MIG slice),
+    ``peak_gpu`` (catalog GPU), ``peak_dtype_quantity`` (e.g. ``peak_bf16_tflops``),
+    ``mig_fraction``, ``peak_source`` (the ``gpu_hardware`` rows), ``sdpa_backends``,
     ``attention_processor`` (denoiser), ``text_attention``, ``scheduler_class``; versions
     ``torch``, ``cuda``, ``cudnn``, ``diffusers``, ``transformers``, ``accelerate``,
     ``python``; ``cpu``, ``cpu_count``, ``torch_threads``, ``platform``, ``hostname``.
@@ -131,7 +135,8 @@ class ProbeResult:
     steps : int
         Denoising steps per image.
     mfu : float or None
-        Model FLOPs utilization at the best batch against the datasheet peak. [fraction]
+        Model FLOPs utilization at the best batch against the datasheet dense peak of the
+        run's dtype (of the MIG slice's share). [fraction]
     data : Mapping
         The whole JSON object.
     """

@@ -331,6 +331,87 @@ def test_merge_files_and_the_merge_command(tmp_path, capsys):
     assert "merged 2 results" in capsys.readouterr().out
 
 
+def test_merging_results_of_different_gpus_keeps_each_gpu_apart(tmp_path):
+    # `probe merge l40s.json l4.json` summed an L40S and an L4 into one 'NVIDIA L40S + NVIDIA
+    # L4' machine; candidates measured side by side stay apart, per GPU
+    paths = []
+    for i, (gpu, rate, watts) in enumerate([("NVIDIA L40S", 1000.0, 300.0),
+                                            ("NVIDIA L40S", 1100.0, 320.0),
+                                            ("NVIDIA L4", 300.0, 70.0)]):
+        paths.append(write_result_atomic(tmp_path / f"{i}.json",
+                                         leaf(rate=rate, gpu=gpu, watts=watts)))
+    merged = read_result(merge_files(paths, tmp_path / "all.json"))
+    assert [(g.gpu_name, g.device_count, g.images_per_hour) for g in merged.gpus] == \
+        [("NVIDIA L40S", 2, 2100.0), ("NVIDIA L4", 1, 300.0)]
+    l40s, l4 = merged.gpus
+    assert (l40s.images_per_hour_per_gpu, l40s.avg_watts) == (1050.0, 310.0)
+    assert (l4.images_per_hour_per_gpu, l4.avg_watts) == (300.0, 70.0)
+    written = json.loads((tmp_path / "all.json").read_text())["gpus"]
+    assert written[0] == {"gpu_name": "NVIDIA L40S", "device_count": 2,
+                          "images_per_hour": 2100.0, "avg_watts": 310.0,
+                          "images_per_hour_per_gpu": 1050.0}
+    # a merge of merges regroups from the devices
+    again = read_result(merge_files([tmp_path / "all.json",
+                                     write_result_atomic(tmp_path / "3.json",
+                                                         leaf(rate=320.0, gpu="NVIDIA L4"))],
+                                    tmp_path / "again.json"))
+    assert [(g.gpu_name, g.device_count, g.images_per_hour) for g in again.gpus] == \
+        [("NVIDIA L40S", 2, 2100.0), ("NVIDIA L4", 2, 620.0)]
+
+
+@pytest.mark.parametrize("catalog_gpu, device, runs", [
+    ("l4", "NVIDIA L4", True),
+    ("l4", "NVIDIA L40S", False),  # "l4" was found inside "nvidial40s"
+    ("l40s", "NVIDIA L40S", True),
+    ("l40s", "NVIDIA L40", False),
+    ("rtx4090", "NVIDIA GeForce RTX 4090", True),
+    ("a100_80gb", "NVIDIA A100 80GB PCIe", True),
+    ("a100_80gb", "NVIDIA A100-SXM4-40GB", False),
+    ("a100_40gb", "NVIDIA A100-SXM4-40GB MIG 3g.20gb", True),
+    ("h100_pcie", "NVIDIA H100 PCIe", True),
+    ("h100_pcie", "NVIDIA H100 80GB HBM3", False),
+    ("h100", "NVIDIA H100 PCIe", True),  # a bare h100 is any H100, as the rental rows are
+    ("h200", "NVIDIA GH200 480GB", False),
+    ("a10g", "NVIDIA A10G", True),
+    ("a10", "NVIDIA A10G", False),
+])
+def test_an_option_runs_on_a_device_by_whole_words(catalog_gpu, device, runs):
+    from costlib.probe.result import runs_on
+
+    assert runs_on(catalog_gpu, device) is runs
+
+
+def test_a_multi_gpu_run_gives_options_the_throughput_of_one_gpu(tmp_path):
+    # `--devices all` on two RTX 4090s (1,000 + 800 images/h) set 1,800 images/h as the
+    # throughput of ONE GPU of the option: sizing then needed half the GPUs it does
+    from costlib.probe.result import apply_to_scenario
+
+    two = combine([leaf(rate=1000.0, gpu="NVIDIA GeForce RTX 4090", watts=400.0),
+                   leaf(rate=800.0, gpu="NVIDIA GeForce RTX 4090", watts=440.0)])
+    path = write_result_atomic(tmp_path / "two.json", two)
+    applied = apply_to_scenario(_scenario(), path, ["rtx4090_owned"]).options[4].set
+    assert applied["images_per_hour"].value == 900.0
+    assert applied["board_watts"].value == 420.0
+    assert "NVIDIA GeForce RTX 4090, per GPU of 2" in applied["images_per_hour"].source
+
+
+def test_a_result_of_several_gpus_applies_one_gpu_at_a_time(tmp_path):
+    from costlib.probe.result import apply_to_scenario
+
+    both = combine([leaf(rate=1000.0, gpu="NVIDIA GeForce RTX 4090"),
+                    leaf(rate=3000.0, gpu="NVIDIA H100 80GB HBM3")])
+    path = write_result_atomic(tmp_path / "both.json", both)
+    with pytest.raises(InputError, match=r"both\.json: a result of several GPUs \(NVIDIA "
+                                         r"GeForce RTX 4090, NVIDIA H100 80GB HBM3\) is not "
+                                         r"allowed here"):
+        apply_to_scenario(_scenario(), path, ["rtx4090_owned"])
+    applied = apply_to_scenario(_scenario(), path, ["rtx4090_owned"],
+                                gpu_name="NVIDIA GeForce RTX 4090")
+    assert applied.options[4].set["images_per_hour"].value == 1000.0
+    with pytest.raises(InputError, match="gpu_name: 'NVIDIA L4' is not allowed; the result holds"):
+        apply_to_scenario(_scenario(), path, ["rtx4090_owned"], gpu_name="NVIDIA L4")
+
+
 # --- command line (no torch needed) ---------------------------------------------------------
 
 @pytest.mark.parametrize("argv, message", [

@@ -7,6 +7,11 @@ STAMP  := $(VENV)/.installed
 # `pip install torch` (or TORCH_SPEC=torch) takes the CUDA build the probe wants.
 TORCH_SPEC ?= torch==2.13.0
 SCENARIO ?= data/scenarios/default.yaml
+# SkyPilot, for the test that its loader reads examples/probe.sky.yaml: a venv of its own, as
+# skypilot 0.14 pins click<8.2 and huggingface_hub (diffusers, transformers) needs click>=8.4.2
+SKY_VENV  := .venv-sky
+SKY_STAMP := $(SKY_VENV)/.installed
+SKYPILOT_SPEC ?= skypilot==0.14.1
 # nothing reaches the network: no extension manager lookups, no news, no update checks;
 # --allow-root because these machines (and many containers) run as root
 LAB_OFFLINE := --allow-root --LabApp.extension_manager=readonly --LabApp.news_url= \
@@ -29,13 +34,18 @@ $(STAMP): pyproject.toml
 	echo '$(LAB_SETTINGS)' > $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $(STAMP)
 
+$(SKY_STAMP): Makefile
+	test -x $(SKY_VENV)/bin/python || $(PYTHON) -m venv $(SKY_VENV)
+	$(SKY_VENV)/bin/pip install -q "$(SKYPILOT_SPEC)"
+	touch $(SKY_STAMP)
+
 venv: $(STAMP)  ## create the environment in .venv
 
 lint: $(STAMP)  ## ruff
 	$(BIN)/ruff check costlib tests benchmarks
 
-test: $(STAMP) lint  ## create the environment and run the whole suite
-	$(BIN)/python -m pytest
+test: $(STAMP) $(SKY_STAMP) lint  ## create the environments and run the whole suite
+	SKYPILOT_PYTHON=$(CURDIR)/$(SKY_VENV)/bin/python $(BIN)/python -m pytest
 
 quick: $(STAMP)  ## the fast loop: every test not marked slow
 	$(BIN)/python -m pytest -m "not slow"
@@ -77,4 +87,4 @@ gpu-check: $(STAMP)  ## SDXL eager + compiled on this GPU vs public figures (~8 
 	$(BIN)/python benchmarks/gpu_check.py $(if $(OUT),--out $(OUT))
 
 clean:  ## remove the environment and caches
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(VENV) $(SKY_VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info

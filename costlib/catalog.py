@@ -13,13 +13,12 @@ never edited.
 Each row is validated on load by a pydantic row model (`Row` plus the table's own columns,
 `ROW_MODELS`): a bad cell fails with one line naming the file, row, column, the bad value and
 what is allowed. Rows older than ``stale_after_days`` are flagged (``Entry.stale``), never
-hidden, except physical figures that do not age: datasheet board power, peak rates and memory
-(``TIMELESS_QUANTITIES``), the FLOPs of a model (``model_flops``) and the memory it needs
-(``model_memory``); ages count to the
-``today`` given to :func:`load_catalog` (by default the clock's date, read there and nowhere
-else). A row dated after that day is flagged too (``Entry.future``, age 0), not refused: a
-machine whose clock is behind still works, and :func:`future_warning` says which rows to
-check.
+hidden, except physical figures that do not age: datasheet board power, peak rates, memory and
+streaming multiprocessors (``TIMELESS_QUANTITIES``), the FLOPs of a model (``model_flops``)
+and the memory it needs (``model_memory``); ages count to the ``today`` given to
+:func:`load_catalog` (by default the clock's date, read there and nowhere else). A row dated
+after that day is flagged too (``Entry.future``, age 0), not refused: a machine whose clock
+is behind still works, and :func:`future_warning` says which rows to check.
 
 ``gpu_rental`` holds the articles' rows and a market snapshot: one row per cloud offer
 (``cloud``), on demand or spot (``market``), in USD per GPU-hour. ``pick`` says whether
@@ -56,9 +55,11 @@ from costlib.errors import InputError, one_line, shown
 from costlib.files import read_text
 
 REQUIRED_COLUMNS = ("name", "value", "low", "high", "unit", "source", "as_of")
-# Physical figures of a GPU (datasheet board power and peak rates) do not age: never stale.
-TIMELESS_QUANTITIES = ("board_watts", "peak_bf16_tflops", "peak_8bit_tflops",
-                       "practical_bf16_tflops", "memory_gb")
+# Physical figures of a GPU (datasheet board power, peak rates, memory, streaming
+# multiprocessors) do not age: never stale.
+TIMELESS_QUANTITIES = ("board_watts", "peak_bf16_tflops", "peak_tf32_tflops",
+                       "peak_fp32_tflops", "peak_8bit_tflops", "practical_bf16_tflops",
+                       "memory_gb", "sm_count")
 OPTIONAL_COLUMNS = ("note",)
 DEFAULT_STALE_AFTER_DAYS = 365
 _AS_OF = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
@@ -113,8 +114,9 @@ TABLES: dict[str, dict[str, object]] = {
     "gpu_hardware": {
         "gpu": Text,
         "quantity": Literal["purchase_usd", "power_cooling_usd_per_year", "board_watts",
-                            "peak_bf16_tflops", "peak_8bit_tflops", "practical_bf16_tflops",
-                            "memory_gb"],
+                            "peak_bf16_tflops", "peak_tf32_tflops", "peak_fp32_tflops",
+                            "peak_8bit_tflops", "practical_bf16_tflops", "memory_gb",
+                            "sm_count"],
     },
     "throughput": {"gpu": Text, "model": Text, "basis": Text, "steps": OptionalAmount,
                    "resolution": Text, "precision": Precision},

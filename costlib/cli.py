@@ -109,17 +109,14 @@ def with_probe_result(model, path: str, apply_to: list[str] | None = None,
                       accept_mismatch: bool = False):
     """The model's scenario with a probe's measured throughput on its local options.
 
-    By default it applies to every rented or owned option whose GPU matches the GPU the
-    probe ran on; ``apply_to`` names options explicitly. A result of an unfinished run, or
-    of another model, resolution or step count than the scenario's, is refused unless
-    ``accept_mismatch`` (then a warning and the figures' source say how it differs).
+    By default it applies to every rented or owned option whose GPU matches a GPU the
+    probe ran on, each option taking its own GPU's figure per GPU (a merged result of
+    several GPUs keeps them apart); ``apply_to`` names options explicitly. A result of an
+    unfinished run, or of another model, resolution or step count than the scenario's, is
+    refused unless ``accept_mismatch`` (then a warning and the figures' source say how it
+    differs). A GPU of the result that no option runs on is named in a note.
     """
-    from costlib.probe.result import (
-        apply_to_scenario,
-        matching_options,
-        mismatches,
-        read_result,
-    )
+    from costlib.probe.result import apply_to_scenario, matching_options, mismatches, read_result
 
     result = read_result(path)
     local = [n for n, o in model.options.items() if o.local_part is o]
@@ -127,7 +124,7 @@ def with_probe_result(model, path: str, apply_to: list[str] | None = None,
         if name not in local:
             raise InputError(f"--apply-to: {name!r} is not allowed; must be a rented or "
                              f"owned option of the scenario ({', '.join(local)})")
-    targets = apply_to or matching_options(model, result)
+    targets = matching_options(model, result, apply_to)
     if not targets:
         raise InputError(f"--throughput: no option of this scenario runs on "
                          f"{result.gpu_name!r}; name one with --apply-to ({', '.join(local)})")
@@ -135,7 +132,16 @@ def with_probe_result(model, path: str, apply_to: list[str] | None = None,
     if differs and accept_mismatch:
         print(f"costlib: warning: the probe result is applied although "
               f"{'; '.join(differs)}", file=sys.stderr)
-    return apply_to_scenario(model.scenario, path, targets, accept_mismatch)
+    scenario = model.scenario
+    for group in result.gpus:
+        names = [n for n, g in targets.items() if g is group]
+        if names:
+            scenario = apply_to_scenario(scenario, path, names, accept_mismatch,
+                                         gpu_name=group.gpu_name)
+        elif not apply_to:
+            print(f"costlib: note: no option of this scenario runs on {group.gpu_name!r}; "
+                  "its measurement is not used", file=sys.stderr)
+    return scenario
 
 
 def _fmt_usd(x: float) -> str:

@@ -333,3 +333,40 @@ def test_an_unfinished_probe_run_is_refused_unless_accepted(capsys, tmp_path, to
     assert code == 0 and "applied although status 'failed'" in err
     owned = next(o for o in json.loads(out)["options"] if o["name"] == "rtx4090_owned")
     assert owned["gpus"] >= 1
+
+
+def test_evaluate_applies_each_gpu_of_a_merged_result_to_its_own_options(capsys, tmp_path,
+                                                                         today):
+    # Candidates measured on several clouds and merged (`costlib probe merge a.json b.json`):
+    # the throughputs of an A100 pair, an RTX 4090 and an L4 were summed into one figure and
+    # set on every matching option as the throughput of one GPU.
+    from costlib.cli import with_probe_result
+    from costlib.probe.result import combine, write_result_atomic
+
+    result = json.loads((Path(__file__).parent / "data" / "probe_result.json").read_text())
+    result = {**result, "settings": {**result["settings"], "height": 1024, "width": 1024,
+                                     "steps": 30}, "model": "sdxl", "preset": "sdxl"}
+    runs = [{**result, "run_id": f"run-{i}", "gpu_name": gpu, "best_images_per_hour": rate,
+             "avg_watts": watts}
+            for i, (gpu, rate, watts) in enumerate([("NVIDIA A100-SXM4-40GB", 1200.0, 390.0),
+                                                    ("NVIDIA A100-SXM4-40GB", 1000.0, 380.0),
+                                                    ("NVIDIA GeForce RTX 4090", 400.0, 420.0),
+                                                    ("NVIDIA L4", 300.0, 70.0)])]
+    path = write_result_atomic(tmp_path / "all.json", combine(runs))
+    model = resolve(load_scenario(preset_path("default")), today=today)
+    options = {o.name: o.set for o in with_probe_result(model, str(path)).options}
+    assert options["a100_on_demand"]["images_per_hour"].value == 1100.0  # per GPU of the pair
+    assert options["a100_reserved"]["images_per_hour"].value == 1100.0
+    assert options["rtx4090_owned"]["images_per_hour"].value == 400.0
+    assert options["rtx4090_owned"]["board_watts"].value == 420.0
+    assert "images_per_hour" not in options["serverless_h100"]  # serverless: not a local GPU
+    assert "no option of this scenario runs on 'NVIDIA L4'" in capsys.readouterr().err
+    code, out, err = main(capsys, "evaluate", "default", "--throughput", str(path),
+                          "--format", "json", "--today", str(today))
+    assert code == 0 and "runs on 'NVIDIA L4'; its measurement is not used" in err
+    code, out, err = main(capsys, "evaluate", "default", "--throughput", str(path),
+                          "--apply-to", "rtx4090_owned", "--today", str(today))
+    assert code == 0 and not err
+    code, out, err = main(capsys, "evaluate", "default", "--throughput", str(path),
+                          "--apply-to", "serverless_h100", "--today", str(today))
+    assert code == 2 and "--apply-to: 'serverless_h100' is not allowed" in err

@@ -589,3 +589,26 @@ def test_cli_runs_a_tiny_preset(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "images/hour at batch" in printed and str(out) in printed
     assert read_result(out).steps == 2
+
+
+# --- the peak MFU is held against -----------------------------------------------------------
+
+def test_the_environment_records_the_peak_of_the_runs_dtype_on_a_mig_slice(monkeypatch):
+    # A 3g.20gb slice of an A100 SXM 40GB as torch reports it: 42 of the board's 108 SMs, so
+    # 42/108 of the datasheet's dense 312 TFLOP/s (bf16) or 19.5 (fp32)
+    from types import SimpleNamespace
+
+    props = SimpleNamespace(name="NVIDIA A100-SXM4-40GB MIG 3g.20gb", total_memory=20 * 2**30,
+                            major=8, minor=0, multi_processor_count=42)
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda device: props)
+    env = runner.environment("cuda:0", None, "no NVML here", "bf16")
+    assert (env["peak_gpu"], env["peak_dtype_quantity"]) == ("a100_40gb", "peak_bf16_tflops")
+    assert env["mig_fraction"] == pytest.approx(42 / 108)
+    assert env["peak_tflops"] == pytest.approx(312 * 42 / 108)
+    assert env["practical_peak_tflops"] is None
+    assert "a100_40gb_peak_bf16" in env["peak_source"]
+    fp32 = runner.environment("cuda:0", None, "no NVML here", "fp32")
+    assert (fp32["peak_dtype_quantity"], fp32["peak_tflops"]) == \
+        ("peak_fp32_tflops", pytest.approx(19.5 * 42 / 108))
+    cpu = runner.environment("cpu", None, "no NVML here", "fp32")
+    assert [cpu[k] for k in ("peak_tflops", "peak_gpu", "mig_fraction")] == [None] * 3

@@ -14,7 +14,8 @@ Sources:
   those models' scheduler configs give them; PNDM (SD 1.5), Euler-ancestral with trailing
   spacing (SDXL-Turbo) and fixed shift 1 (FLUX.1-schnell) as those models publish them; DDIM
   and DPM++ on the same betas.
-- GPU peaks: the catalog's ``gpu_hardware`` rows (``data/gpu_hardware.csv``), with sources;
+- GPU peaks: the catalog's ``gpu_hardware`` rows (``data/gpu_hardware.csv``: NVIDIA
+  datasheets' dense peaks per dtype and streaming multiprocessors per board), with sources;
   ``GPU_NAMES`` maps torch device names to them.
 - ``PRESETS``: the published recipes (SD 1.5 512² 50 steps CFG, SDXL 1024² 30 steps CFG,
   SDXL-Turbo 512² 1 step no CFG, FLUX.1-schnell 1024² 4 steps, FLUX.1-dev 1024² 28 steps);
@@ -207,44 +208,119 @@ FAMILY_SCHEDULERS = {
 }
 
 # --- GPU peaks ------------------------------------------------------------------------------
-# (every word the torch device name must contain, the GPU's name in the catalog's gpu_hardware
-#  table). First match wins.
+# (the words a torch device name must hold, the GPU's name in the catalog's gpu_hardware
+#  table). Words are whole: "L4" is not in "NVIDIA L40S", "H200" not in "NVIDIA GH200". Of
+#  several matches the one with the most words wins ("H100 NVL" over a bare "H100"). A MIG
+#  slice carries its board's name ("NVIDIA A100-SXM4-40GB MIG 3g.20gb").
 GPU_NAMES: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("H200",), "h200"),
-    (("H100", "PCIe"), "h100_pcie"),
     (("H100", "HBM3"), "h100"),
-    (("H100", "SXM"), "h100"),
-    (("L40S",), "l40s"),
+    (("H100", "PCIE"), "h100_pcie"),
+    (("H100", "NVL"), "h100_nvl"),
+    (("H200",), "h200"),
+    (("H200", "NVL"), "h200_nvl"),
+    (("A100", "40GB"), "a100_40gb"),
     (("A100", "80GB"), "a100_80gb"),
-    (("A100",), "a100_40gb"),
+    (("L40S",), "l40s"),
+    (("L40",), "l40"),
+    (("L4",), "l4"),
+    (("RTX", "4090"), "rtx4090"),
+    (("B200",), "b200"),
 )
+# dtype of a run -> (its datasheet dense peak, its practical large-GEMM rate or None). torch's
+# default float32 matmul precision is "highest" (no TF32), so fp32 runs are held against the
+# non-tensor FP32 peak; fp16 and bf16 run on the tensor cores at the same dense rate. (cuDNN
+# convolutions do take TF32 by default, torch.backends.cudnn.allow_tf32: a UNet's fp32 MFU
+# overstates how busy the FP32 units are.)
+PEAK_QUANTITIES = {
+    "fp32": ("peak_fp32_tflops", None),
+    "fp16": ("peak_bf16_tflops", "practical_bf16_tflops"),
+    "bf16": ("peak_bf16_tflops", "practical_bf16_tflops"),
+}
 
 
-def gpu_peak_tflops(gpu_name: str, catalog=None) -> tuple[float | None, float | None]:
-    """Datasheet and practical dense bf16/fp16 peaks for a GPU name, from the catalog's
-    ``gpu_hardware`` table (``peak_bf16_tflops``, ``practical_bf16_tflops``).
+def gpu_key(gpu_name: str) -> str | None:
+    """The catalog's name for a torch device name (``"NVIDIA H100 NVL"`` -> ``"h100_nvl"``),
+    or None for a GPU `GPU_NAMES` does not know."""
+    words = set(re.split(r"[\s\-]+", gpu_name.upper()))
+    matches = [(len(need), gpu) for need, gpu in GPU_NAMES if words.issuperset(need)]
+    return max(matches, key=lambda m: m[0])[1] if matches else None
+
+
+def gpu_peaks(gpu_name: str, dtype: str, multiprocessors: int | None = None,
+              catalog=None) -> dict:
+    """The dense datasheet peak a run of ``dtype`` on a GPU is held against (for MFU), from
+    the catalog's ``gpu_hardware`` table, scaled to the share of a MIG slice.
+
+    A slice is a MIG slice when its name says ``MIG`` or it has fewer streaming
+    multiprocessors than its board (``sm_count``); its peaks are the board's times
+    ``multiprocessors / sm_count``. A slice named MIG whose multiprocessors are not given has
+    no peak (its share is unknown).
 
     Parameters
     ----------
     gpu_name : str
         Device name as torch reports it, e.g. ``"NVIDIA H100 80GB HBM3"``.
+    dtype : str
+        The run's compute dtype: ``"fp32"`` (held against the non-tensor FP32 peak: torch's
+        default float32 matmul precision uses no TF32), ``"fp16"`` or ``"bf16"`` (the dense
+        bf16/fp16 tensor peak).
+    multiprocessors : int, optional
+        Streaming multiprocessors of the device, as torch reports them
+        (``multi_processor_count``). [SMs]
     catalog : Catalog, optional
         The catalog to read (the shipped one by default).
 
     Returns
     -------
-    (datasheet, practical) : tuple of float or None
-        Peak rates [TFLOP/s]; None where the catalog gives no figure.
+    dict
+        ``gpu``: the catalog's name of the GPU, or None where unknown; ``dtype_peak``: the
+        ``gpu_hardware`` quantity used (e.g. ``"peak_bf16_tflops"``); ``peak_tflops``: the
+        datasheet dense peak [TFLOP/s]; ``practical_peak_tflops``: the rate a large matrix
+        multiply reaches in practice, where the catalog has one for the dtype [TFLOP/s];
+        ``mig_fraction``: multiprocessors over the board's, for a MIG slice [-];
+        ``source``: the rows used, with their sources. None where not known.
+
+    Raises
+    ------
+    InputError
+        For a dtype other than fp32, fp16, bf16 or a multiprocessor count below 1.
     """
+    if dtype not in PEAK_QUANTITIES:
+        raise InputError(f"dtype: {dtype!r} is not allowed; use one of "
+                         f"{', '.join(PEAK_QUANTITIES)}")
+    if multiprocessors is not None:
+        _check_int("multiprocessors", multiprocessors, 1)
+    peak_quantity, practical_quantity = PEAK_QUANTITIES[dtype]
+    found = {"gpu": gpu_key(gpu_name), "dtype_peak": peak_quantity, "peak_tflops": None,
+             "practical_peak_tflops": None, "mig_fraction": None, "source": None}
+    if found["gpu"] is None:
+        return found
     from costlib.catalog import load_catalog
 
-    for words, gpu in GPU_NAMES:
-        if all(w.lower() in gpu_name.lower() for w in words):
-            catalog = catalog or load_catalog()
-            rates = [catalog.rows("gpu_hardware", gpu=gpu, quantity=q)
-                     for q in ("peak_bf16_tflops", "practical_bf16_tflops")]
-            return tuple(rows[0].value if rows else None for rows in rates)
-    return None, None
+    catalog = catalog or load_catalog()
+
+    def row(quantity):
+        rows = catalog.rows("gpu_hardware", gpu=found["gpu"], quantity=quantity)
+        return rows[0] if rows else None
+
+    peak = row(peak_quantity)
+    practical = row(practical_quantity) if practical_quantity else None
+    if peak is None:
+        return found
+    used = [peak, practical] if practical else [peak]
+    board = row("sm_count")
+    fraction = 1.0
+    named_mig = "MIG" in gpu_name.upper().split()
+    if board is not None and multiprocessors is not None and (
+            named_mig or multiprocessors < board.value):
+        fraction = found["mig_fraction"] = multiprocessors / board.value
+        used.append(board)
+    elif named_mig:
+        return found
+    found["peak_tflops"] = peak.value * fraction
+    found["practical_peak_tflops"] = practical.value * fraction if practical else None
+    found["source"] = "; ".join(f"gpu_hardware {e.name}: {e.source} ({e.as_of})" for e in used)
+    return found
 
 
 # --- presets --------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ Top level
     ``best_images_per_hour`` [images/h, all devices together, at the best batch size],
     ``best_batch_size`` [images per call], ``p50_latency_s`` / ``p95_latency_s`` [s, one image
     at batch 1], ``avg_watts`` [W per GPU, board power during the best window],
-    ``energy_wh_per_image`` [Wh], ``mfu`` [fraction of the datasheet dense peak],
+    ``energy_wh_per_image`` [Wh], ``mfu`` [fraction of the datasheet dense peak of the
+    run's dtype: bf16/fp16 tensor, or non-tensor FP32 for fp32; a MIG slice's share of it],
     ``sustained_images_per_hour`` [images/h over the sustained run], ``warnings`` (plain
     sentences: compile fallback, unexpected recompiles, non-finite images, failed calls, a
     sustained run under 97 % of the best window).
@@ -26,7 +27,10 @@ Top level
     ``gpu_name``, ``gpu_memory_bytes``, ``compute_capability``, ``driver``,
     ``sm_clock_mhz`` / ``max_sm_clock_mhz`` / ``mem_clock_mhz``, ``power_limit_watts``,
     ``power_watts``, ``temperature_c``, ``throttle_reasons`` (NVML, at the start), ``nvml``
-    and ``nvml_reason``, ``peak_tflops`` / ``practical_peak_tflops``, ``sdpa_backends``,
+    and ``nvml_reason``, ``multiprocessors``, ``peak_tflops`` / ``practical_peak_tflops`` (the
+    dtype's dense peak and large-GEMM rate [TFLOP/s], scaled by ``mig_fraction`` on a MIG
+    slice), ``peak_gpu`` (catalog GPU), ``peak_dtype_quantity`` (e.g. ``peak_bf16_tflops``),
+    ``mig_fraction``, ``peak_source`` (the ``gpu_hardware`` rows), ``sdpa_backends``,
     ``attention_processor`` (denoiser), ``text_attention``, ``scheduler_class``,
     ``watermarker`` (false: SDXL's invisible watermark is off); versions ``torch``, ``cuda``,
     ``cudnn``, ``diffusers``, ``transformers``, ``accelerate``, ``python``; ``cpu``,
@@ -74,7 +78,13 @@ Top level
     GPU temperature [°C] and SM clock [MHz] at start and end.
 ``devices``
     For an aggregate (``--devices all`` or ``probe merge``): the per-device results, each
-    shaped as above; the top level then sums their best throughputs.
+    shaped as above; the top level then sums their best throughputs (of different GPUs: a
+    mixed cluster's capacity, not any one GPU's).
+``gpus``
+    For an aggregate: one entry per GPU (device name), the GPUs kept apart: ``gpu_name``,
+    ``device_count``, ``images_per_hour`` (theirs added up), ``images_per_hour_per_gpu``,
+    ``avg_watts`` [W per GPU]. `GpuGroup` reads the same from ``devices``; the cost model
+    applies each GPU's figure per GPU to the options on that GPU (`matching_options`).
 
 A CSV summary beside the JSON (same name, ``.csv``) has one row per device and batch size.
 
@@ -90,7 +100,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -152,7 +162,10 @@ class ProbeResult:
     steps : int
         Denoising steps per image.
     mfu : float or None
-        Model FLOPs utilization at the best batch against the datasheet peak. [fraction]
+        Model FLOPs utilization at the best batch against the datasheet dense peak of the
+        run's dtype (of the MIG slice's share). [fraction]
+    gpus : tuple of GpuGroup
+        The devices measured, one group per GPU (device name), in the order measured.
     data : Mapping
         The whole JSON object.
     """
@@ -176,7 +189,53 @@ class ProbeResult:
     width: int
     steps: int
     mfu: float | None
+    gpus: tuple[GpuGroup, ...]
     data: Mapping[str, Any] = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class GpuGroup:
+    """The devices of a result that are one GPU (one device name as torch reports it).
+
+    Attributes
+    ----------
+    gpu_name : str
+        Device name, e.g. ``"NVIDIA L40S"``.
+    device_count : int
+        Devices of that name. [GPUs]
+    images_per_hour : float
+        Their best throughputs added up. [images/h]
+    avg_watts : float or None
+        Average board power per GPU; None unless every device has it. [W]
+    """
+
+    gpu_name: str
+    device_count: int
+    images_per_hour: float
+    avg_watts: float | None
+
+    @property
+    def images_per_hour_per_gpu(self) -> float:
+        """Throughput of one of these GPUs. [images/h]"""
+        return self.images_per_hour / self.device_count
+
+
+def gpu_groups(data: Mapping) -> tuple[GpuGroup, ...]:
+    """The devices of a result object (a single run or an aggregate), one `GpuGroup` per
+    device name, in the order they were measured."""
+    by_name: dict[str, list[Mapping]] = {}
+    for leaf in data.get("devices") or [data]:
+        by_name.setdefault(leaf["gpu_name"], []).append(leaf)
+    groups = []
+    for name, leaves in by_name.items():
+        counts = [leaf.get("device_count", 1) for leaf in leaves]
+        watts = [leaf.get("avg_watts") for leaf in leaves]
+        groups.append(GpuGroup(
+            gpu_name=name, device_count=sum(counts),
+            images_per_hour=float(sum(leaf["best_images_per_hour"] for leaf in leaves)),
+            avg_watts=None if None in watts else sum(
+                w * n for w, n in zip(watts, counts, strict=True)) / sum(counts)))
+    return tuple(groups)
 
 
 def utc_now() -> str:
@@ -343,7 +402,8 @@ def validate(data, source: str = "result") -> ProbeResult:
         p50_latency_s=r.p50_latency_s, p95_latency_s=r.p95_latency_s, avg_watts=r.avg_watts,
         energy_wh_per_image=r.energy_wh_per_image, measured_at=r.measured_at, path=source,
         status=r.status, source=r.source, dtype=r.settings.dtype, height=r.settings.height,
-        width=r.settings.width, steps=r.settings.steps, mfu=r.mfu, data=data,
+        width=r.settings.width, steps=r.settings.steps, mfu=r.mfu, gpus=gpu_groups(data),
+        data=data,
     )
 
 
@@ -387,11 +447,13 @@ def _max_or_none(values):
 def combine(results: list[Mapping], labels: list[str] | None = None) -> dict:
     """Combine results of several devices or machines into one aggregate result.
 
-    Throughputs add up (each device at its own best batch size); ``best_batch_size`` is the
-    largest of the devices' best batch sizes. Latencies are the worst device's (a percentile
-    of a mixture is not known from its parts). ``avg_watts`` is per GPU,
-    ``energy_wh_per_image`` the total energy over the total images, ``mfu`` the mean; each
-    null unless every device has it. Aggregates are flattened, so merging a merge works.
+    Throughputs add up (each device at its own best batch size), and ``gpus`` keeps each
+    GPU's apart (`GpuGroup`): results of different GPUs are candidates measured side by
+    side, not one machine. ``best_batch_size`` is the largest of the devices' best batch
+    sizes. Latencies are the worst device's (a percentile of a mixture is not known from its
+    parts). ``avg_watts`` is per GPU, ``energy_wh_per_image`` the total energy over the total
+    images, ``mfu`` the mean; each null unless every device has it. Aggregates are flattened,
+    so merging a merge works.
 
     Parameters
     ----------
@@ -465,6 +527,8 @@ def combine(results: list[Mapping], labels: list[str] | None = None) -> dict:
             e * r for e, r in zip(energy, rates, strict=True)) / sum(rates),
         "mfu": None if None in mfus else sum(mfus) / len(mfus),
         "settings": first["settings"],
+        "gpus": [{**asdict(g), "images_per_hour_per_gpu": g.images_per_hour_per_gpu}
+                 for g in gpu_groups({"devices": leaves})],
         "devices": leaves,
     }
 
@@ -483,18 +547,52 @@ def merge_files(paths, out_path) -> Path:
     return write_result_atomic(out_path, merged)
 
 
-def _gpu_key(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
+def _words(text: str) -> set[str]:
+    """The words of a name, lower case, and each two neighbours joined ("NVIDIA GeForce RTX
+    4090" holds "rtx4090"; "NVIDIA L40S" holds "l40s" but not "l4")."""
+    words = [w for w in re.split(r"[^a-z0-9]+", text.lower()) if w]
+    return {*words, *(a + b for a, b in zip(words, words[1:], strict=False))}
 
 
-def matching_options(model, result: ProbeResult) -> list[str]:
-    """Rented or owned options of a resolved scenario on the GPU the probe ran on
-    (catalog GPU ``rtx4090`` matches ``NVIDIA GeForce RTX 4090``, ``a100_80gb`` needs
-    both ``a100`` and ``80gb``)."""
-    measured = _gpu_key(result.gpu_name)
-    return [n for n, o in model.options.items() if o.kind in ("rented", "owned")
-            and all(part in measured for part in
-                    re.findall(r"[a-z]+\d+|\d+gb", model.records[n].gpu))]
+def runs_on(catalog_gpu: str, gpu_name: str) -> bool:
+    """Whether a device name is the catalog's GPU: every part of the catalog name is a word
+    of the device name (``a100_80gb`` needs ``a100`` and ``80gb``, ``h100_pcie`` needs
+    ``h100`` and ``pcie``; a bare ``h100`` takes any H100, as the rental rows do)."""
+    parts = re.findall(r"[a-z]+\d*[a-z]*|\d+gb", catalog_gpu.lower())
+    return bool(parts) and set(parts) <= _words(gpu_name)
+
+
+def matching_options(model, result: ProbeResult,
+                     names: list[str] | None = None) -> dict[str, GpuGroup]:
+    """Rented or owned options of a resolved scenario, each with the GPU of the result it
+    runs on (`runs_on`). ``names`` picks options explicitly: of a result of one GPU, that
+    GPU's figures go to them whatever their GPU; of a result of several, each takes the one
+    it runs on.
+
+    Raises
+    ------
+    InputError
+        When an option runs on several GPUs of the result, or a named option on none.
+    """
+    found = {}
+    for name, option in model.options.items():
+        if option.kind not in ("rented", "owned") or (names is not None and name not in names):
+            continue
+        fits = [g for g in result.gpus if runs_on(model.records[name].gpu, g.gpu_name)]
+        if names is not None and len(result.gpus) == 1:
+            fits = list(result.gpus)
+        if len(fits) > 1:
+            raise InputError(f"{result.path}: option {name!r} runs on "
+                             f"{model.records[name].gpu!r}, which matches several GPUs of the "
+                             f"result ({', '.join(g.gpu_name for g in fits)}); that is not "
+                             "allowed: merge each GPU's results into a file of its own")
+        if not fits and names is not None:
+            raise InputError(f"--apply-to: {name!r} is not allowed; it runs on "
+                             f"{model.records[name].gpu!r}, and the result holds "
+                             f"{', '.join(g.gpu_name for g in result.gpus)}")
+        if fits:
+            found[name] = fits[0]
+    return found
 
 
 def mismatches(result: ProbeResult, scenario) -> list[str]:
@@ -515,10 +613,16 @@ def mismatches(result: ProbeResult, scenario) -> list[str]:
 
 def apply_to_scenario(scenario, path: str | Path, options: list[str],
                       accept_mismatch: bool = False,
-                      how_to_accept: str = "--accept-probe-mismatch"):
-    """The scenario with a probe result's measured images/hour (and, for owned GPUs, its
-    measured board power) set on the named rented or owned options, the result file and
-    its GPU as the source. Returns a new scenario (``costlib.scenario.Scenario``).
+                      how_to_accept: str = "--accept-probe-mismatch",
+                      gpu_name: str | None = None):
+    """The scenario with a probe result's measured images/hour of one GPU (and, for owned
+    GPUs, its measured board power per GPU) set on the named rented or owned options, the
+    result file and its GPU as the source. Returns a new scenario
+    (``costlib.scenario.Scenario``).
+
+    ``gpu_name`` picks the GPU of a result that holds several (`ProbeResult.gpus`); None
+    takes the result's only one. Of a GPU measured on N devices, the options get the
+    throughput of one: the N devices' together over N.
 
     A result that is not comparable with the scenario (`mismatches`) is refused unless
     ``accept_mismatch``; then the source of every value it sets says how it differs. The
@@ -532,9 +636,19 @@ def apply_to_scenario(scenario, path: str | Path, options: list[str],
         raise InputError(f"{path}: the probe result is not allowed; it must be a complete "
                          f"run of the scenario's model, resolution and steps ({'; '.join(differs)})"
                          f"; to use it anyway, accept the mismatch ({how_to_accept})")
+    groups = {g.gpu_name: g for g in result.gpus}
+    if gpu_name is None and len(groups) > 1:
+        raise InputError(f"{path}: a result of several GPUs ({', '.join(groups)}) is not "
+                         "allowed here; apply it with `costlib evaluate --throughput`, which "
+                         "gives each option the GPU it runs on, or load one GPU's result")
+    if gpu_name is not None and gpu_name not in groups:
+        raise InputError(f"gpu_name: {gpu_name!r} is not allowed; the result holds "
+                         f"{', '.join(groups)}")
+    group = groups[gpu_name] if gpu_name is not None else result.gpus[0]
     names = [o.name for o in scenario.options]
     note = f"; accepted although {', '.join(differs)}" if differs else ""
-    source = (f"probe result {Path(path).name} ({result.gpu_name}, {result.preset}, "
+    per_gpu = f", per GPU of {group.device_count}" if group.device_count > 1 else ""
+    source = (f"probe result {Path(path).name} ({group.gpu_name}{per_gpu}, {result.preset}, "
               f"{result.measured_at[:10]}{note})")
     data = scenario.model_dump(mode="json")["options"]
     for name in options:
@@ -543,9 +657,9 @@ def apply_to_scenario(scenario, path: str | Path, options: list[str],
             raise InputError(f"option: {name!r} is not allowed; a probe result applies to a "
                              f"rented or owned option ({', '.join(local)})")
         i = names.index(name)
-        measured = {"images_per_hour": result.best_images_per_hour}
-        if result.avg_watts is not None and data[i]["kind"] == "owned":
-            measured["board_watts"] = result.avg_watts
+        measured = {"images_per_hour": group.images_per_hour_per_gpu}
+        if group.avg_watts is not None and data[i]["kind"] == "owned":
+            measured["board_watts"] = group.avg_watts
         values = {**data[i]["set"], **{k: {"value": v, "source": source}
                                        for k, v in measured.items()}}
         scenario = set_field(scenario, f"options.{i}.set", values)

@@ -52,7 +52,7 @@ from pathlib import Path
 import numpy as np
 
 from costlib.errors import InputError
-from costlib.probe.presets import Settings, gpu_peak_tflops, parse_device, resolve_settings
+from costlib.probe.presets import Settings, gpu_peaks, parse_device, resolve_settings
 from costlib.probe.result import (
     KIND,
     SCHEMA_VERSION,
@@ -352,8 +352,9 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def environment(device: str, nvml: Nvml | None, nvml_reason: str | None) -> dict:
-    """What the result was measured on: hardware, clocks, limits and library versions."""
+def environment(device: str, nvml: Nvml | None, nvml_reason: str | None, dtype: str) -> dict:
+    """What the result was measured on: hardware, clocks, limits and library versions, and
+    the dense peak of ``dtype`` on this GPU (or MIG slice) that MFU is held against."""
     import diffusers
     import torch
     import transformers
@@ -372,7 +373,7 @@ def environment(device: str, nvml: Nvml | None, nvml_reason: str | None) -> dict
     }
     if device.startswith("cuda"):
         props = torch.cuda.get_device_properties(device)
-        datasheet, practical = gpu_peak_tflops(props.name)
+        peaks = gpu_peaks(props.name, dtype, props.multi_processor_count)
         env.update({
             "gpu_name": props.name, "gpu_memory_bytes": props.total_memory,
             "compute_capability": f"{props.major}.{props.minor}",
@@ -383,10 +384,15 @@ def environment(device: str, nvml: Nvml | None, nvml_reason: str | None) -> dict
                 "mem_efficient": torch.backends.cuda.mem_efficient_sdp_enabled(),
                 "cudnn": torch.backends.cuda.cudnn_sdp_enabled(),
                 "math": torch.backends.cuda.math_sdp_enabled()},
-            "peak_tflops": datasheet, "practical_peak_tflops": practical,
+            "peak_tflops": peaks["peak_tflops"],
+            "practical_peak_tflops": peaks["practical_peak_tflops"], "peak_gpu": peaks["gpu"],
+            "peak_dtype_quantity": peaks["dtype_peak"], "mig_fraction": peaks["mig_fraction"],
+            "peak_source": peaks["source"],
         })
     else:
-        env.update({"gpu_name": None, "peak_tflops": None, "practical_peak_tflops": None})
+        env.update({"gpu_name": None, "peak_tflops": None, "practical_peak_tflops": None,
+                    "peak_gpu": None, "peak_dtype_quantity": None, "mig_fraction": None,
+                    "peak_source": None})
     if nvml is not None:
         env.update(nvml.snapshot())
     return env
@@ -645,7 +651,7 @@ def probe_device(settings: Settings, device: str, out_path, progress: bool = Tru
 
     device = check_device(device)
     nvml, nvml_reason = _open_nvml(device)
-    env = environment(device, nvml, nvml_reason)
+    env = environment(device, nvml, nvml_reason, settings.dtype)
     rec = _Record(Path(out_path), {
         "schema_version": SCHEMA_VERSION, "kind": KIND, "status": "running", "error": None,
         "run_id": uuid.uuid4().hex, "measured_at": utc_now(), "preset": settings.preset,

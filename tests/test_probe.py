@@ -574,6 +574,8 @@ def test_one_worker_per_device_and_the_aggregate(monkeypatch, tmp_path):
         sum(d["best_images_per_hour"] for d in data["devices"]))
     assert read_result(out).device_count == 2
     assert read_result(tmp_path / "multi.dev0.json").device_count == 1
+    assert data["sustained_images_per_hour"] == pytest.approx(
+        sum(d["sustained_images_per_hour"] for d in data["devices"]))
     share = max(1, (os.cpu_count() or 1) // 2)
     assert [d["environment"]["torch_threads"] for d in data["devices"]] == [share, share]
     assert len(out.with_suffix(".csv").read_text().splitlines()) == 3

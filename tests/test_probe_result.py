@@ -350,6 +350,7 @@ def test_merging_results_of_different_gpus_keeps_each_gpu_apart(tmp_path):
     assert written[0] == {"gpu_name": "NVIDIA L40S", "device_count": 2,
                           "images_per_hour": 2100.0, "avg_watts": 310.0,
                           "images_per_hour_per_gpu": 1050.0}
+    assert merged.data["sustained_images_per_hour"] is None  # not every device has one
     # a merge of merges regroups from the devices
     again = read_result(merge_files([tmp_path / "all.json",
                                      write_result_atomic(tmp_path / "3.json",
@@ -357,6 +358,15 @@ def test_merging_results_of_different_gpus_keeps_each_gpu_apart(tmp_path):
                                     tmp_path / "again.json"))
     assert [(g.gpu_name, g.device_count, g.images_per_hour) for g in again.gpus] == \
         [("NVIDIA L40S", 2, 2100.0), ("NVIDIA L4", 2, 620.0)]
+
+
+def test_a_merge_keeps_each_devices_warnings_and_sums_sustained_rates():
+    hot = leaf(device="cuda:1", sustained_images_per_hour=900.0,
+               warnings=["sustained throughput 90% of the best window (under 97%)"])
+    merged = combine([leaf(sustained_images_per_hour=1000.0, warnings=[]), hot])
+    assert merged["sustained_images_per_hour"] == 1900.0
+    assert merged["warnings"] == ["cuda:1 (NVIDIA H100 80GB HBM3): sustained throughput 90% "
+                                  "of the best window (under 97%)"]
 
 
 @pytest.mark.parametrize("catalog_gpu, device, runs", [

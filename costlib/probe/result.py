@@ -452,8 +452,9 @@ def combine(results: list[Mapping], labels: list[str] | None = None) -> dict:
     side, not one machine. ``best_batch_size`` is the largest of the devices' best batch
     sizes. Latencies are the worst device's (a percentile of a mixture is not known from its
     parts). ``avg_watts`` is per GPU, ``energy_wh_per_image`` the total energy over the total
-    images, ``mfu`` the mean; each null unless every device has it. Aggregates are flattened,
-    so merging a merge works.
+    images, ``mfu`` the mean, ``sustained_images_per_hour`` the sum; each null unless every
+    device has it. ``warnings`` are every device's, each named by its device. Aggregates are
+    flattened, so merging a merge works.
 
     Parameters
     ----------
@@ -502,6 +503,7 @@ def combine(results: list[Mapping], labels: list[str] | None = None) -> dict:
     watts = [leaf.get("avg_watts") for leaf in leaves]
     energy = [leaf.get("energy_wh_per_image") for leaf in leaves]
     mfus = [leaf.get("mfu") for leaf in leaves]
+    sustained = [leaf.get("sustained_images_per_hour") for leaf in leaves]
     names = list(dict.fromkeys(leaf["gpu_name"] for leaf in leaves))
     order = {s: i for i, s in enumerate(("complete", "running", "interrupted", "failed"))}
     return {
@@ -526,6 +528,9 @@ def combine(results: list[Mapping], labels: list[str] | None = None) -> dict:
         "energy_wh_per_image": None if None in energy else sum(
             e * r for e, r in zip(energy, rates, strict=True)) / sum(rates),
         "mfu": None if None in mfus else sum(mfus) / len(mfus),
+        "sustained_images_per_hour": None if None in sustained else float(sum(sustained)),
+        "warnings": [f"{leaf.get('device')} ({leaf['gpu_name']}): {w}"
+                     for leaf in leaves for w in leaf.get("warnings") or []],
         "settings": first["settings"],
         "gpus": [{**asdict(g), "images_per_hour_per_gpu": g.images_per_hour_per_gpu}
                  for g in gpu_groups({"devices": leaves})],

@@ -107,7 +107,8 @@ def _today(args) -> dt.date | None:
 
 def with_probe_result(model, path: str, apply_to: list[str] | None = None,
                       accept_mismatch: bool = False):
-    """The model's scenario with a probe's measured throughput on its local options.
+    """The model's scenario with a probe's measured throughput on its local options, each at
+    its own batch size where the probe's sweep ran it (else at the probe's best batch size).
 
     By default it applies to every rented or owned option whose GPU matches the GPU the
     probe ran on; ``apply_to`` names options explicitly. A result of an unfinished run, or
@@ -120,6 +121,7 @@ def with_probe_result(model, path: str, apply_to: list[str] | None = None,
         mismatches,
         read_result,
     )
+    from costlib.scenario.schema import at_probe_batch
 
     result = read_result(path)
     local = [n for n, o in model.options.items() if o.local_part is o]
@@ -135,7 +137,8 @@ def with_probe_result(model, path: str, apply_to: list[str] | None = None,
     if differs and accept_mismatch:
         print(f"costlib: warning: the probe result is applied although "
               f"{'; '.join(differs)}", file=sys.stderr)
-    return apply_to_scenario(model.scenario, path, targets, accept_mismatch)
+    return at_probe_batch(apply_to_scenario(model.scenario, path, targets, accept_mismatch),
+                          result, targets)
 
 
 def _fmt_usd(x: float) -> str:
@@ -322,14 +325,19 @@ def print_throughput_checks(catalog) -> None:
     architecture's other figures (leave one out)."""
     from costlib.throughput import leave_one_out
 
-    rows = [["published figure", "architecture", "images/h", "model", "error", "efficiency"]]
+    rows = [["published figure", "architecture", "precision", "batch", "images/h", "model",
+             "error", "batch-1 efficiency"]]
     for c in leave_one_out(catalog):
-        rows.append([c.point.name, c.point.architecture, f"{c.point.images_per_hour:,.0f}",
+        precision = catalog.get("throughput", c.point.name).extra["precision"]
+        rows.append([c.point.name, c.point.architecture,
+                     precision if isinstance(precision, str) else "16-bit (not stated)",
+                     f"{c.point.batch:g}", f"{c.point.images_per_hour:,.0f}",
                      "-" if c.predicted is None else f"{c.predicted:,.0f}",
                      "-" if c.error is None else f"{c.error:+.0%}",
                      f"{c.point.efficiency:.0%}"])
     print("\n[throughput model: FLOPs per image / (dense peak at the recipe's precision x "
-          "efficiency of the architecture), each figure predicted from the others]")
+          "efficiency of the architecture at batch 1) x the model's batch gain, each figure "
+          "predicted from the others at its own batch size]")
     print(_table(rows))
 
 

@@ -330,7 +330,7 @@ def print_throughput_checks(catalog) -> None:
     for c in leave_one_out(catalog):
         precision = catalog.get("throughput", c.point.name).extra["precision"]
         rows.append([c.point.name, c.point.architecture,
-                     precision if isinstance(precision, str) else "16-bit (not stated)",
+                     precision if isinstance(precision, str) else "not stated",
                      f"{c.point.batch:g}", f"{c.point.images_per_hour:,.0f}",
                      "-" if c.predicted is None else f"{c.predicted:,.0f}",
                      "-" if c.error is None else f"{c.error:+.0%}",

@@ -120,12 +120,11 @@ def model_tflop(catalog: Catalog, model: str, steps: float | None = None,
                            recipe["steps"] if steps is None else steps, ratio)
 
 
-def allowed_precisions(catalog: Catalog, gpu: str | None) -> tuple[str, ...]:
+def allowed_precisions(catalog: Catalog, gpu: str) -> tuple[str, ...]:
     """The precisions an option on ``gpu`` may run at: 16-bit ones always, fp8 where the
     catalog has the GPU's 8-bit peak (the datasheet's FP8 or, on the A100, INT8 rate)."""
     return tuple(p for p, arithmetic in PRECISIONS.items()
-                 if arithmetic == "16-bit" or (gpu is not None
-                                               and peak_tflops(catalog, gpu, arithmetic)))
+                 if arithmetic == "16-bit" or peak_tflops(catalog, gpu, arithmetic))
 
 
 def batch_speedup(batch_size, gain, gain_batch=4.0):

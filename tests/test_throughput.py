@@ -245,3 +245,19 @@ def test_precision_picks_the_peak_and_fp8_needs_an_8_bit_one(catalog):
     assert allowed_precisions(catalog, "a100_40gb") == ("bf16", "fp16", "fp8")  # INT8 peak
     assert allowed_precisions(catalog, "rtx4090") == ("bf16", "fp16")
     assert allowed_precisions(catalog, "t4") == ("bf16", "fp16")
+
+
+@pytest.mark.slow
+def test_denoiser_weights_are_the_probes_parameter_counts(catalog):
+    """model_memory's denoiser_weights rows: the probe's UNet or transformer (meta device, no
+    weights, about 7 s) at 2 bytes a parameter, in binary GB, within 0.5 % (the rows round)."""
+    pytest.importorskip("torch")
+    pytest.importorskip("diffusers")
+    from costlib.probe import models, resolve_settings
+
+    for model in ("sd15", "sdxl", "flux-dev", "flux-schnell"):
+        built = models._meta_models(resolve_settings(model))
+        denoiser = built.get("unet") or built["transformer"]
+        counted = sum(p.numel() for p in denoiser.parameters()) * 2 / 2**30
+        row = catalog.rows("model_memory", model=model, part="denoiser_weights")[0]
+        assert row.value == pytest.approx(counted, rel=0.005), model

@@ -340,7 +340,6 @@ def resolve(scenario: Scenario, catalog: Catalog | None = None, *,
     profile = preset_profile(w.variability, inputs["workload.peak_factor"].value)
     for spec in scenario.options:
         _check_throughput_row(spec, catalog, records[spec.name].gpu, w.model)
-        _check_precision(spec, catalog, records[spec.name].gpu)
     values = {path: inp.value for path, inp in inputs.items()}
     return _build(scenario, inputs, values, records, profile)
 
@@ -437,26 +436,31 @@ def _throughput(spec, catalog, take, p, s, gpu: str, workload) -> None:
     """Register an option's images/hour at its batch size: a value it sets (taken as measured
     at that batch size, as a probe's is), the throughput model's estimate for its GPU, or a
     catalog row moved from the batch size it was measured at (1 where not stated) by the
-    model's batch gain (:func:`costlib.throughput.at_batch`)."""
+    model's batch gain (:func:`costlib.throughput.at_batch`). The option's precision must be
+    one its GPU runs."""
+    _check_precision(spec, catalog, gpu)
     if spec.throughput == MODEL_THROUGHPUT and "images_per_hour" not in spec.set:
         figure = estimate(catalog, gpu, workload.model, resolution=workload.resolution,
                           field=f"{p}.throughput", precision=PRECISIONS[spec.precision],
                           batch_size=spec.batch_size)
-        row = Entry(table="throughput", name=f"model_{gpu}_{workload.model}",
-                    **sourced(figure))
+        row = Entry(table="throughput", name=f"model_{gpu}_{workload.model}_{spec.precision}"
+                                             f"_batch_{spec.batch_size}", **sourced(figure))
     elif spec.throughput not in (None, MODEL_THROUGHPUT):
         row = catalog.get("throughput", spec.throughput, field=f"{p}.throughput")
         measured_at = 1.0 if math.isnan(row.extra["batch"]) else row.extra["batch"]
-        row = at_batch(row, catalog, workload.model, measured_at, spec.batch_size)
+        if measured_at != spec.batch_size:  # another quantity than the row's: drawn apart
+            row = dataclasses.replace(
+                at_batch(row, catalog, workload.model, measured_at, spec.batch_size),
+                name=f"{row.name}_at_batch_{spec.batch_size}")
     else:
         row = None
     take(f"{p}.images_per_hour", s("images_per_hour"), row, unit="images/h")
 
 
-def _check_precision(spec: OptionSpec, catalog: Catalog, gpu: str | None) -> None:
+def _check_precision(spec: OptionSpec, catalog: Catalog, gpu: str) -> None:
     """A GPU option's precision must be one its GPU has a peak for (fp8: an 8-bit one)."""
     allowed = allowed_precisions(catalog, gpu)
-    if gpu is not None and spec.precision not in allowed:
+    if spec.precision not in allowed:
         raise InputError(f"options.{spec.name}.precision: {spec.precision!r} is not allowed; "
                          f"{gpu} has no 8-bit peak in the catalog, so it may run at "
                          f"{' or '.join(allowed)}")

@@ -14,11 +14,12 @@ Each row is validated on load by a pydantic row model (`Row` plus the table's ow
 `ROW_MODELS`): a bad cell fails with one line naming the file, row, column, the bad value and
 what is allowed. Rows older than ``stale_after_days`` are flagged (``Entry.stale``), never
 hidden, except physical figures that do not age: datasheet board power, peak rates, memory and
-streaming multiprocessors (``TIMELESS_QUANTITIES``), the FLOPs of a model (``model_flops``)
-and the memory it needs (``model_memory``); ages count to the ``today`` given to
-:func:`load_catalog` (by default the clock's date, read there and nowhere else). A row dated
-after that day is flagged too (``Entry.future``, age 0), not refused: a machine whose clock
-is behind still works, and :func:`future_warning` says which rows to check.
+streaming multiprocessors (``TIMELESS_QUANTITIES``), the FLOPs of a model (``model_flops``),
+the memory it needs (``model_memory``) and what batching gains it (``batch_gain``); ages count
+to the ``today`` given to :func:`load_catalog` (by default the clock's date, read there and
+nowhere else). A row dated after that day is flagged too (``Entry.future``, age 0), not
+refused: a machine whose clock is behind still works, and :func:`future_warning` says which
+rows to check.
 
 ``gpu_rental`` holds the articles' rows and a market snapshot: one row per cloud offer
 (``cloud``), on demand or spot (``market``), in USD per GPU-hour. ``pick`` says whether
@@ -119,11 +120,14 @@ TABLES: dict[str, dict[str, object]] = {
                             "sm_count"],
     },
     "throughput": {"gpu": Text, "model": Text, "basis": Text, "steps": OptionalAmount,
-                   "resolution": Text, "precision": Precision},
+                   "resolution": Text, "precision": Precision, "batch": OptionalAmount},
     "model_flops": {"model": Text, "part": Literal["step", "image"], "steps": OptionalAmount,
                     "resolution": _matching(r"^\d+x\d+$", "must be WIDTHxHEIGHT in pixels")},
-    "model_memory": {"model": Text, "batch": Amount, "precision": Text,
+    "model_memory": {"model": Text,
+                     "part": Literal["pipeline", "per_image", "denoiser_weights"],
+                     "batch": OptionalAmount, "precision": Text,
                      "resolution": _matching(r"^\d+x\d+$", "must be WIDTHxHEIGHT in pixels")},
+    "batch_gain": {"model": Text, "batch": Amount},
     "labor": {},
     "overheads": {},
     "assumptions": {},
@@ -260,7 +264,7 @@ def _entry(table: str, raw: dict[str, str], where: str, today: dt.date,
         raise one_line(e, where) from None
     extra = {c: math.nan if getattr(row, c) is None else getattr(row, c) for c in TABLES[table]}
     age = (today - parse_as_of(row.as_of)).days
-    timeless = table in ("model_flops", "model_memory") or (table == "gpu_hardware"
+    timeless = table in ("model_flops", "model_memory", "batch_gain") or (table == "gpu_hardware"
                                           and extra["quantity"] in TIMELESS_QUANTITIES)
     return Entry(table=table, name=row.name, value=row.value,
                  low=row.value if row.low is None else row.low,

@@ -107,7 +107,8 @@ def _today(args) -> dt.date | None:
 
 def with_probe_result(model, path: str, apply_to: list[str] | None = None,
                       accept_mismatch: bool = False):
-    """The model's scenario with a probe's measured throughput on its local options.
+    """The model's scenario with a probe's measured throughput on its local options, each at
+    its own batch size where the probe's sweep ran it (else at the probe's best batch size).
 
     By default it applies to every rented or owned option whose GPU matches a GPU the
     probe ran on, each option taking its own GPU's figure per GPU (a merged result of
@@ -116,7 +117,13 @@ def with_probe_result(model, path: str, apply_to: list[str] | None = None,
     refused unless ``accept_mismatch`` (then a warning and the figures' source say how it
     differs). A GPU of the result that no option runs on is named in a note.
     """
-    from costlib.probe.result import apply_to_scenario, matching_options, mismatches, read_result
+    from costlib.probe.result import (
+        apply_to_scenario,
+        matching_options,
+        mismatches,
+        read_result,
+    )
+    from costlib.scenario.schema import at_probe_batch
 
     result = read_result(path)
     local = [n for n, o in model.options.items() if o.local_part is o]
@@ -136,8 +143,8 @@ def with_probe_result(model, path: str, apply_to: list[str] | None = None,
     for group in result.gpus:
         names = [n for n, g in targets.items() if g is group]
         if names:
-            scenario = apply_to_scenario(scenario, path, names, accept_mismatch,
-                                         gpu_name=group.gpu_name)
+            scenario = at_probe_batch(apply_to_scenario(scenario, path, names, accept_mismatch,
+                                                        gpu_name=group.gpu_name), result, names)
         elif not apply_to:
             print(f"costlib: note: no option of this scenario runs on {group.gpu_name!r}; "
                   "its measurement is not used", file=sys.stderr)
@@ -328,14 +335,19 @@ def print_throughput_checks(catalog) -> None:
     architecture's other figures (leave one out)."""
     from costlib.throughput import leave_one_out
 
-    rows = [["published figure", "architecture", "images/h", "model", "error", "efficiency"]]
+    rows = [["published figure", "architecture", "precision", "batch", "images/h", "model",
+             "error", "batch-1 efficiency"]]
     for c in leave_one_out(catalog):
-        rows.append([c.point.name, c.point.architecture, f"{c.point.images_per_hour:,.0f}",
+        precision = catalog.get("throughput", c.point.name).extra["precision"]
+        rows.append([c.point.name, c.point.architecture,
+                     precision if isinstance(precision, str) else "not stated",
+                     f"{c.point.batch:g}", f"{c.point.images_per_hour:,.0f}",
                      "-" if c.predicted is None else f"{c.predicted:,.0f}",
                      "-" if c.error is None else f"{c.error:+.0%}",
                      f"{c.point.efficiency:.0%}"])
     print("\n[throughput model: FLOPs per image / (dense peak at the recipe's precision x "
-          "efficiency of the architecture), each figure predicted from the others]")
+          "efficiency of the architecture at batch 1) x the model's batch gain, each figure "
+          "predicted from the others at its own batch size]")
     print(_table(rows))
 
 

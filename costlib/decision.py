@@ -13,14 +13,17 @@ prototype before committing; choose cloud, local or hybrid):
    - Latency: with ``max_latency_s`` set, an option is kept only if its warm latency at the
      high end of its range (the 95th percentile) meets the target. APIs take their figures
      from the catalog's api_latency families (the option's ``latency``, or the defaults of the
-     shipped offers); self-hosted GPUs generate one image in ``3600 / images_per_hour`` seconds
-     and, held as dedicated GPUs (reserved or owned), stay warm (no cold starts); an on-demand
+     shipped offers); self-hosted GPUs answer a request when its call ends: a call of
+     ``batch_size`` images takes ``batch_size * 3600 / images_per_hour`` seconds (the option's
+     throughput at that batch size), so a larger batch can miss a target that batch 1 meets;
+     held as dedicated GPUs (reserved or owned), stay warm (no cold starts); an on-demand
      rental is started for busy hours, so it is not warm capacity and is excluded; a hybrid is
      as slow as the slower of its parts. At the ImageBench guide's real-time target of 3 s
      this leaves turbo-class models and warm dedicated GPUs, as the guide says.
    - Memory: a GPU option (a hybrid: its local GPUs) whose GPU lacks the memory the
-     scenario's model needs at batch 1 even at the low end (text encoders off the GPU after
-     encoding) is excluded; where only that low end fits, it is kept with a note
+     scenario's model needs at its batch size and precision even at the low end (text
+     encoders off the GPU after encoding) is excluded; where only that low end fits, it is
+     kept with a note
      (:class:`costlib.throughput.MemoryFit`, the catalog's ``model_memory`` and
      ``gpu_hardware`` rows).
    - Operations: with no operations team (``has_ops_team: false``) self-hosting carries the
@@ -80,7 +83,7 @@ from costlib.tco import (
     serving_images_per_month,
     shared_review_usd,
 )
-from costlib.throughput import MemoryFit
+from costlib.throughput import MemoryFit, seconds_per_call
 from costlib.uncertainty import (
     FlipPoint,
     MonteCarlo,
@@ -142,8 +145,9 @@ def option_latency(model, name: str) -> Latency | None:
 
     An option's ``latency`` families (api_latency rows, the shipped offers have defaults)
     come first: their "warm" figure (or "typical" for managed queues) and "cold_start".
-    Otherwise GPUs the team runs take ``3600 / images_per_hour`` seconds per image (the range
-    follows the throughput's range), with no cold start; only dedicated GPUs (reserved or
+    Otherwise GPUs the team runs answer when a call of the option's batch size ends,
+    ``batch_size * 3600 / images_per_hour`` seconds (the range follows the throughput's
+    range), with no cold start; only dedicated GPUs (reserved or
     owned) count as warm dedicated capacity; an API has no figure. A hybrid is as slow as the
     slower of its two parts. [s]
     """
@@ -173,13 +177,16 @@ def option_latency(model, name: str) -> Latency | None:
     if local is None and not option.scales_to_zero:
         return None
     rate = model.inputs[f"options.{name}.images_per_hour"]
+    batch = model.records[name].batch_size
     cold = None
     if option.scales_to_zero:  # a serverless GPU boots and loads the model after idle gaps
         c = model.inputs[f"options.{name}.cold_start_seconds"]
         cold = (c.low, c.value, c.high)
-    return Latency(warm_seconds=(3600.0 / rate.high, 3600.0 / rate.value, 3600.0 / rate.low),
+    call = "3600 s" if batch == 1 else f"a call of {batch} images, {batch} x 3600 s,"
+    return Latency(warm_seconds=tuple(float(seconds_per_call(r, batch))
+                                      for r in (rate.high, rate.value, rate.low)),
                    cold_start_seconds=cold, warm_dedicated=dedicated,
-                   source=f"3600 s over its throughput of {rate.value:g} images/h "
+                   source=f"{call} over its throughput of {rate.value:g} images/h "
                           f"({rate.source})")
 
 
@@ -244,16 +251,18 @@ class BurstShortfall:
     images : float  Images in the burst. [images]
     hours : float  The window. [h]
     gpus : float  GPUs the option holds. [GPUs]
-    gpus_needed : float  GPUs the burst needs; ``inf`` where one image takes longer than the
+    gpus_needed : float  GPUs the burst needs; ``inf`` where one call takes longer than the
         window, so no number of GPUs can. [GPUs]
-    seconds_per_image : float  Generation time of one image on one GPU. [s]
+    seconds_per_call : float  Time one GPU takes for a call of ``batch_size`` images. [s]
+    batch_size : int  Images a call. [images]
     """
 
     images: float
     hours: float
     gpus: float
     gpus_needed: float
-    seconds_per_image: float
+    seconds_per_call: float
+    batch_size: int = 1
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -668,18 +677,22 @@ def _unhired(model):
 def _capacity(model, name: str, target: float | None
               ) -> tuple[PeakQueue | None, BurstShortfall | None]:
     """Queueing at the peak hour (under a latency target) and a burst its GPUs cannot absorb,
-    for options that hold dedicated GPUs with no API to overflow to."""
+    for options that hold dedicated GPUs with no API to overflow to. A GPU serves calls of
+    the option's batch size: the queue's customers are batches (the peak rate over the batch
+    size), each served in :func:`costlib.throughput.seconds_per_call`; the wait to fill a
+    batch is not counted (a server batching on the fly sends a partial batch instead)."""
     option = model.option(name)
     if not option.holds_dedicated_gpus or option.api_part is not None:
         return None, None
     w = model.workload
     gpus = float(option_gpus(option, w))
-    seconds_per_image = 3600.0 / float(option.images_per_hour)
+    batch = model.records[name].batch_size
+    per_call = float(seconds_per_call(float(option.images_per_hour), batch))
     peak = None
     if target is not None and gpus >= 1:
         peak_per_second = (float(serving_images_per_month(w)) / HOURS_PER_MONTH
                            * float(w.peak_factor) / 3600.0)
-        queue = queue_latency(peak_per_second, seconds_per_image, gpus)
+        queue = queue_latency(peak_per_second / batch, per_call, gpus)
         if float(queue.p95_latency_seconds) > target:
             peak = PeakQueue(gpus=gpus, utilization=float(queue.utilization),
                              p95_latency_s=float(queue.p95_latency_seconds),
@@ -688,12 +701,12 @@ def _capacity(model, name: str, target: float | None
     spec = model.scenario.workload
     if spec.burst_images and spec.burst_hours:
         needed = float(gpus_for_deadline(math.ceil(spec.burst_images),
-                                         spec.burst_hours * 3600.0, seconds_per_image))
+                                         spec.burst_hours * 3600.0, per_call, batch))
         if not math.isfinite(needed) or needed > gpus:
             burst = BurstShortfall(images=float(spec.burst_images),
                                    hours=float(spec.burst_hours), gpus=gpus,
                                    gpus_needed=needed if math.isfinite(needed) else math.inf,
-                                   seconds_per_image=seconds_per_image)
+                                   seconds_per_call=per_call, batch_size=batch)
     return peak, burst
 
 

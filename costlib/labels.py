@@ -87,7 +87,15 @@ FIELDS = {
     "cold_starts_per_month": "cold starts a month",
     "cold_start_seconds": "cold start time",
     "max_concurrency": "GPUs the provider runs at once",
+    "batch_size": "images a GPU generates per call (batch size)",
+    "precision": "arithmetic precision",
 }
+
+# the image models a scenario names, as people write them
+MODELS = {"sd15": "SD 1.5", "sdxl": "SDXL", "sdxl-turbo": "SDXL-Turbo",
+          "flux-schnell": "FLUX.1-schnell", "flux-dev": "FLUX.1-dev", "other": "the model"}
+# a self-hosted option's precision (its ``precision``) in words
+PRECISIONS = {"bf16": "16-bit (bf16)", "fp16": "16-bit (fp16)", "fp8": "8-bit (fp8)"}
 
 # units as people say them; a unit not listed reads as it is written
 UNITS = {"fraction": "%", "fraction/year": "% a year", "ratio": "x", "images/h":
@@ -129,6 +137,16 @@ def factor_label(factor, option_labels: Mapping[str, str] | None = None) -> str:
         return words
     labels = option_labels or {}
     return f"{words} of " + " and ".join(labels.get(o, o.replace("_", " ")) for o in options)
+
+
+def model_label(model: str) -> str:
+    """An image model in words: 'sdxl' -> 'SDXL'."""
+    return MODELS.get(model, model)
+
+
+def precision_label(precision: str) -> str:
+    """A precision in words: 'fp8' -> '8-bit (fp8)'."""
+    return PRECISIONS.get(precision, precision)
 
 
 def unit_label(unit: str) -> str:

@@ -264,7 +264,8 @@ class RentedGPU(OptionKind):
     kind: ClassVar[str] = "rented"
     kind_label: ClassVar[str] = "rented GPU"
     spec_needs: ClassVar[tuple[str, ...]] = ("offer", "throughput")
-    spec_may: ClassVar[tuple[str, ...]] = ("billing", "gpu")  # gpu: of a market offer
+    spec_may: ClassVar[tuple[str, ...]] = ("billing", "gpu",  # gpu: of a market offer
+                                           "batch_size", "precision")
     may_be_hybrid_local: ClassVar[bool] = True  # when reserved: see holds_dedicated_gpus
 
     @property
@@ -333,6 +334,7 @@ class OwnedGPU(OptionKind):
     kind: ClassVar[str] = "owned"
     kind_label: ClassVar[str] = "owned GPU"
     spec_needs: ClassVar[tuple[str, ...]] = ("gpu", "throughput")
+    spec_may: ClassVar[tuple[str, ...]] = ("batch_size", "precision")
     may_be_hybrid_local: ClassVar[bool] = True
     holds_dedicated_gpus: ClassVar[bool] = True
     buys_hardware: ClassVar[bool] = True
@@ -368,6 +370,7 @@ class ServerlessGPU(OptionKind):
     architecture: ClassVar[str] = "cloud"
     third_party: ClassVar[bool] = True
     spec_needs: ClassVar[tuple[str, ...]] = ("offer", "throughput")
+    spec_may: ClassVar[tuple[str, ...]] = ("batch_size", "precision")
     self_hosted: ClassVar[bool] = False
     operations_burden: ClassVar[float] = 0.5
     scales_to_zero: ClassVar[bool] = True

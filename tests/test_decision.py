@@ -202,6 +202,43 @@ def test_real_time_leaves_turbo_models_and_warm_dedicated_gpus(decisions):
     assert verdict.latency.warm_seconds == pytest.approx((1.5, 2.0, 2.5))
 
 
+def _h100(batch_size, target=5, **workload):
+    """The default scenario with a reserved H100 at IB's 1.5-2.5 s per SDXL image (batch 1) run
+    at ``batch_size`` images a call, under a ``target`` latency [s] (None: none)."""
+    return scenario(workload={"images_per_month": 300_000, **workload}, max_latency_s=target,
+                    options=lambda opts: opts + [{"name": "h100_reserved", "kind": "rented",
+                                                  "offer": "h100_monthly",
+                                                  "throughput": "sdxl_h100",
+                                                  "batch_size": batch_size}])
+
+
+def test_a_larger_batch_waits_for_its_whole_call_and_can_miss_the_target():
+    """A request waits for its batch's call: IB's H100 at 1,800 (1,440-2,400) images/h at
+    batch 1, at batch 4 times SDXL's assumed gain of 1.05 (1.0-1.25): a call of 4 images takes
+    4 x 3600 / (1,800 x 1.05) = 7.6 s (4.8-10.0 s), so a 5 s target that batch 1 meets (1.5-2.5
+    s) excludes it."""
+    one = decide(_h100(1), samples=SAMPLES).option("h100_reserved")
+    assert one.allowed and one.latency.warm_seconds == pytest.approx((1.5, 2.0, 2.5))
+    four = decide(_h100(4), samples=SAMPLES).option("h100_reserved")
+    assert four.excluded_by == ("latency",)
+    assert four.latency.warm_seconds == pytest.approx(
+        (4 * 3600 / (2400 * 1.25), 4 * 3600 / (1800 * 1.05), 4 * 3600 / 1440))
+    assert "a call of 4 images" in four.reasons[0] and "exceeds the 5 s target" in four.reasons[0]
+
+
+def test_a_burst_window_shorter_than_one_call_cannot_be_absorbed():
+    """100 images in 7.2 s: at batch 1 an image takes 2 s, so GPUs enough absorb it; at batch 4
+    a call takes 7.6 s, longer than the window, so no number of GPUs can."""
+    burst = {"burst_images": 100, "burst_hours": 0.002}
+    one = decide(_h100(1, None, **burst), samples=SAMPLES).option("h100_reserved")
+    assert math.isfinite(one.burst.gpus_needed) and one.burst.batch_size == 1
+    four = decide(_h100(4, None, **burst), samples=SAMPLES).option("h100_reserved")
+    assert four.burst.batch_size == 4 and math.isinf(four.burst.gpus_needed)
+    assert four.burst.seconds_per_call == pytest.approx(4 * 3600 / (1800 * 1.05))
+    assert any("one call of 4 images takes 7.62 s, longer than the burst window" in n
+               for n in four.notes)
+
+
 def test_option_latency_sources():
     model = scenario(options=lambda opts: opts + [
         {"name": "turbo", "kind": "api", "offer": "sdxl_turbo_api"},

@@ -9,12 +9,21 @@ them):
   4,762 M, CLIP-L 123 M, VAE 84 M) at 2 bytes: (11,901 + 4,762 + 123 + 84) M x 2 B
   = 33.74e9 B = 31.4 binary GB with every part on the GPU; the transformer alone
   11,901 M x 2 B = 22.2 binary GB.
+- LAMBDA: LambdaLabs' lambda-diffusers benchmark, SD 1.4 at 512x512, fp16 with xformers,
+  memory reserved after a call: A100 80GB PCIe 3.19 x 10^9 bytes at batch 1, 11.12 at batch 8,
+  19.81 at batch 16.
+- Batch growth (model_memory per_image rows): SD 1.5 1.04 (1.03-1.59) binary GB an image
+  (LAMBDA's batch 1 to 16); SDXL and FLUX at 1024x1024 3.7 (3.6-6.4), costlib's estimate.
 """
 
 import copy
+import datetime as dt
+import functools
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from costlib.catalog import load_catalog
 from costlib.decision import Verdict, decide
@@ -95,3 +104,69 @@ def test_sdxl_on_the_same_t4_is_kept(today):
     d = decide(_scenario("sdxl", today), samples=200)
     t4 = {x.name: x for x in d.options}["t4_rented"]
     assert t4.allowed and t4.verdict.memory_rule == "fits"
+
+
+def test_a_batch_adds_what_each_image_needs_and_fp8_halves_the_denoiser(today):
+    catalog = load_catalog(today=today)
+    # SDXL at batch 8: DIFFUSERS' batch-1 need plus 7 images of 3.6 (low) and 3.7 GB
+    assert memory_fit(catalog, "rtx4090", "sdxl", 8).needed_gb == pytest.approx(
+        (8.328 + 7 * 3.6, 10.030 + 7 * 3.7))
+    # at 512x512 an image adds a quarter of that (it scales with the pixels)
+    assert memory_fit(catalog, "rtx4090", "sdxl", 8, resolution="512x512").needed_gb == \
+        pytest.approx((8.328 + 7 * 0.9, 10.030 + 7 * 0.925))
+    # FLUX.1-dev in fp8: the transformer's 22.2 GB of bf16 weights take half
+    fit = memory_fit(catalog, "h100", "flux-dev", 1, "fp8")
+    assert fit.needed_gb == pytest.approx((22.2 - 11.1, 31.4 - 11.1))
+    assert (fit.batch_size, fit.precision) == (1, "fp8")
+
+
+def test_the_growth_per_image_reproduces_lambdas_batch_16():
+    """LAMBDA on the A100 80GB: SD 1.x from batch 1 to 16, 3.19 to 19.81 x 10^9 bytes. The
+    catalog's growth of 1.04 binary GB an image over the batch-1 need measured by DIFFUSERS
+    (2.805 binary GB, bf16) gives the batch-16 figure within 5 % (and batch 8's, 11.12)."""
+    catalog = _catalog()
+    for batch, measured in ((16, 19.81e9), (8, 11.12e9)):
+        predicted = memory_fit(catalog, "a100_80gb", "sd15", batch).needed_gb[1] * 2**30
+        assert predicted == pytest.approx(measured, rel=0.05), batch
+
+
+@functools.cache
+def _catalog():
+    return load_catalog(today=dt.date(2026, 11, 22))
+
+
+@given(batch=st.integers(1, 63), model=st.sampled_from(["sd15", "sdxl", "flux-dev"]),
+       precision=st.sampled_from(["bf16", "fp16", "fp8"]))
+def test_memory_never_falls_as_the_batch_grows(batch, model, precision):
+    catalog = _catalog()
+    smaller, larger = (memory_fit(catalog, "h200", model, b, precision).needed_gb
+                       for b in (batch, batch + 1))
+    assert all(a < b for a, b in zip(smaller, larger, strict=True))
+
+
+def test_sdxl_at_batch_8_on_a_24_gb_card_is_excluded_in_plain_words(today):
+    """The default scenario's owned RTX 4090 at 8 SDXL images a call: at least 8.328 + 7 x 3.6
+    = 33.5 GB, more than its 24 GB, so it is excluded; at batch 1 it fits (10.0 GB)."""
+    data = copy.deepcopy(yaml.safe_load(preset_path("default").read_text()))
+    owned = next(o for o in data["options"] if o["name"] == "rtx4090_owned")
+    owned["batch_size"] = 8
+    d = decide(resolve(parse_scenario(data), today=today), samples=200)
+    a = {x.name: x for x in d.options}
+    assert a["rtx4090_owned"].excluded_by == ("memory",)
+    assert a["hybrid_4090_replicate"].excluded_by == ("memory",)  # its local GPUs batch too
+    reason = option_reasons(a["rtx4090_owned"].verdict)[0]
+    assert reason.startswith("Memory: excluded, because the model needs at least 33.5 GB of "
+                             "GPU memory at batch 8 (")
+    assert reason.endswith("more than the 24 GB of its GPU.")
+    assert "options." not in reason and "rtx4090_owned" not in reason
+
+
+def test_fp8_is_said_with_the_need():
+    fit = MemoryFit(gpu_gb=16, needed_gb=(20.0, 25.0), source="hand", batch_size=2,
+                    precision="fp8")
+    verdict = Verdict(excluded_by=("memory",), privacy="internal", privacy_rule=None,
+                      max_latency_s=None, latency=None, latency_rule=None,
+                      cold_start_misses=False, memory=fit, memory_rule=fit.rule)
+    assert option_reasons(verdict) == (
+        "Memory: excluded, because the model needs at least 20 GB of GPU memory at batch 2 in "
+        "8-bit (fp8) (hand), more than the 16 GB of its GPU.",)

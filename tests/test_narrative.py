@@ -365,7 +365,7 @@ def test_capacity_notes():
     # IB's burst of 5,000 images in an hour at 10 s per image: 50,000 GPU-seconds over
     # 3,600 s is 13.9, so 14 GPUs; the option holds 3
     burst = BurstShortfall(images=5000.0, hours=1.0, gpus=3.0, gpus_needed=14.0,
-                           seconds_per_image=10.0)
+                           seconds_per_call=10.0)
     notes = narrative.option_notes(option(OWNED, 1250.0, 1.0, burst=burst, hired=True))
     assert notes == (
         "Costed with hiring one ML infrastructure engineer (1 FTE), since the team has no "
@@ -428,7 +428,7 @@ def test_no_sentence_shows_inf_nan_or_an_option_id():
     # everything that can be missing is: no break-even within the searched volumes, a queue
     # that never clears, a burst no GPU count absorbs, no volume to spread a cost over
     burst = BurstShortfall(images=5000.0, hours=0.001, gpus=3.0, gpus_needed=math.inf,
-                           seconds_per_image=10.0)
+                           seconds_per_call=10.0)
     queue = PeakQueue(gpus=2.0, utilization=1.4, p95_latency_s=math.inf, max_latency_s=3.0)
     options = (option(API, 1000.0, 0.9, usd_per_approved=math.inf),
                option(OWNED, 1250.0, 0.1, burst=burst, peak_queue=queue),

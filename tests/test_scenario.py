@@ -167,7 +167,7 @@ BAD = [
     ("options.4.set", {"min_gpus": 0.5}, "options.rtx4090_owned.min_gpus: 0.5 is not allowed; must be a whole number"),
     ("horizon_months", 36.5, "horizon_months: 36.5 is not allowed; must be a whole number"),
     # fields that do not apply to an option's kind
-    ("options.4.billing", "reserved", "options.4: billing: 'reserved' is not allowed; an option of kind owned does not take billing (it takes gpu, throughput)"),
+    ("options.4.billing", "reserved", "options.4: billing: 'reserved' is not allowed; an option of kind owned does not take billing (it takes gpu, throughput, batch_size, precision)"),
     ("options.0.throughput", "sdxl_a100", "options.0: throughput: 'sdxl_a100' is not allowed; an option of kind api does not take throughput"),
     ("options.5.tier", "pro", "options.5: tier: 'pro' is not allowed; an option of kind hybrid does not take tier"),
     # a throughput row measured on another GPU or for another model
@@ -189,6 +189,17 @@ BAD = [
     ("options.6.set", {"max_concurrency": 0}, "options.serverless_h100.max_concurrency: 0.0 is not allowed; must be >= 1"),
     ("options.6.offer", "replicate_b300", "options.serverless_h100.offer: 'replicate_b300' is not allowed; must name a row of gpu_serverless"),
     ("price_uncertainty_per_year", 2, "price_uncertainty_per_year: 2 is not allowed; must be <= 1"),
+    # a GPU option's batch size and precision (the market: batch and precision)
+    ("options.4.batch_size", 0, "options.4.batch_size: 0 is not allowed; must be >= 1"),
+    ("options.4.batch_size", 129, "options.4.batch_size: 129 is not allowed; must be <= 128"),
+    ("options.4.batch_size", 2.5, "options.4.batch_size: 2.5 is not allowed"),
+    ("options.0.batch_size", 4, "options.0: batch_size: 4 is not allowed; an option of kind api does not take batch_size"),
+    ("options.5.precision", "fp8", "options.5: precision: 'fp8' is not allowed; an option of kind hybrid does not take precision"),
+    ("options.4.precision", "fp32", "options.4.precision: 'fp32' is not allowed; must be one of 'bf16', 'fp16' or 'fp8'"),
+    # fp8 needs an 8-bit peak: the RTX 4090 has none in the catalog, the A100 (INT8) and H100 do
+    ("options.4.precision", "fp8", "options.rtx4090_owned.precision: 'fp8' is not allowed; rtx4090 has no 8-bit peak in the catalog, so it may run at bf16 or fp16"),
+    # a throughput row measured at another precision than the option's (MLPerf: FP8)
+    ("options.6.throughput", "sdxl_h100_mlperf", "options.serverless_h100.throughput: 'sdxl_h100_mlperf' is not allowed at precision bf16; it is measured at 8-bit (set precision: fp8)"),
 ]
 
 
@@ -330,6 +341,112 @@ def test_an_option_can_take_its_throughput_from_the_throughput_model(today):
     with pytest.raises(InputError, match="options.l40s.throughput: gpu 'rtx4090' has no peak "
                                          "FLOP rate in the catalog"):
         resolve(parse_scenario(data), today=today)
+
+
+def test_batch_size_and_precision_flow_into_throughput_and_memory(today):
+    """An H100 at the market median for FLUX.1-dev (the throughput model): fp8 runs against the
+    dense FP8 peak (1,978.9 TFLOP/s, twice bf16's) and at 2 images a call gains FLUX's assumed
+    1.01 (1.0-1.05, Amdahl at 2 from the gain at 4); its memory need loses half the
+    transformer's 22.2 GB and gains one more image's 3.7 GB. A catalog row at batch 1 (ImageBench's
+    RTX 4090, 300-450 SDXL images/h) moves to batch 4 by SDXL's gain, 1.05 (1.0-1.25)."""
+    from costlib.catalog import load_catalog
+    from costlib.throughput import batch_speedup, estimate, memory_fit
+
+    catalog = load_catalog(today=today)
+    data = {"name": "batch", "workload": {"images_per_month": 10000, "model": "flux-dev"},
+            "options": [{"name": "h100", "kind": "rented", "gpu": "h100", "offer": "median",
+                         "throughput": "model", "batch_size": 2, "precision": "fp8"}]}
+    model = resolve(parse_scenario(data), today=today)
+    iph = model.inputs["options.h100.images_per_hour"]
+    single = estimate(catalog, "h100", "flux-dev", precision="16-bit")
+    assert iph.value == pytest.approx(single.value * 1978.9 / 989.4 * batch_speedup(2, 1.01))
+    assert iph.high == pytest.approx(single.high * 1978.9 / 989.4 * batch_speedup(2, 1.05))
+    record = model.records["h100"]
+    assert (record.batch_size, record.precision) == (2, "fp8")
+    assert record.memory == memory_fit(catalog, "h100", "flux-dev", 2, "fp8", "1024x1024")
+    assert record.memory.needed_gb == pytest.approx((22.2 + 3.6 - 11.1, 31.4 + 3.7 - 11.1))
+
+    data = {"name": "batch", "workload": {"images_per_month": 10000, "model": "sdxl"},
+            "options": [{"name": "own", "kind": "owned", "gpu": "rtx4090",
+                         "throughput": "sdxl_rtx4090", "batch_size": 4},
+                        {"name": "measured", "kind": "owned", "gpu": "rtx4090",
+                         "throughput": "sdxl_rtx4090", "batch_size": 4,
+                         "set": {"images_per_hour": 500}}]}
+    model = resolve(parse_scenario(data), today=today)
+    own = model.inputs["options.own.images_per_hour"]
+    assert (own.low, own.value, own.high) == pytest.approx((300, 360 * 1.05, 450 * 1.25))
+    # another quantity than the row's figure at batch 1, so the Monte Carlo draws it apart
+    assert own.row == "throughput.sdxl_rtx4090_at_batch_4" and "at a batch of 4 images" in own.note
+    # a throughput set by hand (or by a probe) is taken as measured at the option's batch
+    assert model.inputs["options.measured.images_per_hour"].value == 500
+
+
+def test_the_runpod_community_row_is_on_demand_and_picks_stay_on_secure_offers(today):
+    """The architecture article gives the RTX 4090 'community instances at around $0.59/hr'
+    (and calls it 'spot' in its table): RunPod's Community Cloud is a hosting tier, sold on
+    demand and interruptible, and 0.59 sits between the snapshot's Secure Cloud on-demand
+    (0.69) and spot (0.34) prices, so the row is on demand: no spot rework, no fallback. Market
+    picks never choose it (pick = no): ``runpod`` is the Secure Cloud offer, 0.69 on demand and
+    0.34 spot (SkyPilot catalog v7, 8x RTX 4090 per GPU)."""
+    from costlib.catalog import load_catalog, market_offer
+
+    catalog = load_catalog(today=today)
+    row = catalog.get("gpu_rental", "rtx4090_community_hourly")
+    assert (row.value, row.extra["market"], row.extra["pick"]) == (0.59, "on_demand", "no")
+    assert "Community Cloud" in row.note and "'RTX 4090 spot'" in row.note
+    data = {"name": "runpod", "workload": {"images_per_month": 10000}, "options": [
+        {"name": "community", "kind": "rented", "offer": "rtx4090_community_hourly",
+         "throughput": "sdxl_rtx4090"},
+        {"name": "secure", "kind": "rented", "gpu": "rtx4090", "offer": "runpod",
+         "throughput": "sdxl_rtx4090"},
+        {"name": "secure_spot", "kind": "rented", "gpu": "rtx4090", "offer": "runpod/spot",
+         "throughput": "sdxl_rtx4090"}]}
+    model = resolve(parse_scenario(data), today=today)
+    community = {k.rsplit(".", 1)[1]: i.value for k, i in model.inputs.items()
+                 if k.startswith("options.community.")}
+    assert (community["hourly_usd"], community["rework"], community["spot_availability"],
+            community["fallback_hourly_usd"]) == (0.59, 0.0, 1.0, 0.0)
+    assert model.inputs["options.secure.hourly_usd"].value == 0.69
+    assert model.inputs["options.secure_spot.hourly_usd"].value == 0.34
+    assert model.inputs["options.secure_spot.rework"].row == "assumptions.spot_rework"
+    assert market_offer(catalog, "rtx4090", "cheapest").name != row.name
+
+
+def _probe(tmp_path, batches, best=2):
+    """A complete probe result of SDXL at 1024x1024, 30 steps on one RTX 4090, its sweep
+    ``{batch size: images/h}`` (the best batch size ``best``)."""
+    from costlib.probe.result import write_result_atomic
+
+    return write_result_atomic(tmp_path / "probe.json", {
+        "schema_version": 1, "kind": "costlib.probe.result", "status": "complete",
+        "run_id": "run-1", "error": None, "measured_at": "2026-11-01T12:00:00+00:00",
+        "preset": "sdxl", "model": "sdxl", "source": "random-weights", "device": "cuda:0",
+        "gpu_name": "NVIDIA GeForce RTX 4090", "device_count": 1,
+        "best_images_per_hour": batches[best], "best_batch_size": best, "p50_latency_s": 2.0,
+        "p95_latency_s": 2.2, "avg_watts": 400.0, "energy_wh_per_image": 0.1, "mfu": 0.4,
+        "settings": {"dtype": "bf16", "height": 1024, "width": 1024, "steps": 30},
+        "environment": {}, "batches": [{"batch_size": b, "fits": True, "images_per_hour": r}
+                                       for b, r in batches.items()]})
+
+
+def test_a_probe_result_applies_at_the_options_batch_size(tmp_path):
+    """The probe measured 900 images/h at batch 1 and 1,000 at batch 2 (its best): an option at
+    batch 1 takes 900, one at batch 4 (not swept) runs at the best batch size, 2, with 1,000."""
+    from costlib.probe.result import apply_to_scenario, read_result
+    from costlib.scenario.schema import at_probe_batch
+
+    path = _probe(tmp_path, {1: 900.0, 2: 1000.0})
+    base = parse_scenario(BASE)
+    for batch, rate, runs_at in ((1, 900.0, 1), (2, 1000.0, 2), (4, 1000.0, 2)):
+        data = copy.deepcopy(BASE)
+        data["options"][4]["batch_size"] = batch
+        applied = at_probe_batch(apply_to_scenario(parse_scenario(data), path,
+                                                   ["rtx4090_owned"]),
+                                 read_result(path), ["rtx4090_owned"])
+        owned = applied.options[4]
+        assert (owned.set["images_per_hour"].value, owned.batch_size) == (rate, runs_at)
+        assert owned.set["images_per_hour"].source.startswith("probe result probe.json")
+    assert base.options[4].batch_size == 1
 
 
 def test_prices_without_a_range_get_one_by_age_when_the_scenario_asks(today):

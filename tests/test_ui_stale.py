@@ -1,6 +1,7 @@
 """The notebooks' status line names the stale inputs in words, each once, as the CLI warns:
-for 2026-11-22 the internal-feature preset has one input older than 365 days, the fallback
-price of its RTX 4090 community rental (a gpu_rental row as of 2025-06)."""
+for 2026-11-22 the e-commerce catalog preset has two inputs older than 365 days, the hourly
+price of its H100 spot rental (the market median, dated 2025) and the on-demand price it falls
+back to when spot capacity is gone (likewise)."""
 
 import datetime as dt
 
@@ -15,9 +16,10 @@ def _model(preset, today):
 
 
 def test_status_names_the_stale_input_once(today):
-    note = stale_note(_model("internal_feature", today))
-    assert note == ("; older than 365 days: on-demand price when spot is gone of RTX 4090 "
-                    "community on demand (as of 2025-06)")
+    note = stale_note(_model("ecommerce_catalog", today))
+    assert note == ("; older than 365 days: GPU hourly price of H100 spot, market median (as of "
+                    "2025), on-demand price when spot is gone of H100 spot, market median (as "
+                    "of 2025)")
     assert not problems(note)
 
 

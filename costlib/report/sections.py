@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from costlib import __version__, fmt
 from costlib.labels import field_label
-from costlib.narrative import flip_sentence, key_figures
+from costlib.narrative import flip_sentence, gpu_throughput, key_figures
 
 SECTIONS = {
     "summary": "Executive summary",
@@ -119,10 +119,14 @@ def _fields(spec) -> list[tuple[str, str]]:
 
 
 def _option_given(r, spec) -> str:
-    """What the scenario sets for an option beyond its catalog offer, in one line: the
-    options a hybrid combines, its local GPUs, discounts and values set by hand."""
-    parts = [f"{k}: {r.label(v)}" for k, v in (("local GPUs", spec.local),
-                                              ("overflow API", spec.api)) if v]
+    """What the scenario sets for an option beyond its catalog offer, in one line: a GPU
+    option's throughput with its batch size and precision, the options a hybrid combines,
+    its local GPUs, discounts and values set by hand."""
+    rate = r.model.inputs.get(f"options.{spec.name}.images_per_hour")
+    record = r.model.records[spec.name]
+    parts = [gpu_throughput(rate, record.batch_size, record.precision)] if rate else []
+    parts += [f"{k}: {r.label(v)}" for k, v in (("local GPUs", spec.local),
+                                               ("overflow API", spec.api)) if v]
     if spec.local_gpus is not None:
         parts.append(f"local GPUs held: {_given(spec.local_gpus)}")
     if spec.discounts:

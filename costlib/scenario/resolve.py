@@ -33,7 +33,14 @@ from costlib.options import (
     megapixels,
 )
 from costlib.scenario.schema import OptionSpec, Ranged, Scenario, input_limits, input_whole
-from costlib.throughput import MemoryFit, memory_fit
+from costlib.throughput import (
+    PRECISIONS,
+    MemoryFit,
+    allowed_precisions,
+    at_batch,
+    estimate,
+    memory_fit,
+)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -112,8 +119,11 @@ class OptionRecord:
         [images/month]
     rate_tiers : tuple  ``(requests/min, USD/month)`` of the rate-limit tiers (APIs).
     latency : dict  ``{metric: Entry}`` of its api_latency families, later families first.
-    memory : MemoryFit or None  The scenario's model against its GPU's memory (a hybrid: its
-        local GPUs'); None for APIs or where the catalog lacks a figure.
+    memory : MemoryFit or None  The scenario's model against its GPU's memory at its batch
+        size and precision (a hybrid: its local GPUs'); None for APIs or where the catalog
+        lacks a figure.
+    batch_size : int  Images its GPUs generate per call (GPU options; 1 otherwise). [images]
+    precision : str  The arithmetic its GPUs run in: bf16, fp16 or fp8 (GPU options).
     """
 
     billing: str | None = None
@@ -122,6 +132,8 @@ class OptionRecord:
     rate_tiers: tuple[tuple[float, float], ...] = ()
     latency: dict[str, Entry] = dataclasses.field(default_factory=dict)
     memory: MemoryFit | None = None
+    batch_size: int = 1
+    precision: str = "bf16"
 
 
 def latency_families(spec: OptionSpec) -> tuple[str, ...]:
@@ -277,12 +289,12 @@ def resolve(scenario: Scenario, catalog: Catalog | None = None, *,
 
     def take(path: str, given, default: tuple[str, str] | Entry | None = None, unit: str = "",
              fallback: float | None = None):
+        entry = catalog.get(*default) if isinstance(default, tuple) else default
         if given is not None:
-            inp = _from_scenario(path, given, unit or (catalog.get(*default).unit
-                                                       if default else ""), scenario, today)
-        elif default is not None:
-            inp = _from_entry(path, default if isinstance(default, Entry)
-                              else catalog.get(*default), scenario.price_uncertainty_per_year)
+            inp = _from_scenario(path, given, unit or (entry.unit if entry else ""), scenario,
+                                 today)
+        elif entry is not None:
+            inp = _from_entry(path, entry, scenario.price_uncertainty_per_year)
         else:
             inp = Input(path=path, value=fallback, low=fallback, high=fallback, unit=unit,
                         source="costlib default")
@@ -321,11 +333,9 @@ def resolve(scenario: Scenario, catalog: Catalog | None = None, *,
          ("assumptions", "gpu_price_decline"))
     from costlib.capacity.profiles import preset_profile
 
-    records = _with_memory(scenario, catalog, {spec.name: _resolve_option(spec, catalog, take)
+    records = _with_memory(scenario, catalog, {spec.name: _resolve_option(spec, catalog, take,
+                                                                          w)
                                                for spec in scenario.options})
-    for spec in scenario.options:
-        if spec.throughput == MODEL_THROUGHPUT:
-            _model_throughput(spec, records[spec.name].gpu, w, catalog, take)
     # hybrids overflow hour by hour under the scenario's demand profile, in every view
     profile = preset_profile(w.variability, inputs["workload.peak_factor"].value)
     for spec in scenario.options:
@@ -344,9 +354,9 @@ def _settable(cls) -> set[str]:
     return {f.name for f in dataclasses.fields(cls)} - _NOT_SET
 
 
-def _resolve_option(spec: OptionSpec, catalog: Catalog, take) -> OptionRecord:
+def _resolve_option(spec: OptionSpec, catalog: Catalog, take, workload) -> OptionRecord:
     """Register the inputs of one option (``options.NAME.FIELD`` paths) and return its
-    record."""
+    record; ``workload`` is the scenario's (its model and resolution set GPU throughputs)."""
     cls = OPTION_KINDS[spec.kind]
     unknown = set(spec.set) - _settable(cls)
     if unknown:
@@ -356,10 +366,10 @@ def _resolve_option(spec: OptionSpec, catalog: Catalog, take) -> OptionRecord:
     p = f"options.{spec.name}"
     if "outputs_per_approved" in spec.set:  # the option's own acceptance
         take(f"{p}.outputs_per_approved", spec.set["outputs_per_approved"], unit="images/asset")
-    return _RESOLVE[cls](spec, catalog, take, p, spec.set.get)
+    return _RESOLVE[cls](spec, catalog, take, p, spec.set.get, workload)
 
 
-def _resolve_api(spec, catalog, take, p, s) -> OptionRecord:
+def _resolve_api(spec, catalog, take, p, s, workload) -> OptionRecord:
     offer = catalog.get("api_prices", spec.offer, field=f"{p}.offer")
     per_mp = offer.extra["pricing"] == "per_megapixel"
     take(f"{p}.usd_per_image", s("usd_per_image"), None if per_mp else offer, unit="USD/image",
@@ -406,37 +416,54 @@ def rate_tiers(catalog: Catalog, lowest: str | None = None) -> tuple[tuple[float
 
 
 # ``throughput: model``: images/hour from the throughput model for the option's GPU and the
-# workload's model and resolution (resolved once the option's GPU is known).
+# workload's model and resolution, at the option's precision and batch size.
 MODEL_THROUGHPUT = "model"
 
 
 def _with_memory(scenario: Scenario, catalog: Catalog, records: dict) -> dict:
-    """The records with the memory fit of the scenario's model on each option's GPU (a
-    hybrid's: its local option's)."""
-    gpus = {s.name: records[s.local].gpu if s.kind == "hybrid" else records[s.name].gpu
-            for s in scenario.options}
-    return {name: dataclasses.replace(r, memory=memory_fit(catalog, gpus[name],
-                                                           scenario.workload.model))
+    """The records with the memory fit of the scenario's model on each option's GPU at its
+    batch size and precision (a hybrid's: its local option's)."""
+    w = scenario.workload
+    gpu_side = {s.name: records[s.local] if s.kind == "hybrid" else records[s.name]
+                for s in scenario.options}
+    return {name: dataclasses.replace(r, memory=memory_fit(
+                catalog, gpu_side[name].gpu, w.model, gpu_side[name].batch_size,
+                gpu_side[name].precision, w.resolution))
             for name, r in records.items()}
 
 
-def _model_throughput(spec: OptionSpec, gpu: str, workload, catalog: Catalog, take) -> None:
-    from costlib.throughput import estimate
+def _throughput(spec, catalog, take, p, s, gpu: str, workload) -> None:
+    """Register an option's images/hour at its batch size: a value it sets (taken as measured
+    at that batch size, as a probe's is), the throughput model's estimate for its GPU, or a
+    catalog row moved from the batch size it was measured at (1 where not stated) by the
+    model's batch gain (:func:`costlib.throughput.at_batch`). The option's precision must be
+    one its GPU runs."""
+    _check_precision(spec, catalog, gpu)
+    if spec.throughput == MODEL_THROUGHPUT and "images_per_hour" not in spec.set:
+        figure = estimate(catalog, gpu, workload.model, resolution=workload.resolution,
+                          field=f"{p}.throughput", precision=PRECISIONS[spec.precision],
+                          batch_size=spec.batch_size)
+        row = Entry(table="throughput", name=f"model_{gpu}_{workload.model}_{spec.precision}"
+                                             f"_batch_{spec.batch_size}", **sourced(figure))
+    elif spec.throughput not in (None, MODEL_THROUGHPUT):
+        row = catalog.get("throughput", spec.throughput, field=f"{p}.throughput")
+        measured_at = 1.0 if math.isnan(row.extra["batch"]) else row.extra["batch"]
+        if measured_at != spec.batch_size:  # another quantity than the row's: drawn apart
+            row = dataclasses.replace(
+                at_batch(row, catalog, workload.model, measured_at, spec.batch_size),
+                name=f"{row.name}_at_batch_{spec.batch_size}")
+    else:
+        row = None
+    take(f"{p}.images_per_hour", s("images_per_hour"), row, unit="images/h")
 
-    p = f"options.{spec.name}"
-    figure = estimate(catalog, gpu, workload.model, resolution=workload.resolution,
-                      field=f"{p}.throughput")
-    row = Entry(table="throughput", name=f"model_{gpu}_{workload.model}", **sourced(figure))
-    take(f"{p}.images_per_hour", spec.set.get("images_per_hour"), row)
 
-
-def _throughput(spec, catalog, take, p, s) -> None:
-    if spec.throughput == MODEL_THROUGHPUT:
-        return  # after the option's GPU is known: _model_throughput
-    if spec.throughput is not None:
-        catalog.get("throughput", spec.throughput, field=f"{p}.throughput")
-    take(f"{p}.images_per_hour", s("images_per_hour"),
-         ("throughput", spec.throughput) if spec.throughput else None, unit="images/h")
+def _check_precision(spec: OptionSpec, catalog: Catalog, gpu: str) -> None:
+    """A GPU option's precision must be one its GPU has a peak for (fp8: an 8-bit one)."""
+    allowed = allowed_precisions(catalog, gpu)
+    if spec.precision not in allowed:
+        raise InputError(f"options.{spec.name}.precision: {spec.precision!r} is not allowed; "
+                         f"{gpu} has no 8-bit peak in the catalog, so it may run at "
+                         f"{' or '.join(allowed)}")
 
 
 def rental_offer(spec: OptionSpec, catalog: Catalog, field: str) -> Entry:
@@ -452,7 +479,7 @@ def rental_offer(spec: OptionSpec, catalog: Catalog, field: str) -> Entry:
     return market_offer(catalog, spec.gpu, pick, market or "on_demand", field=field)
 
 
-def _resolve_rented(spec, catalog, take, p, s) -> OptionRecord:
+def _resolve_rented(spec, catalog, take, p, s, workload) -> OptionRecord:
     offer = rental_offer(spec, catalog, f"{p}.offer")
     billing = spec.billing or ("reserved" if offer.extra["billing"] == "monthly"
                                else "on_demand")
@@ -461,7 +488,7 @@ def _resolve_rented(spec, catalog, take, p, s) -> OptionRecord:
          unit="USD/h", fallback=offer.value / HOURS_PER_MONTH)
     take(f"{p}.monthly_usd", s("monthly_usd"),
          None if hourly else offer, unit="USD/month", fallback=0.0)
-    _throughput(spec, catalog, take, p, s)
+    _throughput(spec, catalog, take, p, s, offer.extra["gpu"], workload)
     util_row = "utilization" if billing == "reserved" else "on_demand_utilization"
     take(f"{p}.utilization", s("utilization"), ("assumptions", util_row))
     spot = offer.extra["market"] == "spot"
@@ -475,7 +502,8 @@ def _resolve_rented(spec, catalog, take, p, s) -> OptionRecord:
     take(f"{p}.commitment_discount", s("commitment_discount"), unit="fraction", fallback=0.0)
     take(f"{p}.min_gpus", s("min_gpus"), unit="GPUs", fallback=1.0)
     return OptionRecord(billing=billing, gpu=offer.extra["gpu"],
-                        latency=_latency(spec, catalog, spec.latency))
+                        latency=_latency(spec, catalog, spec.latency),
+                        batch_size=spec.batch_size, precision=spec.precision)
 
 
 def _on_demand_fallback(catalog: Catalog, spot: Entry) -> Entry:
@@ -487,7 +515,7 @@ def _on_demand_fallback(catalog: Catalog, spot: Entry) -> Entry:
         return spot
 
 
-def _resolve_owned(spec, catalog, take, p, s) -> OptionRecord:
+def _resolve_owned(spec, catalog, take, p, s, workload) -> OptionRecord:
     purchase = catalog.rows("gpu_hardware", gpu=spec.gpu, quantity="purchase_usd")
     if not purchase and "purchase_usd" not in spec.set:
         known = sorted({e.extra["gpu"] for e in catalog.rows("gpu_hardware",
@@ -505,26 +533,28 @@ def _resolve_owned(spec, catalog, take, p, s) -> OptionRecord:
          ("gpu_hardware", purchase[0].name) if purchase else None)
     take(f"{p}.board_watts", s("board_watts"),
          ("gpu_hardware", watts[0].name) if watts else None)
-    _throughput(spec, catalog, take, p, s)
+    _throughput(spec, catalog, take, p, s, spec.gpu, workload)
     for field, row in _OWNED_DEFAULTS.items():
         take(f"{p}.{field}", s(field), row)
     take(f"{p}.min_gpus", s("min_gpus"), unit="GPUs", fallback=1.0)
-    return OptionRecord(gpu=spec.gpu, latency=_latency(spec, catalog, spec.latency))
+    return OptionRecord(gpu=spec.gpu, latency=_latency(spec, catalog, spec.latency),
+                        batch_size=spec.batch_size, precision=spec.precision)
 
 
-def _resolve_serverless(spec, catalog, take, p, s) -> OptionRecord:
+def _resolve_serverless(spec, catalog, take, p, s, workload) -> OptionRecord:
     offer = catalog.get("gpu_serverless", spec.offer, field=f"{p}.offer")
     take(f"{p}.usd_per_gpu_second", s("usd_per_gpu_second"), ("gpu_serverless", spec.offer))
-    _throughput(spec, catalog, take, p, s)
+    _throughput(spec, catalog, take, p, s, offer.extra["gpu"], workload)
     take(f"{p}.cold_starts_per_month", s("cold_starts_per_month"),
          ("assumptions", "serverless_cold_starts"))
     take(f"{p}.cold_start_seconds", s("cold_start_seconds"),
          ("api_latency", offer.extra["cold_start"]))
     take(f"{p}.max_concurrency", s("max_concurrency"), ("assumptions", "serverless_concurrency"))
-    return OptionRecord(gpu=offer.extra["gpu"], latency=_latency(spec, catalog, spec.latency))
+    return OptionRecord(gpu=offer.extra["gpu"], latency=_latency(spec, catalog, spec.latency),
+                        batch_size=spec.batch_size, precision=spec.precision)
 
 
-def _resolve_hybrid(spec, catalog, take, p, s) -> OptionRecord:
+def _resolve_hybrid(spec, catalog, take, p, s, workload) -> OptionRecord:
     take(f"{p}.local_gpus", spec.local_gpus, unit="GPUs")
     return OptionRecord(latency=_latency(spec, catalog, spec.latency))
 
@@ -546,8 +576,9 @@ def _latency(spec: OptionSpec, catalog: Catalog, families: tuple[str, ...]) -> d
 
 def _check_throughput_row(spec: OptionSpec, catalog: Catalog, gpu: str | None,
                           model: str) -> None:
-    """A throughput row an option reads must be measured on its GPU and for the model the
-    scenario generates (a row for ``unspecified`` GPUs fits any; model ``other`` any row)."""
+    """A throughput row an option reads must be measured on its GPU, for the model the
+    scenario generates (a row for ``unspecified`` GPUs fits any; model ``other`` any row) and,
+    where it says, at the option's precision."""
     row = catalog.entries.get(("throughput", spec.throughput))
     if row is None or "images_per_hour" in spec.set:
         return
@@ -558,6 +589,14 @@ def _check_throughput_row(spec: OptionSpec, catalog: Catalog, gpu: str | None,
             raise InputError(f"options.{spec.name}.throughput: {spec.throughput!r} is not "
                              f"allowed; it is measured for {column} {have!r}, the option "
                              f"needs {want!r} ({', '.join(fit) or 'no row: set images_per_hour'})")
+    stated = row.extra["precision"]  # NaN where the row does not say
+    if isinstance(stated, str) and stated != PRECISIONS[spec.precision]:
+        fit = [p for p, arithmetic in PRECISIONS.items() if arithmetic == stated]
+        instead = (f"set precision: {' or '.join(fit)}" if fit else
+                   "no precision a scenario may set runs at it: set images_per_hour")
+        raise InputError(f"options.{spec.name}.throughput: {spec.throughput!r} is not allowed "
+                         f"at precision {spec.precision}; it is measured at {stated} "
+                         f"({instead})")
 
 
 def _build(scenario: Scenario, inputs: dict[str, Input], values: dict,

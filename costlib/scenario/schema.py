@@ -42,6 +42,11 @@ def _resolution(text: str) -> str:
 Number = Annotated[float, Field(allow_inf_nan=False), BeforeValidator(_number)]
 Whole = Annotated[int, BeforeValidator(_number)]
 MODELS = ("sd15", "sdxl", "sdxl-turbo", "flux-schnell", "flux-dev", "other")
+# A self-hosted option's arithmetic: bf16 or fp16 (the 16-bit peak, 2-byte weights) or fp8 (the
+# 8-bit peak, 1-byte denoiser weights; only on GPUs with an 8-bit peak in the catalog).
+PRECISIONS = ("bf16", "fp16", "fp8")
+# The most images a call: a batch beyond it fits no GPU the catalog holds for any model.
+MAX_BATCH_SIZE = 128
 VARIABILITY = ("steady", "business_hours", "seasonal", "spiky")
 PRIVACY = ("public", "internal", "confidential", "regulated")
 _IDENT = r"^[a-z0-9][a-z0-9_\-]*$"
@@ -156,6 +161,10 @@ class OptionSpec(_Strict):
     api: str | None = None
     local_gpus: Quantity | None = None
     latency: tuple[str, ...] = ()
+    # GPU options (rented, owned, serverless): images a GPU generates per call, and the
+    # arithmetic it runs in; both move its throughput, memory need and latency
+    batch_size: Whole = Field(default=1, ge=1, le=MAX_BATCH_SIZE)
+    precision: Literal[PRECISIONS] = "bf16"
     set: dict[str, Quantity] = {}
 
     @model_validator(mode="after")
@@ -168,7 +177,7 @@ class OptionSpec(_Strict):
         takes = (*kind.spec_needs, *kind.spec_may)
         for key in sorted(self.model_fields_set - {"name", "kind", "label", "latency", "set",
                                                    *takes}):
-            if getattr(self, key) not in (None, (), {}):
+            if getattr(self, key) not in (None, (), {}, type(self).model_fields[key].default):
                 raise ValueError(f"{key}: {getattr(self, key)!r} is not allowed; an option of "
                                  f"kind {self.kind} does not take {key} (it takes "
                                  f"{', '.join(takes)})")
@@ -269,6 +278,29 @@ def set_field(scenario: Scenario, path: str, value) -> Scenario:
     return parse_scenario(data, "scenario")
 
 
+def at_probe_batch(scenario: Scenario, result, names: list[str]) -> Scenario:
+    """A scenario a probe result was applied to (``costlib.probe.result.apply_to_scenario``,
+    which sets the throughput measured at the probe's best batch size) with each named option
+    at one batch size with its throughput: the measurement at the option's own batch size
+    where the probe's sweep ran it and it fit (one GPU), else the option's batch size set to
+    the best one the throughput was measured at. ``result`` is the ``ProbeResult`` applied."""
+    swept = {b["batch_size"]: b["images_per_hour"] for b in result.data.get("batches") or ()
+             if b.get("fits") and b.get("images_per_hour")} if result.device_count == 1 else {}
+    for i, spec in enumerate(scenario.options):
+        if spec.name not in names or spec.batch_size == result.best_batch_size:
+            continue
+        if spec.batch_size in swept:
+            measured = dict(spec.set["images_per_hour"].model_dump(exclude_none=True))
+            measured.update(value=swept[spec.batch_size],
+                            source=f"{measured['source']} at a batch of {spec.batch_size}")
+            scenario = set_field(scenario, f"options.{i}.set",
+                                 {**spec.model_dump(mode="json")["set"],
+                                  "images_per_hour": measured})
+        else:
+            scenario = set_field(scenario, f"options.{i}.batch_size", result.best_batch_size)
+    return scenario
+
+
 # Allowed ranges by field name: (low, high, low is exclusive).
 LIMITS: dict[str, tuple[float, float, bool]] = {
     "images_per_month": (0, 1e10, False),
@@ -304,11 +336,12 @@ LIMITS: dict[str, tuple[float, float, bool]] = {
     "spot_availability": (0, 1, False),
     "commitment_months": (0, 60, False),
     "commitment_discount": (0, 0.9, False),
+    "batch_size": (1, MAX_BATCH_SIZE, False),
 }
 _DEFAULT_LIMIT = (0, 1e9, False)  # no price, time or count of one thing comes near it
 # Counts that only make sense whole.
 WHOLE = ("local_gpus", "min_gpus", "gpus_per_server", "max_concurrency", "lead_months",
-         "commitment_months")
+         "commitment_months", "batch_size")
 
 
 def input_limits(path: str) -> tuple[float, float, bool]:

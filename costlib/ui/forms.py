@@ -662,11 +662,15 @@ class PrototypeForm(StepForm):
         as the source of its figures does (and the report's appendix with it)."""
         try:
             from costlib.probe.result import apply_to_scenario, mismatches, read_result
+            from costlib.scenario.schema import at_probe_batch
 
             path = path or self.probe_path.value
-            differs = mismatches(read_result(path), self.scenario)
-            self.apply(apply_to_scenario(self.scenario, path, [option or self.probe_option.value],
-                                         self.accept_mismatch.value, f"tick '{self.ACCEPT}'"))
+            result = read_result(path)
+            differs = mismatches(result, self.scenario)
+            names = [option or self.probe_option.value]
+            self.apply(at_probe_batch(apply_to_scenario(
+                self.scenario, path, names, self.accept_mismatch.value,
+                f"tick '{self.ACCEPT}'"), result, names))
         except InputError as e:
             return self._error(e)
         if differs:

@@ -344,7 +344,8 @@ def print_throughput_checks(catalog) -> None:
                      f"{c.point.batch:g}", f"{c.point.images_per_hour:,.0f}",
                      "-" if c.predicted is None else f"{c.predicted:,.0f}",
                      "-" if c.error is None else f"{c.error:+.0%}",
-                     f"{c.point.efficiency:.0%}"])
+                     f"{c.point.efficiency:.0%}" + (" (above the peak: not used)"
+                                                    if c.point.above_peak else "")])
     print("\n[throughput model: FLOPs per image / (dense peak at the recipe's precision x "
           "efficiency of the architecture at batch 1) x the model's batch gain, each figure "
           "predicted from the others at its own batch size]")

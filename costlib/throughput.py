@@ -27,7 +27,7 @@ Simplifications (said where the numbers are shown): FLOPs scale with pixels (att
 faster, so large images are slightly underestimated); one efficiency covers eager, compiled
 and TensorRT runs alike, which is most of the spread of the checks; the batch gain is per
 model at its recipe's resolution (smaller images gain more); 32-bit runs are held against the
-16-bit peak (the catalog has no 32-bit one).
+16-bit peak, as the calibration's figures are.
 """
 
 from __future__ import annotations
@@ -200,6 +200,10 @@ class Point:
     batch : float  Images a call it ran at (1 where not stated). [images]
     tflop, peak_tflops : float  FLOPs of its image, the GPU's peak. [TFLOP], [TFLOP/s]
     efficiency : float  The share of the peak it implies, brought to batch 1. [-]
+
+    A figure implying more than the GPU's dense peak (``above_peak``) cannot be true as
+    stated (another recipe, fewer steps or a smaller image than it says); it is checked like
+    the others but calibrates nothing.
     """
 
     name: str
@@ -211,6 +215,11 @@ class Point:
     tflop: float
     peak_tflops: float
     efficiency: float
+
+    @property
+    def above_peak(self) -> bool:
+        """True when the figure implies more FLOP/s than the GPU's dense peak."""
+        return self.efficiency > 1.0
 
 
 def published_points(catalog: Catalog) -> list[Point]:
@@ -234,9 +243,10 @@ def published_points(catalog: Catalog) -> list[Point]:
 
 def calibrated_efficiency(points: list[Point], architecture: str,
                           leave_out: str | None = None) -> list[float]:
-    """The batch-1 efficiencies of an architecture's published figures (less one, by name)."""
+    """The batch-1 efficiencies of an architecture's published figures (less one, by name;
+    none above the GPU's peak)."""
     return [p.efficiency for p in points
-            if p.architecture == architecture and p.name != leave_out]
+            if p.architecture == architecture and p.name != leave_out and not p.above_peak]
 
 
 @dataclass(frozen=True)

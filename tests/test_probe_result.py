@@ -106,8 +106,7 @@ def test_weights_folder_without_model_index_is_rejected(tmp_path):
 # - L40S datasheet (2023-08): 362.05 / 91.6; L40 datasheet: 181.05 / 90.5
 # - L4 datasheet (2023-03): 242 with sparsity ("one-half lower without") / 30.3
 # - GB200 NVL72 page, HGX B200 column: 4.5 PFLOP/s with sparsity / 75
-# - Ada whitepaper v2.01, RTX 4090: 165.2 with FP32 accumulate / 82.6; its bf16 row is held
-#   back (None): the throughput model would calibrate on it (see the report of this change)
+# - Ada whitepaper v2.01, RTX 4090: 165.2 with FP32 accumulate / 82.6
 DEVICE_NAMES = [
     ("NVIDIA H100 80GB HBM3", "h100", 989.4, 67.0),
     ("NVIDIA H100 PCIe", "h100_pcie", 756.0, 51.0),
@@ -121,7 +120,7 @@ DEVICE_NAMES = [
     ("NVIDIA L40S", "l40s", 362.0, 91.6),
     ("NVIDIA L40", "l40", 181.05, 90.5),
     ("NVIDIA L4", "l4", 121.0, 30.3),
-    ("NVIDIA GeForce RTX 4090", "rtx4090", None, 82.6),
+    ("NVIDIA GeForce RTX 4090", "rtx4090", 165.2, 82.6),
     ("NVIDIA B200", "b200", 2250.0, 75.0),
 ]
 

@@ -337,8 +337,8 @@ def test_an_option_can_take_its_throughput_from_the_throughput_model(today):
     expected = estimate(load_catalog(today=today), "l40s", "sdxl")
     assert (iph.value, iph.low, iph.high) == (expected.value, expected.low, expected.high)
     assert iph.source.startswith("costlib throughput model") and not iph.stale
-    data["options"][0]["gpu"] = "rtx4090"
-    with pytest.raises(InputError, match="options.l40s.throughput: gpu 'rtx4090' has no peak "
+    data["options"][0]["gpu"] = "a6000"
+    with pytest.raises(InputError, match="options.l40s.throughput: gpu 'a6000' has no peak "
                                          "FLOP rate in the catalog"):
         resolve(parse_scenario(data), today=today)
 

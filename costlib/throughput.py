@@ -45,8 +45,10 @@ from costlib.labels import model_label
 
 # The architecture of each GPU the catalog names (a100: a published A100 of unstated memory).
 ARCHITECTURES = {"a10": "ampere", "a100": "ampere", "a100_40gb": "ampere",
-                 "a100_80gb": "ampere", "l40s": "ada", "rtx4090": "ada", "h100": "hopper",
-                 "h100_pcie": "hopper", "h200": "hopper", "b200": "blackwell"}
+                 "a100_80gb": "ampere", "l4": "ada", "l40": "ada", "l40s": "ada",
+                 "rtx4090": "ada", "h100": "hopper", "h100_pcie": "hopper",
+                 "h100_nvl": "hopper", "h200": "hopper", "h200_nvl": "hopper",
+                 "b200": "blackwell"}
 # GPU names whose peak is another row's: an A100 of unstated memory has the A100's peak
 _PEAK_OF = {"a100": "a100_40gb"}
 # The precisions a self-hosted option may run at (its ``precision``), by the arithmetic of the
@@ -287,7 +289,8 @@ def estimate(catalog: Catalog, gpu: str, model: str, steps: float | None = None,
     peak = peak_tflops(catalog, gpu, precision)
     if peak is None or gpu not in ARCHITECTURES:
         known = sorted(e.extra["gpu"] for e in catalog.rows(
-            "gpu_hardware", quantity=_peak_quantity(precision)))
+            "gpu_hardware", quantity=_peak_quantity(precision))
+            if e.extra["gpu"] in ARCHITECTURES)
         raise InputError(f"{field}: gpu {gpu!r} has no peak FLOP rate in the catalog at "
                          f"{precision}; GPUs with one are {', '.join(known)}")
     effs = calibrated_efficiency(published_points(catalog), ARCHITECTURES[gpu])

@@ -279,3 +279,16 @@ def test_denoiser_weights_are_the_probes_parameter_counts(catalog):
         counted = sum(p.numel() for p in denoiser.parameters()) * 2 / 2**30
         row = catalog.rows("model_memory", model=model, part="denoiser_weights")[0]
         assert row.value == pytest.approx(counted, rel=0.005), model
+
+
+def test_gpus_of_a_calibrated_architecture_scale_with_their_peak(catalog):
+    """The L4 (121 TFLOP/s dense bf16, L4 datasheet 2023-03) takes the Ada efficiency the
+    L40S figures calibrate (362.05, L40S datasheet 2023-08); the H100 NVL (835.5) the Hopper
+    one of the H100 SXM (989.4): same architecture, same share of the peak."""
+    l4, l40s = (estimate(catalog, g, "sdxl") for g in ("l4", "l40s"))
+    assert l4.value / l40s.value == pytest.approx(121 / 362.05, rel=1e-3)
+    nvl, sxm = (estimate(catalog, g, "sdxl") for g in ("h100_nvl", "h100"))
+    assert nvl.value / sxm.value == pytest.approx(835.5 / 989.4, rel=1e-3)
+    with pytest.raises(InputError, match="gpu 'a6000' has no peak FLOP rate .* GPUs with one "
+                                         "are a100_40gb"):
+        estimate(catalog, "a6000", "sdxl")

@@ -313,3 +313,21 @@ def test_a_step_gives_its_numbers_as_a_dataframe():
     assert list(frame.index) == [o.label for o in form.scenario.options]
     assert frame.loc[frame.index[0], "monthly_usd"] == pytest.approx(
         sum(frame.filter(like="_usd_per_month").iloc[0]))
+
+
+def test_prototype_sets_the_batch_size_and_precision_of_a_gpu_option():
+    form = PrototypeForm()
+    form.probe_option.value = "rtx4090_owned"
+    path = "options.rtx4090_owned.images_per_hour"
+    one = form.model.inputs[path].value
+    form.batch.value = 4
+    spec = next(o for o in form.scenario.options if o.name == "rtx4090_owned")
+    assert spec.batch_size == 4
+    assert form.model.inputs[path].value > one  # SDXL's batch gain (data/batch_gain.csv)
+    form.precision.value = "fp8"  # the RTX 4090 has no 8-bit peak in the catalog
+    assert "no 8-bit peak" in form.status.value
+    assert form.precision.value == "bf16"  # the field shows what the option runs at
+    form.probe_option.value = "a100_reserved"  # the A100's INT8 peak allows 8-bit
+    assert (form.batch.value, form.precision.value) == (1, "bf16")
+    form.precision.value = "fp8"
+    assert next(o for o in form.scenario.options if o.name == "a100_reserved").precision == "fp8"

@@ -23,9 +23,10 @@ from costlib import charts
 from costlib.catalog import future_warning, load_catalog
 from costlib.errors import InputError
 from costlib.fmt import share, volume
-from costlib.labels import input_label, option_labels
+from costlib.labels import input_label, option_labels, precision_label
 from costlib.scenario import MODELS, PRIVACY, VARIABILITY, resolve
 from costlib.tco import evaluate
+from costlib.throughput import PRECISIONS
 from costlib.ui import state
 from costlib.ui.answer import key_figures_html
 
@@ -612,6 +613,15 @@ class PrototypeForm(StepForm):
                                        layout=_WIDE, placeholder="/path/to/result.json")
         self.probe_option = widgets.Dropdown(options=local, description="Applies to option",
                                              style=_STYLE, layout=_WIDE)
+        # how that option runs its GPU: images a call, arithmetic (fp8 where its GPU has an
+        # 8-bit peak; the model says so otherwise)
+        self.batch = widgets.BoundedIntText(min=1, max=128, description="Batch size [images a "
+                                            "call]", style=_STYLE, layout=_WIDE)
+        self.precision = widgets.Dropdown(options=[(precision_label(p), p) for p in PRECISIONS],
+                                          description="Precision", style=_STYLE, layout=_WIDE)
+        self.batch.observe(lambda c: self._on_option("batch_size", c.new), names="value")
+        self.precision.observe(lambda c: self._on_option("precision", c.new), names="value")
+        self.probe_option.observe(lambda c: self._sync_fields(), names="value")
         # as --accept-probe-mismatch: another model, resolution or step count, or a run that
         # did not complete; the figures' source then says how it differs
         self.accept_mismatch = widgets.Checkbox(value=False, description=self.ACCEPT,
@@ -637,15 +647,32 @@ class PrototypeForm(StepForm):
         record = widgets.Button(description="Record provider test", icon="check", layout=_BUTTON)
         record.on_click(lambda _: self.record_provider())
         return [widgets.HTML("<b>Acceptance</b>"), self.acceptance,
-                widgets.HTML("<b>Your GPU</b> (costlib probe)"), self.probe_path,
-                self.probe_option, self.accept_mismatch, widgets.HBox([load, run]),
+                widgets.HTML("<b>Your GPU</b> (costlib probe)"), self.probe_option,
+                self.batch, self.precision, self.probe_path, self.accept_mismatch,
+                widgets.HBox([load, run]),
                 widgets.HTML("<b>Provider tests</b>"), self.api_option, self.warm_p95,
                 self.cold_start, self.consistent, record]
+
+    def _option_index(self) -> int | None:
+        """Where the option the GPU fields apply to is in the scenario's options (None: not
+        in this scenario)."""
+        return next((i for i, o in enumerate(self.scenario.options)
+                     if o.name == self.probe_option.value), None)
+
+    def _on_option(self, field: str, value) -> None:
+        """Set ``field`` of the chosen GPU option; a refused value goes back to the option's."""
+        if getattr(self, "_syncing", False) or self._option_index() is None:
+            return
+        self._on_field(f"options.{self._option_index()}.{field}", value)
+        self._sync_fields()
 
     def _sync_fields(self):
         self._syncing = True
         try:
             self.acceptance.value = 1 / float(self.model.workload.outputs_per_approved)
+            if self._option_index() is not None:
+                spec = self.scenario.options[self._option_index()]
+                self.batch.value, self.precision.value = spec.batch_size, spec.precision
         finally:
             self._syncing = False
 
@@ -692,7 +719,9 @@ class PrototypeForm(StepForm):
         from costlib.probe import run_probe
 
         out = state.workspace_dir() / "probe-result.json"
-        run_probe(self.scenario.workload.model, device="cuda", out_path=out)
+        # a 2-minute sustained run (the command's default is 10): a notebook waits for it
+        run_probe(self.scenario.workload.model, device="cuda", sustained_seconds=120,
+                  out_path=out)
         self.load_probe(str(out))
 
     def record_provider(self, option: str | None = None, warm_p95_s: float | None = None,

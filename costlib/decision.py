@@ -71,7 +71,7 @@ from costlib.capacity import (
 )
 from costlib.catalog import load_catalog
 from costlib.errors import InputError
-from costlib.fmt import json_ready
+from costlib.fmt import json_ready, quantity
 from costlib.options import HOURS_PER_MONTH
 from costlib.sizing import gpus_needed
 from costlib.tco import (
@@ -186,7 +186,7 @@ def option_latency(model, name: str) -> Latency | None:
     return Latency(warm_seconds=tuple(float(seconds_per_call(r, batch))
                                       for r in (rate.high, rate.value, rate.low)),
                    cold_start_seconds=cold, warm_dedicated=dedicated,
-                   source=f"{call} over its throughput of {rate.value:g} images/h "
+                   source=f"{call} over its throughput of {quantity(rate.value, rate.unit)} "
                           f"({rate.source})")
 
 

@@ -117,7 +117,7 @@ DEVICE_NAMES = [
     ("NVIDIA A100-SXM4-80GB", "a100_80gb", 312.0, 19.5),
     ("NVIDIA A100-PCIE-40GB", "a100_40gb", 312.0, 19.5),
     ("NVIDIA A100 80GB PCIe", "a100_80gb", 312.0, 19.5),
-    ("NVIDIA L40S", "l40s", 362.0, 91.6),
+    ("NVIDIA L40S", "l40s", 362.05, 91.6),
     ("NVIDIA L40", "l40", 181.05, 90.5),
     ("NVIDIA L4", "l4", 121.0, 30.3),
     ("NVIDIA GeForce RTX 4090", "rtx4090", 165.2, 82.6),

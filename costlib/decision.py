@@ -72,6 +72,7 @@ from costlib.capacity import (
 from costlib.catalog import load_catalog
 from costlib.errors import InputError
 from costlib.fmt import json_ready, quantity
+from costlib.labels import option_of
 from costlib.options import HOURS_PER_MONTH
 from costlib.sizing import gpus_needed
 from costlib.tco import (
@@ -92,6 +93,7 @@ from costlib.uncertainty import (
     check_settings,
     flip_points,
     monte_carlo,
+    options_used_by,
     tornado,
 )
 
@@ -648,13 +650,9 @@ def _verdict(model, name: str) -> Verdict:
 def unranged_inputs(model, names) -> tuple[str, ...]:
     """Prices and throughputs of the named options (and their parts) that carry no range,
     zero-valued defaults left out: what the Monte Carlo holds fixed."""
-    used = set()
-    for name in names - {None}:
-        option = model.options[name]
-        used |= {name} | {p.name for p in (option.local_part, option.api_part) if p is not None}
+    used = options_used_by(model, names - {None})
     return tuple(p for p, i in model.inputs.items()
-                 if p.split(".")[0] == "options" and p.split(".")[1] in used
-                 and i.low == i.high and i.value != 0
+                 if option_of(p) in used and i.low == i.high and i.value != 0
                  and (i.unit.startswith("USD") or i.unit == "images/h"))
 
 

@@ -112,7 +112,8 @@ def field_label(field: str) -> str:
     return FIELDS.get(field, field.replace("_", " "))
 
 
-def _option_of(path: str) -> str | None:
+def option_of(path: str) -> str | None:
+    """The option an input path belongs to ('options.NAME.FIELD' -> NAME), else None."""
     parts = path.split(".")
     return parts[1] if parts[0] == "options" and len(parts) > 2 else None
 
@@ -121,7 +122,7 @@ def input_label(path: str, option_labels: Mapping[str, str] | None = None) -> st
     """An input path in words: 'monthly image volume', 'price per image of SDXL on
     Replicate (API)'. ``option_labels`` maps option names to their labels."""
     words = field_label(path.rsplit(".", 1)[-1])
-    option = _option_of(path)
+    option = option_of(path)
     if option is None:
         return words
     return f"{words} of {(option_labels or {}).get(option, option.replace('_', ' '))}"
@@ -132,7 +133,7 @@ def factor_label(factor, option_labels: Mapping[str, str] | None = None) -> str:
     words: its field's label, and the options it feeds where it feeds one or two."""
     paths = factor.paths or (factor.name,)
     words = field_label(paths[0].rsplit(".", 1)[-1])
-    options = list(dict.fromkeys(o for o in map(_option_of, paths) if o is not None))
+    options = list(dict.fromkeys(o for o in map(option_of, paths) if o is not None))
     if not options or len(options) > 2:
         return words
     labels = option_labels or {}

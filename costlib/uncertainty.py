@@ -34,7 +34,7 @@ from __future__ import annotations
 import functools
 import math
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +42,7 @@ import numpy as np
 from costlib.breakeven import breakeven_samples, crossings
 from costlib.catalog import Sourced, sourced
 from costlib.errors import InputError, check_finite
+from costlib.labels import option_of
 from costlib.sizing import bisect
 from costlib.tco import approved_per_month, monthly_cost_usd
 
@@ -67,11 +68,7 @@ class Factor(Sourced):
     paths: tuple[str, ...]
 
 
-def _option_of(path: str) -> str | None:
-    return path.split(".")[1] if path.startswith("options.") else None
-
-
-def _used_by(model, names: Sequence[str]) -> set[str]:
+def options_used_by(model, names: Iterable[str]) -> set[str]:
     """The option names whose inputs can change the cost of ``names`` (hybrids use two)."""
     used = set(names)
     for name in names:
@@ -108,7 +105,7 @@ def factors(model, options: Sequence[str] | None = None) -> list[Factor]:
     list of Factor  In the order of the model's inputs.
     """
     names = _option_names(model, options)
-    used = _used_by(model, names)
+    used = options_used_by(model, names)
     groups: dict[str, list] = {}
     for path, inp in model.inputs.items():
         _check_interval(path, inp.value, inp.low, inp.high)
@@ -116,7 +113,7 @@ def factors(model, options: Sequence[str] | None = None) -> list[Factor]:
         if np.ndim(current) != 0:
             raise InputError(f"{path}: an array of shape {np.shape(current)} is not allowed; "
                              "sample a model whose values are single numbers")
-        option = _option_of(path)
+        option = option_of(path)
         if (inp.low == inp.high or float(current) != inp.value
                 or (option is not None and option not in used)):
             continue

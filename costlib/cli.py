@@ -135,7 +135,7 @@ def with_probe_result(model, path: str, apply_to: list[str] | None = None,
     if not targets:
         raise InputError(f"--throughput: no option of this scenario runs on "
                          f"{result.gpu_name!r}; name one with --apply-to ({', '.join(local)})")
-    differs = mismatches(result, model.scenario)
+    differs = mismatches(result, model.scenario, targets)
     if differs and accept_mismatch:
         print(f"costlib: warning: the probe result is applied although "
               f"{'; '.join(differs)}", file=sys.stderr)

@@ -345,7 +345,8 @@ def test_evaluate_applies_each_gpu_of_a_merged_result_to_its_own_options(capsys,
 
     result = json.loads((Path(__file__).parent / "data" / "probe_result.json").read_text())
     result = {**result, "settings": {**result["settings"], "height": 1024, "width": 1024,
-                                     "steps": 30}, "model": "sdxl", "preset": "sdxl"}
+                                     "steps": 30, "dtype": "bf16"},
+              "model": "sdxl", "preset": "sdxl"}
     runs = [{**result, "run_id": f"run-{i}", "gpu_name": gpu, "best_images_per_hour": rate,
              "avg_watts": watts}
             for i, (gpu, rate, watts) in enumerate([("NVIDIA A100-SXM4-40GB", 1200.0, 390.0),

@@ -493,6 +493,9 @@ def _scenario():
      "64x64 px, not 1024x1024"),
     ({"settings": {"dtype": "bf16", "height": 1024, "width": 1024, "steps": 1}},
      "1 steps, not 30"),
+    # an fp32 run is about half as fast as the bf16 the option runs at
+    ({"settings": {"dtype": "fp32", "height": 1024, "width": 1024, "steps": 30}},
+     "measured in fp32, RTX 4090 owned runs in bf16"),
 ])
 def test_a_result_not_comparable_with_the_scenario_is_refused(tmp_path, change, found):
     # A failed run, or one measured at 64x64 with 1 step, was applied to a 1024x1024
@@ -513,6 +516,11 @@ def test_a_comparable_result_applies_quietly(tmp_path):
 
     path = write_result_atomic(tmp_path / "r.json", leaf())
     applied = apply_to_scenario(_scenario(), path, ["rtx4090_owned"])
+    assert "accepted although" not in applied.options[4].set["images_per_hour"].source
+    # fp16 and bf16 are the same 16-bit arithmetic
+    fp16 = leaf(settings={"dtype": "fp16", "height": 1024, "width": 1024, "steps": 30})
+    applied = apply_to_scenario(_scenario(), write_result_atomic(tmp_path / "h.json", fp16),
+                                ["rtx4090_owned"])
     assert "accepted although" not in applied.options[4].set["images_per_hour"].source
 
 

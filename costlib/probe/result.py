@@ -600,10 +600,16 @@ def matching_options(model, result: ProbeResult,
     return found
 
 
-def mismatches(result: ProbeResult, scenario) -> list[str]:
+# The arithmetic a dtype or an option's precision runs in: bf16 and fp16 alike.
+_ARITHMETIC = {"fp32": "32-bit", "bf16": "16-bit", "fp16": "16-bit", "fp8": "8-bit"}
+
+
+def mismatches(result: ProbeResult, scenario, options=()) -> list[str]:
     """How a probe result is not comparable with a scenario: a run that did not complete, or
     another model, resolution or step count than the scenario's model generates with
-    (its preset's recipe). Empty when it is comparable."""
+    (its preset's recipe), or, for each of the named ``options``, another arithmetic than the
+    option's precision (fp32 for a bf16 option, bf16 for an fp8 one). Empty when it is
+    comparable."""
     w = scenario.workload
     found = [] if result.status == "complete" else [f"status {result.status!r}"]
     if w.model != "other" and result.model != w.model:
@@ -613,6 +619,11 @@ def mismatches(result: ProbeResult, scenario) -> list[str]:
     recipe = PRESETS.get(w.model)
     if recipe is not None and result.steps != recipe.steps:
         found.append(f"{result.steps} steps, not {recipe.steps}")
+    for spec in scenario.options:
+        if spec.name in options and _ARITHMETIC.get(result.dtype) != _ARITHMETIC.get(
+                spec.precision):
+            found.append(f"measured in {result.dtype}, {spec.label or spec.name} runs in "
+                         f"{spec.precision}")
     return found
 
 
@@ -636,10 +647,11 @@ def apply_to_scenario(scenario, path: str | Path, options: list[str],
     from costlib.scenario import set_field
 
     result = read_result(path)
-    differs = mismatches(result, scenario)
+    differs = mismatches(result, scenario, options)
     if differs and not accept_mismatch:
         raise InputError(f"{path}: the probe result is not allowed; it must be a complete "
-                         f"run of the scenario's model, resolution and steps ({'; '.join(differs)})"
+                         "run of the scenario's model, resolution and steps at the option's "
+                         f"precision ({'; '.join(differs)})"
                          f"; to use it anyway, accept the mismatch ({how_to_accept})")
     groups = {g.gpu_name: g for g in result.gpus}
     if gpu_name is None and len(groups) > 1:

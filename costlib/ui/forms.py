@@ -693,8 +693,8 @@ class PrototypeForm(StepForm):
 
             path = path or self.probe_path.value
             result = read_result(path)
-            differs = mismatches(result, self.scenario)
             names = [option or self.probe_option.value]
+            differs = mismatches(result, self.scenario, names)
             self.apply(at_probe_batch(apply_to_scenario(
                 self.scenario, path, names, self.accept_mismatch.value,
                 f"tick '{self.ACCEPT}'"), result, names))

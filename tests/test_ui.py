@@ -331,3 +331,16 @@ def test_prototype_sets_the_batch_size_and_precision_of_a_gpu_option():
     assert (form.batch.value, form.precision.value) == (1, "bf16")
     form.precision.value = "fp8"
     assert next(o for o in form.scenario.options if o.name == "a100_reserved").precision == "fp8"
+
+
+def test_prototype_offers_the_options_of_the_scenario_shown():
+    from costlib.scenario import load_scenario, preset_path
+
+    form = PrototypeForm(autosave=False)
+    form.load(load_scenario(preset_path("internal_feature")))
+    local = {name for _, name in form.probe_option.options}
+    assert local == {o.name for o in form.scenario.options if o.kind in ("rented", "owned")}
+    assert form.probe_option.value in local
+    form.batch.value = 2  # bound to an option of the scenario shown
+    spec = next(o for o in form.scenario.options if o.name == form.probe_option.value)
+    assert spec.batch_size == 2

@@ -597,12 +597,24 @@ class PrototypeForm(StepForm):
     title = "Step 6: prototype before committing"
     ACCEPT = "Accept a result measured under other conditions"
 
-    def make_extra(self):
+    def _choices(self) -> tuple[list, list]:
+        """(label, name) of the scenario's local GPU options and of its API options."""
         m = self.model
-        names = {a.name: a.label for a in self.decision.options} if self.decision else {
-            s.name: s.label or s.name for s in self.scenario.options}
+        names = option_labels(self.scenario)
         local = [(names[n], n) for n, o in m.options.items() if o.local_part is o]
         apis = [(names[n], n) for n, o in m.options.items() if o.api_part is o]
+        return local, apis
+
+    def on_model(self, model, decision):
+        """Another scenario (picked, or loaded) may have other options to choose from."""
+        local, apis = self._choices()
+        for dropdown, choices in ((self.probe_option, local), (self.api_option, apis)):
+            if list(dropdown.options) != choices:
+                dropdown.options = choices
+
+    def make_extra(self):
+        m = self.model
+        local, apis = self._choices()
         self.acceptance = _slider(widgets.FloatSlider, "Accepted share of outputs [%]",
                                   1 / float(m.workload.outputs_per_approved), min=0.02, max=1,
                                   step=0.01, readout_format=".0%")

@@ -539,6 +539,7 @@ def test_a_broken_compiler_toolchain_falls_back_to_eager_or_stops(monkeypatch, t
     assert data["cold_start"]["compile"] is False
     assert data["warnings"][0].startswith("compile fell back to eager: ")
     assert not os.path.exists(block["cache"]["dir"])  # the fresh cache is removed after
+    assert os.environ.get("TORCHINDUCTOR_CACHE_DIR") != block["cache"]["dir"]
     with pytest.raises(InputError, match=r"^compile: the compiler toolchain failed on cpu "
                                          r"\(.*\); install a C compiler"):
         run_probe("sd15-tiny", compile=True, compile_fallback="stop",

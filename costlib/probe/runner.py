@@ -667,6 +667,7 @@ def probe_device(settings: Settings, device: str, out_path, progress: bool = Tru
     })
     rec.save()
     bar = tqdm(unit="img", desc=f"{settings.preset} build", disable=not progress, leave=False)
+    cache_env = {k: os.environ.get(k) for k in ("TORCHINDUCTOR_CACHE_DIR", "TRITON_CACHE_DIR")}
     try:
         rec.data["compile"] = _compile_block(settings, device)
         rec.save()
@@ -685,8 +686,13 @@ def probe_device(settings: Settings, device: str, out_path, progress: bool = Tru
         rec.summarize()
         rec.save()
         cache = (rec.data["compile"] or {}).get("cache") or {}
-        if cache.get("fresh"):
+        if cache.get("fresh"):  # the fresh cache goes, and the caller's own comes back
             shutil.rmtree(cache["dir"], ignore_errors=True)
+            for key, value in cache_env.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
     return rec.data
 
 

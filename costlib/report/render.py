@@ -135,8 +135,13 @@ def execute_template(scenario, executed: Path, *, client: str = "", title: str =
                                    parameters=parameters, kernel_name="python3",
                                    progress_bar=False, log_output=False,
                                    cwd=str(executed.parent),
-                                   # the kernel's start-up chatter is no news to a user
-                                   extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                                   # the kernel's own log is no news to a user: its
+                                   # start-up chatter, and the "KeyboardInterrupt caught in
+                                   # kernel" line it logs when the shutdown's interrupt (sent
+                                   # by jupyter_client before every shutdown request) finds it
+                                   # still in a handler on a busy machine. A failing cell is
+                                   # reported from the notebook (PapermillExecutionError).
+                                   extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
     except PapermillExecutionError as e:
         raise InputError(f"report: the template failed in cell {e.exec_count}: {e.ename}: "
                          f"{e.evalue}".splitlines()[0]) from None

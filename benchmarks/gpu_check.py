@@ -29,6 +29,8 @@ import sys
 import time
 from pathlib import Path
 
+from costlib.probe.presets import gpu_key
+
 # (what, low, high, unit) per GPU; seconds per image and MFU at a batch size, the best
 # seconds per image over both runs, weights and peak memory, board power.
 H100 = {
@@ -66,10 +68,15 @@ RUNS = {"eager": ["--sustained-seconds", "30"],
 RUN_TIMEOUT_S = 330
 
 
+# The boards the ranges are for, by the catalog's name of the device (the probe's own name
+# rule): SXM H100 and H200, A100 of either memory. NVL and PCIe boards run lower clocks.
+FAMILIES = {"h100": "h100", "h200": "h200", "a100_40gb": "a100", "a100_80gb": "a100"}
+
+
 def gpu_family(gpu_name: str) -> str | None:
-    """"h100", "h200", "a100" or None, from the device name."""
-    name = gpu_name.upper()
-    return next((k for k in ("h200", "h100", "a100") if k.upper() in name), None)
+    """"h100", "h200", "a100" or None (another GPU, or another board of one), from the
+    device name."""
+    return FAMILIES.get(gpu_key(gpu_name))
 
 
 def expected(family: str | None) -> dict:

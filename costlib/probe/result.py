@@ -110,6 +110,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from costlib.errors import InputError, one_line
 from costlib.files import load_json, read_text, write_atomic
 from costlib.probe.presets import PRESETS
+from costlib.throughput import PRECISIONS
 
 SCHEMA_VERSION = 1
 KIND = "costlib.probe.result"
@@ -600,8 +601,8 @@ def matching_options(model, result: ProbeResult,
     return found
 
 
-# The arithmetic a dtype or an option's precision runs in: bf16 and fp16 alike.
-_ARITHMETIC = {"fp32": "32-bit", "bf16": "16-bit", "fp16": "16-bit", "fp8": "8-bit"}
+# The arithmetic a probe's dtype or an option's precision runs in: bf16 and fp16 alike.
+_ARITHMETIC = {"fp32": "32-bit", **PRECISIONS}
 
 
 def mismatches(result: ProbeResult, scenario, options=()) -> list[str]:

@@ -607,11 +607,11 @@ class _Record:
             "avg_watts": best and best["avg_watts"],
             "energy_wh_per_image": best and best["energy_wh_per_image"],
             "mfu": best and best["mfu"],
-            "warnings": warnings(data),
+            "warnings": run_warnings(data),
         })
 
 
-def warnings(data: dict) -> list[str]:
+def run_warnings(data: dict) -> list[str]:
     """Plain sentences on what makes a result less trustworthy: compile fallback,
     unexpected recompiles, non-finite images, failed calls, a sustained run below the best."""
     out = []
@@ -732,6 +732,14 @@ def _build(settings: Settings, device: str, rec: _Record):
     return pipe
 
 
+def _compile_entry(batch_size: int, first: dict, steady_call_s: float) -> dict:
+    """One ``compile.by_batch`` entry: what the first call at a batch size compiled (`_first_call`'s
+    fields) and its compile time, the first call less a steady call. [s]"""
+    return {"batch_size": batch_size,
+            **{k: first[k] for k in ("first_call_s", "graphs", "cache_hits", "cache_misses")},
+            "compile_s": max(first["first_call_s"] - steady_call_s, 0.0)}
+
+
 def _first_call(call, batch_size: int, device: str) -> dict:
     """One untimed-for-throughput call, timed alone: the time and what it compiled."""
     before = _compile_counts()
@@ -802,8 +810,7 @@ def _measure(pipe, settings: Settings, device: str, rec: _Record, bar, nvml,
                            "identical": len(set(hashes)) == 1, "sha256": hashes[0],
                            "all_finite": finite}
     if compiled["enabled"]:
-        compiled["by_batch"].append({"batch_size": 1, **first,
-                                     "compile_s": max(first["first_call_s"] - p50, 0.0)})
+        compiled["by_batch"].append(_compile_entry(1, first, p50))
         cold["compile_s"] = compiled["by_batch"][0]["compile_s"]
     rec.save()
 
@@ -854,12 +861,8 @@ def _measure(pipe, settings: Settings, device: str, rec: _Record, bar, nvml,
         elif compiled["enabled"]:
             compiled["unexpected_recompiles"] += window["recompiles"]
             if window["graphs"]:
-                compiled["by_batch"].append({
-                    "batch_size": b, "first_call_s": window["first_call_s"],
-                    "graphs": window["graphs"], "cache_hits": window["cache_hits"],
-                    "cache_misses": window["cache_misses"],
-                    "compile_s": max(window["first_call_s"] - b * window["seconds_per_image"],
-                                     0.0)})
+                compiled["by_batch"].append(
+                    _compile_entry(b, window, b * window["seconds_per_image"]))
         data["batches"].append(window)
         rec.summarize()
         rec.save()

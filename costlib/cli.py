@@ -123,7 +123,6 @@ def with_probe_result(model, path: str, apply_to: list[str] | None = None,
         mismatches,
         read_result,
     )
-    from costlib.scenario.schema import at_probe_batch
 
     result = read_result(path)
     local = [n for n, o in model.options.items() if o.local_part is o]
@@ -143,8 +142,8 @@ def with_probe_result(model, path: str, apply_to: list[str] | None = None,
     for group in result.gpus:
         names = [n for n, g in targets.items() if g is group]
         if names:
-            scenario = at_probe_batch(apply_to_scenario(scenario, path, names, accept_mismatch,
-                                                        gpu_name=group.gpu_name), result, names)
+            scenario = apply_to_scenario(scenario, path, names, accept_mismatch,
+                                         gpu_name=group.gpu_name)
         elif not apply_to:
             print(f"costlib: note: no option of this scenario runs on {group.gpu_name!r}; "
                   "its measurement is not used", file=sys.stderr)

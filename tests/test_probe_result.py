@@ -13,6 +13,7 @@ import pytest
 from costlib.errors import InputError
 from costlib.probe import cli
 from costlib.probe.presets import PRESETS, gpu_peaks, resolve_settings
+from costlib.scenario import parse_scenario
 from costlib.probe.result import (
     SCHEMA_VERSION,
     ProbeResult,
@@ -28,7 +29,7 @@ FULL_MODELS = ("sd15", "sdxl", "sdxl-turbo", "flux-schnell", "flux-dev")
 _RUN_IDS = itertools.count()
 
 
-def leaf(rate=3600.0, batch=2, gpu="NVIDIA H100 80GB HBM3", watts=500.0, wh=0.1, **extra):
+def leaf(rate=3600.0, batch=1, gpu="NVIDIA H100 80GB HBM3", watts=500.0, wh=0.1, **extra):
     """A minimal valid single-device result (each one another run)."""
     data = {
         "schema_version": SCHEMA_VERSION, "kind": "costlib.probe.result", "status": "complete",
@@ -41,8 +42,8 @@ def leaf(rate=3600.0, batch=2, gpu="NVIDIA H100 80GB HBM3", watts=500.0, wh=0.1,
         "settings": {"dtype": "bf16", "height": 1024, "width": 1024, "steps": 30,
                      "guidance_scale": 5.0},
         "environment": {"hostname": "gpu-1"},
-        "batches": [{"batch_size": 1, "fits": True, "images_per_hour": rate * 0.9},
-                    {"batch_size": batch, "fits": True, "images_per_hour": rate}],
+        "batches": [{"batch_size": batch, "fits": True, "images_per_hour": rate},
+                    {"batch_size": 2 * batch, "fits": False, "images_per_hour": None}],
     }
     data.update(extra)
     return data
@@ -226,7 +227,7 @@ def test_json_round_trip(tmp_path):
     result = read_result(path)
     assert isinstance(result, ProbeResult)
     assert (result.model, result.best_images_per_hour, result.best_batch_size) == \
-        ("sdxl", 3600.0, 2)
+        ("sdxl", 3600.0, 1)
     assert (result.p50_latency_s, result.avg_watts, result.energy_wh_per_image) == \
         (2.0, 500.0, 0.1)
     assert (result.dtype, result.height, result.steps, result.path) == \
@@ -419,6 +420,58 @@ def test_a_result_of_several_gpus_applies_one_gpu_at_a_time(tmp_path):
     assert applied.options[4].set["images_per_hour"].value == 1000.0
     with pytest.raises(InputError, match="gpu_name: 'NVIDIA L4' is not allowed; the result holds"):
         apply_to_scenario(_scenario(), path, ["rtx4090_owned"], gpu_name="NVIDIA L4")
+
+
+def _at_batch(batch: int, path) -> tuple[float, float, int, str]:
+    """The default scenario's owned RTX 4090 at ``batch`` with a probe result applied: its
+    images/h, board power, batch size and the source of its images/h."""
+    from costlib.probe.result import apply_to_scenario
+
+    scenario = _scenario()
+    data = scenario.model_dump(mode="json")
+    data["options"][4]["batch_size"] = batch
+    owned = apply_to_scenario(parse_scenario(data), path, ["rtx4090_owned"]).options[4]
+    return (owned.set["images_per_hour"].value, owned.set["board_watts"].value,
+            owned.batch_size, owned.set["images_per_hour"].source)
+
+
+def test_a_probe_result_applies_at_the_options_batch_size(tmp_path):
+    """The probe measured 900 images/h at 380 W at batch 1 and 1,000 at 400 W at batch 2 (its
+    best): an option at batch 1 takes 900 and 380 W, one at batch 4 (not swept) runs at the
+    best batch size, 2, with 1,000 and 400 W."""
+    one = leaf(rate=1000.0, batch=2, gpu="NVIDIA GeForce RTX 4090", watts=400.0, batches=[
+        {"batch_size": 1, "fits": True, "images_per_hour": 900.0, "avg_watts": 380.0},
+        {"batch_size": 2, "fits": True, "images_per_hour": 1000.0, "avg_watts": 400.0},
+        {"batch_size": 4, "fits": False, "images_per_hour": None}])
+    path = write_result_atomic(tmp_path / "probe.json", one)
+    rate, watts, runs_at, source = _at_batch(1, path)
+    assert (rate, watts, runs_at) == (900.0, 380.0, 1)
+    assert source.startswith("probe result probe.json") and source.endswith(" at a batch of 1")
+    assert _at_batch(2, path)[:3] == (1000.0, 400.0, 2)
+    assert _at_batch(4, path)[:3] == (1000.0, 400.0, 2)
+
+
+def test_a_merged_result_applies_each_gpus_own_batch_sweep(tmp_path):
+    """Two RTX 4090s (best at batch 2: 1,000 and 800 images/h; at batch 1: 900 and 700) merged
+    with an H100 best at batch 8: the 4090 option at batch 1 takes (900 + 700) / 2 = 800 per
+    GPU, and one at batch 4 runs at the 4090s' best batch, 2 (not the H100's 8), with 900."""
+    def rtx(rate, at_one):
+        return leaf(rate=rate, batch=2, gpu="NVIDIA GeForce RTX 4090", watts=400.0, batches=[
+            {"batch_size": 1, "fits": True, "images_per_hour": at_one},
+            {"batch_size": 2, "fits": True, "images_per_hour": rate}])
+
+    merged = combine([rtx(1000.0, 900.0), rtx(800.0, 700.0),
+                      leaf(rate=3000.0, batch=8, gpu="NVIDIA H100 80GB HBM3")])
+    path = write_result_atomic(tmp_path / "merged.json", merged)
+    from costlib.probe.result import apply_to_scenario
+
+    for batch, rate, runs_at in ((1, 800.0, 1), (4, 900.0, 2)):
+        data = _scenario().model_dump(mode="json")
+        data["options"][4]["batch_size"] = batch
+        owned = apply_to_scenario(parse_scenario(data), path, ["rtx4090_owned"],
+                                  gpu_name="NVIDIA GeForce RTX 4090").options[4]
+        assert (owned.set["images_per_hour"].value, owned.batch_size) == (rate, runs_at)
+        assert owned.set["board_watts"].value == 400.0  # no power per batch: the best window's
 
 
 # --- command line (no torch needed) ---------------------------------------------------------

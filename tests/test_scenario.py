@@ -412,43 +412,6 @@ def test_the_runpod_community_row_is_on_demand_and_picks_stay_on_secure_offers(t
     assert market_offer(catalog, "rtx4090", "cheapest").name != row.name
 
 
-def _probe(tmp_path, batches, best=2):
-    """A complete probe result of SDXL at 1024x1024, 30 steps on one RTX 4090, its sweep
-    ``{batch size: images/h}`` (the best batch size ``best``)."""
-    from costlib.probe.result import write_result_atomic
-
-    return write_result_atomic(tmp_path / "probe.json", {
-        "schema_version": 1, "kind": "costlib.probe.result", "status": "complete",
-        "run_id": "run-1", "error": None, "measured_at": "2026-11-01T12:00:00+00:00",
-        "preset": "sdxl", "model": "sdxl", "source": "random-weights", "device": "cuda:0",
-        "gpu_name": "NVIDIA GeForce RTX 4090", "device_count": 1,
-        "best_images_per_hour": batches[best], "best_batch_size": best, "p50_latency_s": 2.0,
-        "p95_latency_s": 2.2, "avg_watts": 400.0, "energy_wh_per_image": 0.1, "mfu": 0.4,
-        "settings": {"dtype": "bf16", "height": 1024, "width": 1024, "steps": 30},
-        "environment": {}, "batches": [{"batch_size": b, "fits": True, "images_per_hour": r}
-                                       for b, r in batches.items()]})
-
-
-def test_a_probe_result_applies_at_the_options_batch_size(tmp_path):
-    """The probe measured 900 images/h at batch 1 and 1,000 at batch 2 (its best): an option at
-    batch 1 takes 900, one at batch 4 (not swept) runs at the best batch size, 2, with 1,000."""
-    from costlib.probe.result import apply_to_scenario, read_result
-    from costlib.scenario.schema import at_probe_batch
-
-    path = _probe(tmp_path, {1: 900.0, 2: 1000.0})
-    base = parse_scenario(BASE)
-    for batch, rate, runs_at in ((1, 900.0, 1), (2, 1000.0, 2), (4, 1000.0, 2)):
-        data = copy.deepcopy(BASE)
-        data["options"][4]["batch_size"] = batch
-        applied = at_probe_batch(apply_to_scenario(parse_scenario(data), path,
-                                                   ["rtx4090_owned"]),
-                                 read_result(path), ["rtx4090_owned"])
-        owned = applied.options[4]
-        assert (owned.set["images_per_hour"].value, owned.batch_size) == (rate, runs_at)
-        assert owned.set["images_per_hour"].source.startswith("probe result probe.json")
-    assert base.options[4].batch_size == 1
-
-
 def test_prices_without_a_range_get_one_by_age_when_the_scenario_asks(today):
     """fal.ai's Flux Schnell price, 0.003 USD (architecture article, 2026-05-19), has no range
     and is 187 days old on 2026-11-22: at 20 % a year of age it gets +/-20 % x max(187 /

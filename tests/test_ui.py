@@ -184,6 +184,26 @@ def test_a_clock_behind_the_data_is_said_in_the_status_line(clock):
     assert form.model.values["workload.images_per_month"] == 400_000
 
 
+def test_prototype_applies_a_merged_result_per_gpu(tmp_path):
+    # Step 6 refused a merged result of several GPUs (SkyPilot runs on two clouds); the option
+    # now takes the GPU it runs on: the RTX 4090's 1,500 images/h, not the H100's 4,000.
+    from costlib.probe.result import combine, write_result_atomic
+
+    base = json.loads(PROBE.read_text())
+    runs = [{**base, "run_id": gpu, "gpu_name": gpu, "best_images_per_hour": rate,
+             "batches": [{"batch_size": 1, "fits": True, "images_per_hour": rate}]}
+            for gpu, rate in (("NVIDIA GeForce RTX 4090", 1500.0),
+                              ("NVIDIA H100 80GB HBM3", 4000.0))]
+    path = write_result_atomic(tmp_path / "merged.json", combine(runs))
+    form = PrototypeForm()
+    form.accept_mismatch.value = True  # the fixture is a tiny run
+    form.load_probe(str(path), "rtx4090_owned")
+    measured = form.model.inputs["options.rtx4090_owned.images_per_hour"]
+    assert measured.value == 1500.0 and "NVIDIA GeForce RTX 4090" in measured.source
+    form.load_probe(str(path), "serverless_h100")
+    assert "applies to a rented or owned option" in form.status.value
+
+
 def test_prototype_errors_are_shown():
     form = PrototypeForm()
     form.load_probe("/nonexistent.json", "rtx4090_owned")

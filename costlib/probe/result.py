@@ -568,12 +568,12 @@ def runs_on(catalog_gpu: str, gpu_name: str) -> bool:
     return bool(parts) and set(parts) <= _words(gpu_name)
 
 
-def matching_options(model, result: ProbeResult,
-                     names: list[str] | None = None) -> dict[str, GpuGroup]:
+def matching_options(model, result: ProbeResult, names: list[str] | None = None,
+                     field: str = "--apply-to") -> dict[str, GpuGroup]:
     """Rented or owned options of a resolved scenario, each with the GPU of the result it
     runs on (`runs_on`). ``names`` picks options explicitly: of a result of one GPU, that
     GPU's figures go to them whatever their GPU; of a result of several, each takes the one
-    it runs on.
+    it runs on. ``field`` is what an error calls the named options (the command-line flag).
 
     Raises
     ------
@@ -593,7 +593,7 @@ def matching_options(model, result: ProbeResult,
                              f"result ({', '.join(g.gpu_name for g in fits)}); that is not "
                              "allowed: merge each GPU's results into a file of its own")
         if not fits and names is not None:
-            raise InputError(f"--apply-to: {name!r} is not allowed; it runs on "
+            raise InputError(f"{field}: {name!r} is not allowed; it runs on "
                              f"{model.records[name].gpu!r}, and the result holds "
                              f"{', '.join(g.gpu_name for g in result.gpus)}")
         if fits:
@@ -628,6 +628,26 @@ def mismatches(result: ProbeResult, scenario, options=()) -> list[str]:
     return found
 
 
+def batch_sweep(result: ProbeResult, gpu_name: str) -> tuple[int, dict[int, tuple]]:
+    """One GPU's best batch size in a result (the largest of its devices' best batch sizes)
+    and, per batch size every device of it ran and fit, the throughput of one of those GPUs
+    [images/h] with its board power [W] (None unless every device has it)."""
+    leaves = [leaf for leaf in result.data.get("devices") or [result.data]
+              if leaf["gpu_name"] == gpu_name]
+    rows: dict[int, list[Mapping]] = {}
+    for leaf in leaves:
+        for row in leaf.get("batches") or ():
+            if row.get("fits") and row.get("images_per_hour"):
+                rows.setdefault(row["batch_size"], []).append(row)
+    sweep = {}
+    for batch, measured in rows.items():
+        if len(measured) == len(leaves):
+            watts = [row.get("avg_watts") for row in measured]
+            sweep[batch] = (sum(row["images_per_hour"] for row in measured) / len(leaves),
+                            None if None in watts else sum(watts) / len(watts))
+    return max(leaf["best_batch_size"] for leaf in leaves), sweep
+
+
 def apply_to_scenario(scenario, path: str | Path, options: list[str],
                       accept_mismatch: bool = False,
                       how_to_accept: str = "--accept-probe-mismatch",
@@ -636,6 +656,10 @@ def apply_to_scenario(scenario, path: str | Path, options: list[str],
     GPUs, its measured board power per GPU) set on the named rented or owned options, the
     result file and its GPU as the source. Returns a new scenario
     (``costlib.scenario.Scenario``).
+
+    Each option takes the measurement at its own batch size where the probe's sweep ran it
+    and it fit (`batch_sweep`), with the board power there where the sweep has it (else
+    the best window's); else it runs at the best batch size, with the best throughput.
 
     ``gpu_name`` picks the GPU of a result that holds several (`ProbeResult.gpus`); None
     takes the result's only one. Of a GPU measured on N devices, the options get the
@@ -654,6 +678,12 @@ def apply_to_scenario(scenario, path: str | Path, options: list[str],
                          "run of the scenario's model, resolution and steps at the option's "
                          f"precision ({'; '.join(differs)})"
                          f"; to use it anyway, accept the mismatch ({how_to_accept})")
+    data = scenario.model_dump(mode="json")["options"]
+    local = [o["name"] for o in data if o["kind"] in ("rented", "owned")]
+    for name in options:
+        if name not in local:
+            raise InputError(f"option: {name!r} is not allowed; a probe result applies to a "
+                             f"rented or owned option ({', '.join(local)})")
     groups = {g.gpu_name: g for g in result.gpus}
     if gpu_name is None and len(groups) > 1:
         raise InputError(f"{path}: a result of several GPUs ({', '.join(groups)}) is not "
@@ -668,17 +698,20 @@ def apply_to_scenario(scenario, path: str | Path, options: list[str],
     per_gpu = f", per GPU of {group.device_count}" if group.device_count > 1 else ""
     source = (f"probe result {Path(path).name} ({group.gpu_name}{per_gpu}, {result.preset}, "
               f"{result.measured_at[:10]}{note})")
-    data = scenario.model_dump(mode="json")["options"]
+    best_batch, sweep = batch_sweep(result, group.gpu_name)
     for name in options:
-        if name not in names or data[names.index(name)]["kind"] not in ("rented", "owned"):
-            local = [o["name"] for o in data if o["kind"] in ("rented", "owned")]
-            raise InputError(f"option: {name!r} is not allowed; a probe result applies to a "
-                             f"rented or owned option ({', '.join(local)})")
         i = names.index(name)
-        measured = {"images_per_hour": group.images_per_hour_per_gpu}
-        if group.avg_watts is not None and data[i]["kind"] == "owned":
-            measured["board_watts"] = group.avg_watts
-        values = {**data[i]["set"], **{k: {"value": v, "source": source}
+        batch = data[i]["batch_size"]
+        rate, watts, at = group.images_per_hour_per_gpu, group.avg_watts, ""
+        if batch != best_batch and batch in sweep:
+            (rate, at_watts), at = sweep[batch], f" at a batch of {batch}"
+            watts = watts if at_watts is None else at_watts
+        measured = {"images_per_hour": rate}
+        if watts is not None and data[i]["kind"] == "owned":
+            measured["board_watts"] = watts
+        values = {**data[i]["set"], **{k: {"value": v, "source": source + at}
                                        for k, v in measured.items()}}
         scenario = set_field(scenario, f"options.{i}.set", values)
+        if batch != best_batch and batch not in sweep:
+            scenario = set_field(scenario, f"options.{i}.batch_size", best_batch)
     return scenario

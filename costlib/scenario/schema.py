@@ -278,29 +278,6 @@ def set_field(scenario: Scenario, path: str, value) -> Scenario:
     return parse_scenario(data, "scenario")
 
 
-def at_probe_batch(scenario: Scenario, result, names: list[str]) -> Scenario:
-    """A scenario a probe result was applied to (``costlib.probe.result.apply_to_scenario``,
-    which sets the throughput measured at the probe's best batch size) with each named option
-    at one batch size with its throughput: the measurement at the option's own batch size
-    where the probe's sweep ran it and it fit (one GPU), else the option's batch size set to
-    the best one the throughput was measured at. ``result`` is the ``ProbeResult`` applied."""
-    swept = {b["batch_size"]: b["images_per_hour"] for b in result.data.get("batches") or ()
-             if b.get("fits") and b.get("images_per_hour")} if result.device_count == 1 else {}
-    for i, spec in enumerate(scenario.options):
-        if spec.name not in names or spec.batch_size == result.best_batch_size:
-            continue
-        if spec.batch_size in swept:
-            measured = dict(spec.set["images_per_hour"].model_dump(exclude_none=True))
-            measured.update(value=swept[spec.batch_size],
-                            source=f"{measured['source']} at a batch of {spec.batch_size}")
-            scenario = set_field(scenario, f"options.{i}.set",
-                                 {**spec.model_dump(mode="json")["set"],
-                                  "images_per_hour": measured})
-        else:
-            scenario = set_field(scenario, f"options.{i}.batch_size", result.best_batch_size)
-    return scenario
-
-
 # Allowed ranges by field name: (low, high, low is exclusive).
 LIMITS: dict[str, tuple[float, float, bool]] = {
     "images_per_month": (0, 1e10, False),

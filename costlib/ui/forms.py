@@ -698,18 +698,25 @@ class PrototypeForm(StepForm):
         """Apply a probe result file to a local option (the button's handler). A result of
         another model, resolution or step count, or of an unfinished run, is applied only
         where :attr:`accept_mismatch` is ticked; then the status line says how it differs,
-        as the source of its figures does (and the report's appendix with it)."""
+        as the source of its figures does (and the report's appendix with it). Of a merged
+        result of several GPUs, the option takes the GPU it runs on."""
         try:
-            from costlib.probe.result import apply_to_scenario, mismatches, read_result
-            from costlib.scenario.schema import at_probe_batch
+            from costlib.probe.result import (
+                apply_to_scenario,
+                matching_options,
+                mismatches,
+                read_result,
+            )
 
             path = path or self.probe_path.value
             result = read_result(path)
             names = [option or self.probe_option.value]
             differs = mismatches(result, self.scenario, names)
-            self.apply(at_probe_batch(apply_to_scenario(
-                self.scenario, path, names, self.accept_mismatch.value,
-                f"tick '{self.ACCEPT}'"), result, names))
+            runs_on = matching_options(self.model, result, names, "option") \
+                if len(result.gpus) > 1 else {}
+            gpu = runs_on[names[0]].gpu_name if names[0] in runs_on else None
+            self.apply(apply_to_scenario(self.scenario, path, names, self.accept_mismatch.value,
+                                         f"tick '{self.ACCEPT}'", gpu))
         except InputError as e:
             return self._error(e)
         if differs:

@@ -552,6 +552,20 @@ def test_a_broken_compiler_toolchain_falls_back_to_eager_or_stops(monkeypatch, t
     assert code == 2 and len(err) == 1 and "build-essential" in err[0]
 
 
+def test_the_compile_cache_is_found_on_a_torch_without_cache_dir_utils(monkeypatch, tmp_path):
+    """torch 2.4 and 2.5 have no torch._inductor.runtime.cache_dir_utils: the compile block
+    (built before any model) must not fail there with an ImportError."""
+    import sys
+
+    import torch._inductor.runtime.runtime_utils  # noqa: F401 (loaded before it is hidden)
+
+    monkeypatch.setitem(sys.modules, "torch._inductor.runtime.cache_dir_utils", None)
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path / "cache"))
+    cache = runner._compile_cache(False)
+    assert cache["dir"] == str(tmp_path / "cache") and cache["fresh"] is False
+    assert cache["files_before"] == 0 and cache["state"] == "empty (fresh)"
+
+
 def test_worker_environment_gives_one_gpu_and_a_fair_cpu_share():
     """Issue 14, item 10."""
     env, inside, threads = runner.worker_environment("cuda:2", 4, 64, None)

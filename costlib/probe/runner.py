@@ -517,7 +517,9 @@ def compile_preflight(settings: Settings, device: str) -> str | None:
 
 def _compile_cache(fresh: bool) -> dict:
     """The Inductor/Triton cache this run compiles into; a new empty one when ``fresh``."""
-    from torch._inductor.runtime.cache_dir_utils import cache_dir
+    # runtime_utils has cache_dir in every torch 2.x; cache_dir_utils (its home now) is newer
+    # than torch 2.4.
+    from torch._inductor.runtime.runtime_utils import cache_dir
 
     if fresh:
         folder = tempfile.mkdtemp(prefix="costlib-compile-cache-")

@@ -494,6 +494,38 @@ def test_compile_settings_are_passed_and_written_into_the_result(monkeypatch, tm
         resolve_settings("sdxl-tiny", compile_mode="fast")
 
 
+def test_the_published_layout_compiles_like_the_recipe_without_its_inductor_tuning(
+        monkeypatch, tmp_path):
+    """gpu_check's compiled run: the published recipe's layout (channels_last, fullgraph,
+    denoiser and VAE decode) in the default mode, without the recipe's coordinate-descent
+    tuning, which compiles and times every Triton kernel many times over at its first call."""
+    compiled, tuning = [], []
+
+    def fake_compile(fn, **kwargs):
+        compiled.append((type(fn).__name__, kwargs))
+        return fn
+
+    monkeypatch.setattr(torch, "compile", fake_compile)
+    real = runner.call_pipeline
+
+    def noting(pipe, settings, batch_size):
+        tuning.append(torch._inductor.config.coordinate_descent_tuning)
+        return real(pipe, settings, batch_size)
+
+    monkeypatch.setattr(runner, "call_pipeline", noting)
+    data = run_probe("sdxl-turbo-tiny", compile_recipe="published-layout", batch_sizes=[1],
+                     out_path=tmp_path / "l.json", **FAST)
+    block = data["compile"]
+    assert (block["recipe"], block["mode"], block["parts"]) == (
+        "published-layout", "default", ["unet", "vae.decode"])
+    assert block["fullgraph"] and block["channels_last"] and block["inductor_config"] == {}
+    assert [kw["fullgraph"] for _, kw in compiled] == [True, True, True]  # preflight too
+    assert tuning and not any(tuning)
+    published = resolve_settings("sdxl", compile_recipe="published")
+    assert runner._compile_block(published, "cpu")["inductor_config"] == \
+        runner.PUBLISHED_INDUCTOR and published.compile_mode == "max-autotune"
+
+
 @pytest.mark.slow
 def test_each_batch_size_compiles_once_and_nothing_recompiles(monkeypatch, tmp_path):
     """Issue 14, item 1: with dynamic=False every batch size gets its own graphs, compiled at

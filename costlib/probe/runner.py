@@ -536,14 +536,14 @@ def _apply_compile(pipe, settings: Settings) -> list[str]:
     """Wrap the pipeline's parts in ``torch.compile`` as the settings say; the parts."""
     import torch
 
-    published = settings.compile_recipe == "published"
-    options = {"mode": settings.compile_mode, "dynamic": False, "fullgraph": published}
+    layout = settings.compile_recipe in ("published", "published-layout")
+    options = {"mode": settings.compile_mode, "dynamic": False, "fullgraph": layout}
     name = _denoiser_name(pipe)
-    if published:
+    if layout:
         getattr(pipe, name).to(memory_format=torch.channels_last)
         pipe.vae.to(memory_format=torch.channels_last)
     setattr(pipe, name, torch.compile(getattr(pipe, name), **options))
-    if not published:
+    if not layout:
         return [name]
     pipe.vae.decode = torch.compile(pipe.vae.decode, **options)
     return [name, "vae.decode"]
@@ -565,10 +565,10 @@ def _compile_block(settings: Settings, device: str) -> dict:
     fallback is "stop"."""
     if not settings.compile:
         return {"requested": False, "enabled": False}
+    layout = settings.compile_recipe in ("published", "published-layout")
     block = {"requested": True, "enabled": True, "mode": settings.compile_mode,
              "recipe": settings.compile_recipe, "dynamic": False,
-             "fullgraph": settings.compile_recipe == "published",
-             "channels_last": settings.compile_recipe == "published",
+             "fullgraph": layout, "channels_last": layout,
              "inductor_config": PUBLISHED_INDUCTOR if settings.compile_recipe == "published"
              else {}, "backend": "inductor", "parts": [],
              "cache": _compile_cache(settings.fresh_compile_cache),

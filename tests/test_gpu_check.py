@@ -93,6 +93,7 @@ def test_both_runs_fit_the_budget_and_the_compiled_run_skips_the_inductor_tuning
         clock[0] += timeout  # each run takes all the time it is given
         raise subprocess.TimeoutExpired(cmd, timeout)
 
+    monkeypatch.setattr(torch.version, "cuda", "12.4")  # a CUDA build
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: "NVIDIA H200")
     monkeypatch.setattr(gpu_check, "subprocess",

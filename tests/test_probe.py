@@ -471,6 +471,29 @@ def test_nvml_readings_through_pynvml(monkeypatch):
     assert nv.energy_mj() is None  # pre-Volta: energy marked unavailable
 
 
+def test_nvml_reads_a_mig_slices_own_board_not_the_gpu_at_its_index(monkeypatch):
+    """CUDA_VISIBLE_DEVICES=MIG-...: torch calls the slice cuda:0 and reports its UUID bare;
+    NVML knows it as MIG-<uuid> (not GPU-<uuid>), and index 0 is another board."""
+    import types
+
+    class NVMLError(Exception):
+        pass
+
+    def by_uuid(uuid):
+        if uuid != "MIG-5678-abcd":
+            raise NVMLError("not found")
+        return "slice-on-board-3"
+
+    fake = types.SimpleNamespace(
+        NVMLError=NVMLError, nvmlInit=lambda: None, nvmlDeviceGetHandleByUUID=by_uuid,
+        nvmlDeviceGetDeviceHandleFromMigDeviceHandle=lambda h: {"slice-on-board-3": "board3"}[h],
+        nvmlDeviceGetHandleByIndex=lambda i: f"board{i}",
+        nvmlDeviceGetPowerUsage=lambda h: {"board3": 250_000}.get(h, 90_000))
+    monkeypatch.setitem(__import__("sys").modules, "pynvml", fake)
+    assert runner.Nvml(0, "5678-abcd")._read("nvmlDeviceGetPowerUsage", scale=1e-3) == 250.0
+    assert runner.Nvml(0, "GPU-9999")._handle == "board0"  # unknown to NVML: by index
+
+
 def test_compile_settings_are_passed_and_written_into_the_result(monkeypatch, tmp_path):
     compiled = []
 

@@ -261,8 +261,10 @@ class Nvml:
     index : int
         NVML device index, used when ``uuid`` is None or unknown to NVML.
     uuid : str, optional
-        The GPU's UUID as torch reports it (``GPU-`` prefix optional); it finds the right
-        board when CUDA_VISIBLE_DEVICES renumbers the GPUs.
+        The GPU's UUID as torch reports it (``GPU-`` or ``MIG-`` prefix optional); it finds
+        the right board when CUDA_VISIBLE_DEVICES renumbers the GPUs. A MIG slice (NVML
+        names it ``MIG-<uuid>``) is read through its board: power, energy, clocks and
+        throttle reasons are the whole board's.
     """
 
     def __init__(self, index: int, uuid: str | None = None):
@@ -271,10 +273,13 @@ class Nvml:
         self._nv = pynvml
         pynvml.nvmlInit()
         handle = None
-        if uuid:
+        bare = (uuid or "").removeprefix("GPU-").removeprefix("MIG-")
+        for name in (f"GPU-{bare}", f"MIG-{bare}") if bare else ():
             try:
-                handle = pynvml.nvmlDeviceGetHandleByUUID(
-                    uuid if uuid.startswith("GPU-") else f"GPU-{uuid}")
+                handle = pynvml.nvmlDeviceGetHandleByUUID(name)
+                if name.startswith("MIG-"):  # a slice's handle reads none of these
+                    handle = pynvml.nvmlDeviceGetDeviceHandleFromMigDeviceHandle(handle)
+                break
             except pynvml.NVMLError:
                 handle = None
         self._handle = handle or pynvml.nvmlDeviceGetHandleByIndex(index)

@@ -494,6 +494,27 @@ def test_nvml_reads_a_mig_slices_own_board_not_the_gpu_at_its_index(monkeypatch)
     assert runner.Nvml(0, "GPU-9999")._handle == "board0"  # unknown to NVML: by index
 
 
+def test_throttle_reasons_on_a_driver_older_than_the_bindings(monkeypatch):
+    """nvidia-ml-py 12.535+ has nvmlDeviceGetCurrentClocksEventReasons; a driver before 535
+    lacks the function and NVML answers 'function not found': the old name still reads."""
+    import types
+
+    class NVMLError(Exception):
+        pass
+
+    def missing(handle):
+        raise NVMLError("Function Not Found")
+
+    fake = types.SimpleNamespace(
+        NVMLError=NVMLError, nvmlInit=lambda: None, nvmlDeviceGetHandleByIndex=lambda i: i,
+        nvmlDeviceGetCurrentClocksEventReasons=missing,
+        nvmlDeviceGetCurrentClocksThrottleReasons=lambda h: 0x4 | 0x40)
+    monkeypatch.setitem(__import__("sys").modules, "pynvml", fake)
+    assert runner.Nvml(0).throttle_reasons() == ["sw_power_cap", "hw_thermal_slowdown"]
+    fake.nvmlDeviceGetCurrentClocksThrottleReasons = missing
+    assert runner.Nvml(0).throttle_reasons() is None
+
+
 def test_compile_settings_are_passed_and_written_into_the_result(monkeypatch, tmp_path):
     compiled = []
 

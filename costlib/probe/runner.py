@@ -298,12 +298,13 @@ class Nvml:
     def throttle_reasons(self) -> list[str] | None:
         """Why the clocks are below their maximum now (`THROTTLE_REASONS` names); [] when
         nothing holds them back, None when unreadable."""
-        for fn in ("nvmlDeviceGetCurrentClocksEventReasons",  # driver 535 and later
+        # The new name needs driver 535 or later; a newer nvidia-ml-py has it on an older
+        # driver too, where calling it fails (function not found): then the old name.
+        for fn in ("nvmlDeviceGetCurrentClocksEventReasons",
                    "nvmlDeviceGetCurrentClocksThrottleReasons"):
-            if hasattr(self._nv, fn):
-                mask = self._read(fn)
-                return None if mask is None else [
-                    name for bit, name in THROTTLE_REASONS if int(mask) & bit]
+            mask = self._read(fn) if hasattr(self._nv, fn) else None
+            if mask is not None:
+                return [name for bit, name in THROTTLE_REASONS if int(mask) & bit]
         return None
 
     def sample(self) -> dict:

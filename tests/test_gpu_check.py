@@ -75,3 +75,36 @@ def test_make_gpu_check_without_a_gpu_prints_one_line_and_exits_0():
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("gpu-check: no CUDA GPU on this machine")
+
+
+def test_both_runs_fit_the_budget_and_the_compiled_run_skips_the_inductor_tuning(monkeypatch,
+                                                                               tmp_path):
+    """On a GPU: an eager run that hangs to its timeout leaves the compiled run only what is
+    left of BUDGET_S (the check ends inside its 10-minute slot, the summary printed), and
+    the compiled run compiles the published layout in the default mode, without the
+    recipe's coordinate-descent tuning (minutes per batch size for SDXL)."""
+    import types
+
+    torch = pytest.importorskip("torch")
+    clock, calls = [1000.0], []
+
+    def run(cmd, timeout):
+        calls.append((cmd, timeout))
+        clock[0] += timeout  # each run takes all the time it is given
+        raise subprocess.TimeoutExpired(cmd, timeout)
+
+    monkeypatch.setattr(torch.version, "cuda", "12.4")  # a CUDA build
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: "NVIDIA H200")
+    monkeypatch.setattr(gpu_check, "subprocess",
+                        types.SimpleNamespace(run=run, TimeoutExpired=subprocess.TimeoutExpired))
+    monkeypatch.setattr(gpu_check, "time", types.SimpleNamespace(perf_counter=lambda: clock[0]))
+    code = gpu_check.main(["--out", str(tmp_path)])
+    assert code == 1 and [timeout for _, timeout in calls] == [
+        gpu_check.EAGER_TIMEOUT_S, gpu_check.BUDGET_S - gpu_check.EAGER_TIMEOUT_S]
+    assert sum(timeout for _, timeout in calls) <= gpu_check.BUDGET_S <= 540
+    compiled = calls[1][0]
+    recipe = compiled[compiled.index("--compile-recipe") + 1]
+    mode = compiled[compiled.index("--compile-mode") + 1]
+    assert (recipe, mode) == ("published-layout", "default")
+    assert gpu_check.run_timeout("compiled", gpu_check.BUDGET_S) <= 0

@@ -471,6 +471,50 @@ def test_nvml_readings_through_pynvml(monkeypatch):
     assert nv.energy_mj() is None  # pre-Volta: energy marked unavailable
 
 
+def test_nvml_reads_a_mig_slices_own_board_not_the_gpu_at_its_index(monkeypatch):
+    """CUDA_VISIBLE_DEVICES=MIG-...: torch calls the slice cuda:0 and reports its UUID bare;
+    NVML knows it as MIG-<uuid> (not GPU-<uuid>), and index 0 is another board."""
+    import types
+
+    class NVMLError(Exception):
+        pass
+
+    def by_uuid(uuid):
+        if uuid != "MIG-5678-abcd":
+            raise NVMLError("not found")
+        return "slice-on-board-3"
+
+    fake = types.SimpleNamespace(
+        NVMLError=NVMLError, nvmlInit=lambda: None, nvmlDeviceGetHandleByUUID=by_uuid,
+        nvmlDeviceGetDeviceHandleFromMigDeviceHandle=lambda h: {"slice-on-board-3": "board3"}[h],
+        nvmlDeviceGetHandleByIndex=lambda i: f"board{i}",
+        nvmlDeviceGetPowerUsage=lambda h: {"board3": 250_000}.get(h, 90_000))
+    monkeypatch.setitem(__import__("sys").modules, "pynvml", fake)
+    assert runner.Nvml(0, "5678-abcd")._read("nvmlDeviceGetPowerUsage", scale=1e-3) == 250.0
+    assert runner.Nvml(0, "GPU-9999")._handle == "board0"  # unknown to NVML: by index
+
+
+def test_throttle_reasons_on_a_driver_older_than_the_bindings(monkeypatch):
+    """nvidia-ml-py 12.535+ has nvmlDeviceGetCurrentClocksEventReasons; a driver before 535
+    lacks the function and NVML answers 'function not found': the old name still reads."""
+    import types
+
+    class NVMLError(Exception):
+        pass
+
+    def missing(handle):
+        raise NVMLError("Function Not Found")
+
+    fake = types.SimpleNamespace(
+        NVMLError=NVMLError, nvmlInit=lambda: None, nvmlDeviceGetHandleByIndex=lambda i: i,
+        nvmlDeviceGetCurrentClocksEventReasons=missing,
+        nvmlDeviceGetCurrentClocksThrottleReasons=lambda h: 0x4 | 0x40)
+    monkeypatch.setitem(__import__("sys").modules, "pynvml", fake)
+    assert runner.Nvml(0).throttle_reasons() == ["sw_power_cap", "hw_thermal_slowdown"]
+    fake.nvmlDeviceGetCurrentClocksThrottleReasons = missing
+    assert runner.Nvml(0).throttle_reasons() is None
+
+
 def test_compile_settings_are_passed_and_written_into_the_result(monkeypatch, tmp_path):
     compiled = []
 
@@ -492,6 +536,38 @@ def test_compile_settings_are_passed_and_written_into_the_result(monkeypatch, tm
     with pytest.raises(InputError, match="compile_mode: 'fast' is not allowed; use one of "
                                          "default, reduce-overhead"):
         resolve_settings("sdxl-tiny", compile_mode="fast")
+
+
+def test_the_published_layout_compiles_like_the_recipe_without_its_inductor_tuning(
+        monkeypatch, tmp_path):
+    """gpu_check's compiled run: the published recipe's layout (channels_last, fullgraph,
+    denoiser and VAE decode) in the default mode, without the recipe's coordinate-descent
+    tuning, which compiles and times every Triton kernel many times over at its first call."""
+    compiled, tuning = [], []
+
+    def fake_compile(fn, **kwargs):
+        compiled.append((type(fn).__name__, kwargs))
+        return fn
+
+    monkeypatch.setattr(torch, "compile", fake_compile)
+    real = runner.call_pipeline
+
+    def noting(pipe, settings, batch_size):
+        tuning.append(torch._inductor.config.coordinate_descent_tuning)
+        return real(pipe, settings, batch_size)
+
+    monkeypatch.setattr(runner, "call_pipeline", noting)
+    data = run_probe("sdxl-turbo-tiny", compile_recipe="published-layout", batch_sizes=[1],
+                     out_path=tmp_path / "l.json", **FAST)
+    block = data["compile"]
+    assert (block["recipe"], block["mode"], block["parts"]) == (
+        "published-layout", "default", ["unet", "vae.decode"])
+    assert block["fullgraph"] and block["channels_last"] and block["inductor_config"] == {}
+    assert [kw["fullgraph"] for _, kw in compiled] == [True, True, True]  # preflight too
+    assert tuning and not any(tuning)
+    published = resolve_settings("sdxl", compile_recipe="published")
+    assert runner._compile_block(published, "cpu")["inductor_config"] == \
+        runner.PUBLISHED_INDUCTOR and published.compile_mode == "max-autotune"
 
 
 @pytest.mark.slow
@@ -550,6 +626,20 @@ def test_a_broken_compiler_toolchain_falls_back_to_eager_or_stops(monkeypatch, t
     # (the library's own import notes aside, which the probe silences outside tests)
     err = [line for line in capsys.readouterr().err.splitlines() if "[transformers]" not in line]
     assert code == 2 and len(err) == 1 and "build-essential" in err[0]
+
+
+def test_the_compile_cache_is_found_on_a_torch_without_cache_dir_utils(monkeypatch, tmp_path):
+    """torch 2.4 and 2.5 have no torch._inductor.runtime.cache_dir_utils: the compile block
+    (built before any model) must not fail there with an ImportError."""
+    import sys
+
+    import torch._inductor.runtime.runtime_utils  # noqa: F401 (loaded before it is hidden)
+
+    monkeypatch.setitem(sys.modules, "torch._inductor.runtime.cache_dir_utils", None)
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path / "cache"))
+    cache = runner._compile_cache(False)
+    assert cache["dir"] == str(tmp_path / "cache") and cache["fresh"] is False
+    assert cache["files_before"] == 0 and cache["state"] == "empty (fresh)"
 
 
 def test_worker_environment_gives_one_gpu_and_a_fair_cpu_share():

@@ -5,7 +5,7 @@ Usage::
     costlib probe --preset sdxl [--device cuda:0 | --devices all] [--weights DIR]
                   [--height PX --width PX --steps N --guidance-scale G]
                   [--batch-sizes 1,2,4,8] [--dtype bf16] [--scheduler euler]
-                  [--compile] [--compile-mode MODE] [--compile-recipe denoiser|published]
+                  [--compile] [--compile-mode MODE] [--compile-recipe NAME]
                   [--compile-fallback eager|stop] [--fresh-compile-cache]
                   [--warmup-runs N --latency-runs N --window-seconds S --sustained-seconds S]
                   [--seed N] [--out FILE.json] [--no-progress]
@@ -69,9 +69,10 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"{', '.join(COMPILE_MODES)} (implies --compile; default: 'default', "
              "max-autotune for the published recipe)")
     add("--compile-recipe", metavar="NAME",
-        help=f"{' or '.join(COMPILE_RECIPES)}: the denoiser alone (default) or diffusers' "
-             "published recipe: channels_last, fullgraph, denoiser and VAE decode "
-             "(implies --compile)")
+        help=f"{', '.join(COMPILE_RECIPES)}: the denoiser alone (default), diffusers' "
+             "published recipe (channels_last, fullgraph, denoiser and VAE decode, its "
+             "Inductor settings), or its layout without those settings, which take minutes "
+             "to tune (implies --compile)")
     add("--compile-fallback", metavar="WHAT", default="eager",
         help=f"{' or '.join(COMPILE_FALLBACKS)}: when the compiler toolchain fails its "
              "preflight, measure eager (default) or stop")

@@ -389,11 +389,13 @@ def _tiny(p: Preset) -> Preset:
 PRESETS: dict[str, Preset] = {q.name: q for p in _FULL for q in (p, _tiny(p))}
 
 DTYPES = ("fp32", "fp16", "bf16")
-# torch.compile's modes, and what is compiled: the denoiser alone, or the published recipe of
+# torch.compile's modes, and what is compiled: the denoiser alone, the published recipe of
 # diffusers' "accelerate inference" tutorial (channels_last, fullgraph, denoiser and VAE
-# decode, four Inductor settings; max-autotune unless a mode is given).
+# decode, four Inductor settings; max-autotune unless a mode is given), or that recipe's
+# layout without its Inductor settings ("published-layout": their coordinate-descent tuning
+# compiles and times every kernel many times over at its first call, minutes for SDXL).
 COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
-COMPILE_RECIPES = ("denoiser", "published")
+COMPILE_RECIPES = ("denoiser", "published", "published-layout")
 # When the compiler toolchain fails its preflight: measure eager (reason in the result) or stop.
 COMPILE_FALLBACKS = ("eager", "stop")
 

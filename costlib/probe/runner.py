@@ -261,8 +261,10 @@ class Nvml:
     index : int
         NVML device index, used when ``uuid`` is None or unknown to NVML.
     uuid : str, optional
-        The GPU's UUID as torch reports it (``GPU-`` prefix optional); it finds the right
-        board when CUDA_VISIBLE_DEVICES renumbers the GPUs.
+        The GPU's UUID as torch reports it (``GPU-`` or ``MIG-`` prefix optional); it finds
+        the right board when CUDA_VISIBLE_DEVICES renumbers the GPUs. A MIG slice (NVML
+        names it ``MIG-<uuid>``) is read through its board: power, energy, clocks and
+        throttle reasons are the whole board's.
     """
 
     def __init__(self, index: int, uuid: str | None = None):
@@ -271,10 +273,13 @@ class Nvml:
         self._nv = pynvml
         pynvml.nvmlInit()
         handle = None
-        if uuid:
+        bare = (uuid or "").removeprefix("GPU-").removeprefix("MIG-")
+        for name in (f"GPU-{bare}", f"MIG-{bare}") if bare else ():
             try:
-                handle = pynvml.nvmlDeviceGetHandleByUUID(
-                    uuid if uuid.startswith("GPU-") else f"GPU-{uuid}")
+                handle = pynvml.nvmlDeviceGetHandleByUUID(name)
+                if name.startswith("MIG-"):  # a slice's handle reads none of these
+                    handle = pynvml.nvmlDeviceGetDeviceHandleFromMigDeviceHandle(handle)
+                break
             except pynvml.NVMLError:
                 handle = None
         self._handle = handle or pynvml.nvmlDeviceGetHandleByIndex(index)
@@ -293,12 +298,13 @@ class Nvml:
     def throttle_reasons(self) -> list[str] | None:
         """Why the clocks are below their maximum now (`THROTTLE_REASONS` names); [] when
         nothing holds them back, None when unreadable."""
-        for fn in ("nvmlDeviceGetCurrentClocksEventReasons",  # driver 535 and later
+        # The new name needs driver 535 or later; a newer nvidia-ml-py has it on an older
+        # driver too, where calling it fails (function not found): then the old name.
+        for fn in ("nvmlDeviceGetCurrentClocksEventReasons",
                    "nvmlDeviceGetCurrentClocksThrottleReasons"):
-            if hasattr(self._nv, fn):
-                mask = self._read(fn)
-                return None if mask is None else [
-                    name for bit, name in THROTTLE_REASONS if int(mask) & bit]
+            mask = self._read(fn) if hasattr(self._nv, fn) else None
+            if mask is not None:
+                return [name for bit, name in THROTTLE_REASONS if int(mask) & bit]
         return None
 
     def sample(self) -> dict:
@@ -517,7 +523,9 @@ def compile_preflight(settings: Settings, device: str) -> str | None:
 
 def _compile_cache(fresh: bool) -> dict:
     """The Inductor/Triton cache this run compiles into; a new empty one when ``fresh``."""
-    from torch._inductor.runtime.cache_dir_utils import cache_dir
+    # runtime_utils has cache_dir in every torch 2.x; cache_dir_utils (its home now) is newer
+    # than torch 2.4.
+    from torch._inductor.runtime.runtime_utils import cache_dir
 
     if fresh:
         folder = tempfile.mkdtemp(prefix="costlib-compile-cache-")
@@ -534,14 +542,14 @@ def _apply_compile(pipe, settings: Settings) -> list[str]:
     """Wrap the pipeline's parts in ``torch.compile`` as the settings say; the parts."""
     import torch
 
-    published = settings.compile_recipe == "published"
-    options = {"mode": settings.compile_mode, "dynamic": False, "fullgraph": published}
+    layout = settings.compile_recipe in ("published", "published-layout")
+    options = {"mode": settings.compile_mode, "dynamic": False, "fullgraph": layout}
     name = _denoiser_name(pipe)
-    if published:
+    if layout:
         getattr(pipe, name).to(memory_format=torch.channels_last)
         pipe.vae.to(memory_format=torch.channels_last)
     setattr(pipe, name, torch.compile(getattr(pipe, name), **options))
-    if not published:
+    if not layout:
         return [name]
     pipe.vae.decode = torch.compile(pipe.vae.decode, **options)
     return [name, "vae.decode"]
@@ -563,10 +571,10 @@ def _compile_block(settings: Settings, device: str) -> dict:
     fallback is "stop"."""
     if not settings.compile:
         return {"requested": False, "enabled": False}
+    layout = settings.compile_recipe in ("published", "published-layout")
     block = {"requested": True, "enabled": True, "mode": settings.compile_mode,
              "recipe": settings.compile_recipe, "dynamic": False,
-             "fullgraph": settings.compile_recipe == "published",
-             "channels_last": settings.compile_recipe == "published",
+             "fullgraph": layout, "channels_last": layout,
              "inductor_config": PUBLISHED_INDUCTOR if settings.compile_recipe == "published"
              else {}, "backend": "inductor", "parts": [],
              "cache": _compile_cache(settings.fresh_compile_cache),

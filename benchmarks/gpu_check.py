@@ -26,12 +26,14 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from costlib.files import write_atomic
 from costlib.probe.presets import gpu_key
 
 # (what, low, high, unit) per GPU; seconds per image and MFU at a batch size, the best
@@ -200,10 +202,11 @@ def main(argv=None) -> int:
         if code != 0:
             print(f"gpu-check: the {label} run did not complete; see {path}")
     rows = check_rows(results["eager"], results["compiled"], gpu_name)
-    with (out / "gpu-check.csv").open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    table = io.StringIO(newline="")
+    writer = csv.DictWriter(table, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    write_atomic(out / "gpu-check.csv", table.getvalue())
     print(f"\nSDXL 1024x1024, 30 steps, bf16 on {gpu_name} "
           f"({time.perf_counter() - start:.0f} s in all)")
     print(f"{'figure':<30} {'measured':>10}   {'expected':<15} flag")

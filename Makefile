@@ -75,6 +75,7 @@ app: $(STAMP)  ## the app: Voila on the notebooks, code hidden, at http://localh
 		$(APP_CULL) $(APP_RENDER) notebooks/
 
 report: $(STAMP)  ## client report: make report SCENARIO=file-or-preset [CLIENT=..] [TITLE=..] [TODAY=YYYY-MM-DD]; writes build/reports/NAME.html and .pdf
+	mkdir -p $(dir $(REPORT))
 	$(BIN)/costlib report $(SCENARIO) -o $(REPORT).html --pdf $(REPORT).pdf \
 		$(if $(CLIENT),--client "$(CLIENT)") $(if $(TITLE),--title "$(TITLE)") \
 		$(if $(TODAY),--today $(TODAY))

@@ -86,6 +86,19 @@ def default_report(tmp_path_factory, today):
     return out
 
 
+@needs_chromium
+def test_make_report_writes_into_a_folder_it_creates(tmp_path, today):
+    # `make report SCENARIO=...` on a fresh checkout stopped at "the folder build/reports does
+    # not exist"
+    report = tmp_path / "build" / "reports" / "default"
+    done = subprocess.run(["make", "-s", "-o", ".venv/.installed", "report", "SCENARIO=default",
+                           f"REPORT={report}", f"TODAY={today}"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert report.with_suffix(".html").stat().st_size > 0
+    assert report.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
+
+
 @pytest.fixture(scope="module")
 def nasty_report(tmp_path_factory, today):
     out = tmp_path_factory.mktemp("nasty")

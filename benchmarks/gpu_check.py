@@ -8,7 +8,8 @@ tuning alone would take longer than the whole check) -- about 8 minutes in all, 
 more than `BUDGET_S`: each run gets what is left of it (a run cut short keeps what it
 measured, batch 1 before batch 4). It writes both results (JSON and CSV) and
 ``gpu-check.csv`` into the output folder and prints each measured figure beside its expected
-range, flagging anything outside.
+range, flagging anything outside. Each complete run's best measurement is written as a row of
+data/throughput.csv, its conditions in the note (``throughput-rows.csv``).
 
 On a machine without a CUDA GPU it says so in one line and exits 0.
 
@@ -35,6 +36,7 @@ from pathlib import Path
 
 from costlib.files import write_atomic
 from costlib.probe.presets import gpu_key
+from costlib.probe.result import ARITHMETIC
 
 # (what, low, high, unit) per GPU; seconds per image and MFU at a batch size, the best
 # seconds per image over both runs, weights and peak memory, board power.
@@ -162,6 +164,48 @@ def check_rows(eager: dict, compiled: dict, gpu_name: str) -> list[dict]:
     return rows
 
 
+def throughput_row(label: str, result: dict) -> dict | None:
+    """A complete run's best measurement as a row of data/throughput.csv (its columns,
+    in order), with the run's conditions in its note; None for a run that did not
+    complete or a GPU the catalog does not know. [images/h]"""
+    gpu = gpu_key(result.get("gpu_name") or "")
+    if result.get("status") != "complete" or gpu is None:
+        return None
+    env, block = result.get("environment") or {}, result.get("compile") or {}
+    settings = result["settings"]
+    best = _batch(result, result["best_batch_size"])
+    how = (f"torch.compile {block.get('mode')} mode, {block.get('recipe')} recipe"
+           if block.get("enabled") else "eager")
+    date = result["measured_at"][:10]
+    watts = best.get("avg_watts")
+    return {
+        "name": f"sdxl_{gpu}_costlib_probe_{label}", "gpu": gpu, "model": result["model"],
+        "basis": "published", "steps": settings["steps"],
+        "resolution": f"{settings['width']}x{settings['height']}",
+        "precision": ARITHMETIC[settings["dtype"]],
+        "batch": result["best_batch_size"], "value": round(result["best_images_per_hour"]),
+        "low": "", "high": "", "unit": "images/h",
+        "source": f"costlib probe (make gpu-check) on one {result['gpu_name']}, {date}",
+        "as_of": date,
+        "note": (f"Measured: {settings['dtype']}, {how}, random weights, "
+                 f"{best.get('seconds_per_image', 0):.3f} s/image at batch "
+                 f"{result['best_batch_size']}"
+                 + (f", {watts:.0f} W board power" if watts else "")
+                 + f"; torch {env.get('torch')}, CUDA {env.get('cuda')}, driver "
+                 f"{env.get('driver')}; one run, no range"),
+    }
+
+
+def write_csv(path: Path, rows: list[dict]) -> str:
+    """Write rows (dicts of the same keys) as a CSV file, atomically; its text."""
+    table = io.StringIO(newline="")
+    writer = csv.DictWriter(table, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_atomic(path, table.getvalue())
+    return table.getvalue()
+
+
 def _fmt(value) -> str:
     if value is None:
         return "n/a"
@@ -202,11 +246,7 @@ def main(argv=None) -> int:
         if code != 0:
             print(f"gpu-check: the {label} run did not complete; see {path}")
     rows = check_rows(results["eager"], results["compiled"], gpu_name)
-    table = io.StringIO(newline="")
-    writer = csv.DictWriter(table, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    write_atomic(out / "gpu-check.csv", table.getvalue())
+    write_csv(out / "gpu-check.csv", rows)
     print(f"\nSDXL 1024x1024, 30 steps, bf16 on {gpu_name} "
           f"({time.perf_counter() - start:.0f} s in all)")
     print(f"{'figure':<30} {'measured':>10}   {'expected':<15} flag")
@@ -217,6 +257,12 @@ def main(argv=None) -> int:
     for label, result in results.items():
         for line in result.get("warnings") or []:
             print(f"{label}: warning: {line}")
+    catalog_rows = [row for label, result in results.items()
+                    if (row := throughput_row(label, result)) is not None]
+    if catalog_rows:
+        text = write_csv(out / "throughput-rows.csv", catalog_rows)
+        print(f"rows for data/throughput.csv ({out}/throughput-rows.csv):\n"
+              + text.split("\n", 1)[1])
     print(f"results: {out}/")
     return 0 if all(r.get("status") == "complete" for r in results.values()) else 1
 

@@ -108,3 +108,36 @@ def test_both_runs_fit_the_budget_and_the_compiled_run_skips_the_inductor_tuning
     mode = compiled[compiled.index("--compile-mode") + 1]
     assert (recipe, mode) == ("published-layout", "default")
     assert gpu_check.run_timeout("compiled", gpu_check.BUDGET_S) <= 0
+
+
+def test_a_complete_run_becomes_a_row_the_catalog_loads(tmp_path):
+    """The check's best measurement, as a row of data/throughput.csv: an H200 compiled run
+    best at batch 4, 1.5 s/image = 2,400 images/h, loads beside the shipped rows with its
+    conditions in the note; a run that did not complete gives none."""
+    import csv
+    import datetime as dt
+    import shutil
+
+    from costlib.catalog import load_catalog
+
+    run = {**result({1: 1.8, 4: 1.5}), "gpu_name": "NVIDIA H200", "model": "sdxl",
+           "best_batch_size": 4, "best_images_per_hour": 2400.0,
+           "measured_at": "2026-12-01T10:00:00+00:00",
+           "settings": {"dtype": "bf16", "steps": 30, "width": 1024, "height": 1024},
+           "environment": {"torch": "2.11.0", "cuda": "13.0", "driver": "580.159.03"},
+           "compile": {"enabled": True, "mode": "default", "recipe": "published-layout"}}
+    row = gpu_check.throughput_row("compiled", run)
+    assert gpu_check.throughput_row("eager", {**run, "status": "failed"}) is None
+    tables = tmp_path / "data"
+    shutil.copytree(ROOT / "data", tables, ignore=shutil.ignore_patterns("__pycache__"))
+    with (tables / "throughput.csv").open() as f:
+        assert list(row) == next(csv.reader(f))  # the table's columns, in order
+    gpu_check.write_csv(tmp_path / "rows.csv", [row])
+    with (tables / "throughput.csv").open("a") as f:
+        f.write((tmp_path / "rows.csv").read_text().split("\n", 1)[1])
+    entry = load_catalog(directory=tables, today=dt.date(2026, 12, 1)).get(
+        "throughput", "sdxl_h200_costlib_probe_compiled")
+    assert (entry.value, entry.unit, entry.extra["batch"], entry.extra["precision"]) == \
+        (2400, "images/h", 4, "16-bit")
+    assert "torch.compile default mode, published-layout recipe" in entry.note
+    assert "1.500 s/image at batch 4, 550 W board power; torch 2.11.0" in entry.note

@@ -602,7 +602,7 @@ def matching_options(model, result: ProbeResult, names: list[str] | None = None,
 
 
 # The arithmetic a probe's dtype or an option's precision runs in: bf16 and fp16 alike.
-_ARITHMETIC = {"fp32": "32-bit", **PRECISIONS}
+ARITHMETIC = {"fp32": "32-bit", **PRECISIONS}
 
 
 def mismatches(result: ProbeResult, scenario, options=()) -> list[str]:
@@ -621,7 +621,7 @@ def mismatches(result: ProbeResult, scenario, options=()) -> list[str]:
     if recipe is not None and result.steps != recipe.steps:
         found.append(f"{result.steps} steps, not {recipe.steps}")
     for spec in scenario.options:
-        if spec.name in options and _ARITHMETIC.get(result.dtype) != _ARITHMETIC.get(
+        if spec.name in options and ARITHMETIC.get(result.dtype) != ARITHMETIC.get(
                 spec.precision):
             found.append(f"measured in {result.dtype}, {spec.label or spec.name} runs in "
                          f"{spec.precision}")

@@ -13,7 +13,6 @@ import pytest
 from costlib.errors import InputError
 from costlib.probe import cli
 from costlib.probe.presets import PRESETS, gpu_peaks, resolve_settings
-from costlib.scenario import parse_scenario
 from costlib.probe.result import (
     SCHEMA_VERSION,
     ProbeResult,
@@ -22,6 +21,7 @@ from costlib.probe.result import (
     read_result,
     write_result_atomic,
 )
+from costlib.scenario import parse_scenario
 
 FULL_MODELS = ("sd15", "sdxl", "sdxl-turbo", "flux-schnell", "flux-dev")
 

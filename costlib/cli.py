@@ -227,7 +227,7 @@ def cmd_evaluate(args) -> int:
 def cmd_breakeven(args) -> int:
     from costlib.breakeven import (
         MAX_IMAGES_PER_MONTH,
-        breakeven_images_per_month,
+        crossings_images_per_month,
         flip_value,
     )
     from costlib.cashflow import payback_month
@@ -251,10 +251,12 @@ def cmd_breakeven(args) -> int:
                 if math.isfinite(value) else
                 f"no flip of the {vary} within its search range")
     else:
-        images = breakeven_images_per_month(a, b, model.workload, model.ops)
+        found = crossings_images_per_month(a, b, model.workload, model.ops)
+        images = found[0] if found else math.inf
         w = dataclasses.replace(model.workload, images_per_month=images) \
             if math.isfinite(images) else model.workload
         result = {"between": args.between, "breakeven_images_per_month": images,
+                  "crossings_images_per_month": found,
                   "monthly_usd_at_breakeven": [float(monthly_cost_usd(o, w, model.ops))
                                                for o in (a, b)]
                   if math.isfinite(images) else None}
@@ -262,9 +264,10 @@ def cmd_breakeven(args) -> int:
             if model.option(owned).buys_hardware:
                 result["payback_month"] = payback_month(model, owned, other)
         text = (f"break-even between {first} and {second}: "
-                + (f"{volume(images)} images/month" if math.isfinite(images)
-                   else f"none (one option is cheaper at every volume up to "
-                        f"{volume(MAX_IMAGES_PER_MONTH)} images/month)"))
+                + (f"{' and '.join(volume(v) for v in found)} images/month"
+                   + (" (the cheaper of the two changes at each)" if len(found) > 1 else "")
+                   if found else f"none (one option is cheaper at every volume up to "
+                                 f"{volume(MAX_IMAGES_PER_MONTH)} images/month)"))
         if "payback_month" in result:
             month = result["payback_month"]
             text += (f"; the hardware pays back in month {month:.0f}" if math.isfinite(month)

@@ -479,11 +479,16 @@ def materiality_usd(scenario, cheapest_usd: float) -> float:
 
 
 def _tie_figures(model, name: str, verdict) -> tuple[float, ...]:
-    """An option's figures on :data:`TIE_CRITERIA`, lower is better."""
+    """An option's figures on :data:`TIE_CRITERIA`, lower is better. Latency counts only
+    where someone waits for the image (a latency target, or user-facing serving); for a
+    batch workload every option's is 0, so cost decides before it."""
     option = model.options[name]
     outputs = option.outputs_per_approved or float(model.workload.outputs_per_approved)
-    sensitive = model.scenario.constraints.privacy in ("confidential", "regulated")
-    latency = verdict.latency.warm_seconds[2] if verdict.latency is not None else math.inf
+    c = model.scenario.constraints
+    sensitive = c.privacy in ("confidential", "regulated")
+    waits = c.max_latency_s is not None or c.user_facing
+    latency = 0.0 if not waits else (
+        verdict.latency.warm_seconds[2] if verdict.latency is not None else math.inf)
     return (float(outputs), float(sensitive and option.third_party),
             option.operations_burden, float(latency))
 

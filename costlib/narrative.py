@@ -43,7 +43,7 @@ from costlib.fmt import (
     usd,
     volume,
 )
-from costlib.labels import factor_label, input_label, precision_label
+from costlib.labels import factor_label, input_label, model_label, precision_label
 
 AD = "the architecture article of May 2026"
 IB = "the ImageBench guide of 2026"
@@ -75,7 +75,7 @@ def _cost(x: float) -> str:
     return usd(x, missing="-")
 
 
-def _join(words: list[str]) -> str:
+def join_words(words: list[str]) -> str:
     """'a', 'a and b', 'a, b and c'."""
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
@@ -392,20 +392,24 @@ _TIE_WORDS = {
         "warm at the high end" if math.isfinite(other) else
         f"latency decides: its warm latency is known ({seconds(chosen)} at the high end), "
         "the other's is not"),
-    "cost": lambda chosen, other: "cost decides: it is the cheaper at base values",
+    "cost": lambda chosen, other: (
+        "nothing else that matters here tells them apart, so cost decides: it is "
+        f"{_cost(other - chosen)}/month cheaper at base values"),
 }
 
 
 def _tie_sentence(d: Decision, a: dict) -> str:
     """Options practically tied on cost, and the criterion that chose among them."""
     t = d.tie
-    tied = _join([a[n].label for n in t.options])
+    tied = join_words([a[n].label for n in t.options])
     cheapest = a[t.options[0]].monthly_usd
-    band = f", {_percent(d.materiality_usd / cheapest)} of its cost" if cheapest else ""
-    return (f"Practically tied on cost: {tied} lie within {_cost(d.materiality_usd)}/month "
-            f"of the cheapest (the materiality band{band}), so the choice rests on what else "
-            f"matters; against {a[t.next_option].label}, "
-            f"{_TIE_WORDS[t.criterion](t.chosen_value, t.next_value)}.")
+    spread = a[t.options[-1]].monthly_usd - cheapest
+    band = f", {_percent(d.materiality_usd / cheapest)} of the cheapest's cost" \
+        if cheapest else ""
+    return (f"Practically tied on cost: {tied} lie within {_cost(spread)}/month of one "
+            f"another, inside the materiality band of {_cost(d.materiality_usd)}/month"
+            f"{band}, so the choice rests on what else matters; against "
+            f"{a[t.next_option].label}, {_TIE_WORDS[t.criterion](t.chosen_value, t.next_value)}.")
 
 
 def _sampled_breakeven(b) -> str:
@@ -431,7 +435,7 @@ def _infeasible_reason(d: Decision) -> str:
              if s.max_latency_s is not None else "latency",
              "memory": "GPU memory (the model does not fit)"}
     return (f"Infeasible: no option meets the hard constraints; "
-            f"{_join([words[b] for b in _blocking(d)])} exclude all {len(d.options)} options, "
+            f"{join_words([words[b] for b in _blocking(d)])} exclude all {len(d.options)} options, "
             "so there is nothing to recommend.")
 
 
@@ -541,7 +545,8 @@ def steps(d: Decision) -> tuple[Step, ...]:
     low, images, high = s.images_per_month
     outputs_low, outputs, outputs_high = s.outputs_per_approved
     one = [f"{s.scenario}: {s.description}" if s.description else s.scenario,
-           f"{s.image_model} at {s.resolution}; {volume(images / outputs, 3)} approved assets a "
+           f"{model_label(s.image_model)} at {s.resolution} px; {volume(images / outputs, 3)} "
+           "approved assets a "
            f"month at {number(outputs)} outputs per approved asset."]
     two = [f"{volume(images, 3)} images/month"
            + (f" ({span(low, high, volume)})" if low < high else "")
@@ -637,7 +642,7 @@ def key_figures(d: Decision) -> tuple[KeyFigure, ...]:
     samples = d.monte_carlo.samples if d.monte_carlo is not None else 0
     if d.tie is not None:
         sure = KeyFigure("confidence", "Confidence", "Practically tied",
-                         f"{_join([labels[n] for n in d.tie.options])} cost within "
+                         f"{join_words([labels[n] for n in d.tie.options])} cost within "
                          f"{_cost(d.materiality_usd)}/month of each other; chosen on "
                          f"{d.tie.criterion}", text=True)
     else:

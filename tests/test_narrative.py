@@ -287,7 +287,7 @@ def test_seven_steps_with_their_findings():
     d = tell(decision())
     assert [(s.number, s.title) for s in d.steps] == list(enumerate(narrative.STEP_TITLES, 1))
     # 100,000 images at 4 outputs per approved asset: 25,000 assets
-    assert d.steps[0].findings[1] == ("sdxl at 1024x1024; 25,000 approved assets a month at 4 "
+    assert d.steps[0].findings[1] == ("SDXL at 1024x1024 px; 25,000 approved assets a month at 4 "
                                       "outputs per approved asset.")
     assert d.steps[1].findings == ("100,000 images/month (60,000-150,000), business hours "
                                    "demand with a peak hour 3.36 times the mean hour.",)

@@ -10,12 +10,13 @@ Every function takes a :class:`costlib.report.Report`. Numbers are formatted by
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import math
 from dataclasses import dataclass
 
 from costlib import __version__, fmt
 from costlib.labels import field_label
-from costlib.narrative import flip_sentence, gpu_throughput, key_figures
+from costlib.narrative import flip_sentence, gpu_throughput, join_words, key_figures
 
 SECTIONS = {
     "summary": "Executive summary",
@@ -186,6 +187,32 @@ def _basis_note(r) -> dict | None:
             "why": "; ".join(why) or "see the notes"}
 
 
+def _rate_tier_note(r) -> str | None:
+    """The rate-limit plan fee the managed APIs' fees include at the busiest hour (all their
+    images through the API), with its source; None where none is paid."""
+    from costlib.catalog import load_catalog
+    from costlib.options import ManagedAPI
+    from costlib.tco import peak_requests_per_minute, rate_tier_usd
+
+    w = r.model.workload
+    rate = float(peak_requests_per_minute(w.images_per_month, w.peak_factor))
+    paying: dict[float, list[str]] = {}
+    for name in r.model.options:
+        api = r.option(name)
+        fee = float(rate_tier_usd(api, rate)) if isinstance(api, ManagedAPI) else 0.0
+        if fee > 0:
+            paying.setdefault(fee, []).append(r.label(name))
+    if not paying:
+        return None
+    plans = "; ".join(f"{fmt.usd(fee)} a month for {join_words(names)}"
+                      for fee, names in paying.items())
+    row = load_catalog(today=dt.date.fromisoformat(r.prepared)).get(
+        "api_terms", "starter_usd_per_month")
+    return (f"API fees include the fee of the rate-limit plan the busiest hour needs, "
+            f"{fmt.number(rate)} requests a minute: {plans} (plan fees and limits: "
+            f"{row.source}).")
+
+
 COST_FIELDS = ("differing_usd", "monthly_usd", "usd_per_image", "usd_per_approved",
                "upfront_usd", "horizon_usd", "npv_usd")
 
@@ -215,6 +242,7 @@ def costs(r) -> dict:
                              for row in ranked]} for a in areas],
         "totals": [money(row["name"], "monthly_usd", row["monthly_usd"]) for row in ranked],
         "basis": _basis_note(r),
+        "rate_tiers": _rate_tier_note(r),
     }
 
 

@@ -390,6 +390,7 @@ def cmd_decide(args) -> int:
             others = [decision.option(n).label for n in tie.options
                       if n != decision.recommendation]
             why = (f"practically tied on cost with {', '.join(others)} (within "
+                   f"{usd(decision.tie_spread_usd)}/month, inside the materiality band of "
                    f"{usd(decision.materiality_usd)}/month), chosen on {tie.criterion}")
         else:
             why = (f"{share(decision.confidence)} sure it is cheaper than the rest by more "

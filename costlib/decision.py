@@ -586,6 +586,15 @@ class Decision:
     advice: tuple[str, ...] = ()
     steps: tuple[Step, ...] = ()
 
+    @property
+    def tie_spread_usd(self) -> float | None:
+        """How far apart the practically tied options' base monthly costs lie (inside the
+        materiality band); None without a tie. [USD/month]"""
+        if self.tie is None:
+            return None
+        costs = [self.option(n).monthly_usd for n in self.tie.options]
+        return max(costs) - min(costs)
+
     def option(self, name: str) -> OptionAssessment:
         """One option's assessment; the error lists the valid names."""
         for assessment in self.options:

@@ -403,10 +403,9 @@ def _tie_sentence(d: Decision, a: dict) -> str:
     t = d.tie
     tied = join_words([a[n].label for n in t.options])
     cheapest = a[t.options[0]].monthly_usd
-    spread = a[t.options[-1]].monthly_usd - cheapest
     band = f", {_percent(d.materiality_usd / cheapest)} of the cheapest's cost" \
         if cheapest else ""
-    return (f"Practically tied on cost: {tied} lie within {_cost(spread)}/month of one "
+    return (f"Practically tied on cost: {tied} lie within {_cost(d.tie_spread_usd)}/month of one "
             f"another, inside the materiality band of {_cost(d.materiality_usd)}/month"
             f"{band}, so the choice rests on what else matters; against "
             f"{a[t.next_option].label}, {_TIE_WORDS[t.criterion](t.chosen_value, t.next_value)}.")
@@ -643,7 +642,8 @@ def key_figures(d: Decision) -> tuple[KeyFigure, ...]:
     if d.tie is not None:
         sure = KeyFigure("confidence", "Confidence", "Practically tied",
                          f"{join_words([labels[n] for n in d.tie.options])} cost within "
-                         f"{_cost(d.materiality_usd)}/month of each other; chosen on "
+                         f"{_cost(d.tie_spread_usd)}/month of one another, inside the "
+                         f"materiality band of {_cost(d.materiality_usd)}/month; chosen on "
                          f"{d.tie.criterion}", text=True)
     else:
         sure = KeyFigure("confidence", "Confidence", share(d.confidence),

@@ -511,7 +511,7 @@ def test_a_two_tenths_of_a_percent_margin_is_practically_tied():
     assert d.tie.options == ("replicate_sdxl", "serverless_h100", "fal_flux_schnell")
     assert d.recommendation == "replicate_sdxl" and d.runner_up == "serverless_h100"
     assert (d.tie.next_option, d.tie.criterion) == ("fal_flux_schnell", "cost")
-    assert d.tie.next_value - d.tie.chosen_value == pytest.approx(70.0)
+    assert d.tie.next_value - d.tie.chosen_value == pytest.approx(70.0) == d.tie_spread_usd
     assert d.confidence == 0.0
     assert d.reasons[0].startswith("Practically tied on cost: SDXL on Replicate (API), "
                                    "SDXL on serverless H100 (Replicate) and Flux Schnell on "

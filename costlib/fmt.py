@@ -121,7 +121,8 @@ def quantity_range(low, high, unit: str, missing: str = NEVER) -> str:
         return f"{span(low, high, lambda v: usd(v, unit=''))} {unit_label(unit)}"
     if unit.startswith("images/"):
         return f"{span(low, high, lambda v: volume(v, 3))} {unit_label(unit)}"
-    return f"{span(low, high)} {unit_label(unit)}".rstrip()
+    one = float(low) if low == high else None
+    return f"{span(low, high)} {unit_label(unit, one)}".rstrip()
 
 
 def json_ready(obj):

@@ -98,7 +98,8 @@ MODELS = {"sd15": "SD 1.5", "sdxl": "SDXL", "sdxl-turbo": "SDXL-Turbo",
 PRECISIONS = {"bf16": "16-bit (bf16)", "fp16": "16-bit (fp16)", "fp8": "8-bit (fp8)"}
 
 # units as people say them; a unit not listed reads as it is written
-UNITS = {"fraction": "%", "fraction/year": "% a year", "ratio": "x", "images/h":
+UNITS = {"fraction": "%", "fraction/year": "% a year", "fraction/month": "% a month",
+         "ratio": "x", "images/h":
          "images/hour", "h/month": "hours/month", "min/image": "minutes/output",
          "images/asset": "outputs/asset", "USD/GPU-month": "USD per GPU a month",
          "USD/GB-month": "USD per GB a month", "USD/GB": "USD per GB",
@@ -150,8 +151,16 @@ def precision_label(precision: str) -> str:
     return PRECISIONS.get(precision, precision)
 
 
-def unit_label(unit: str) -> str:
-    """A unit as people write it: 'fraction' -> '%', 'images/h' -> 'images/hour'."""
+# Counted units that read in the singular for exactly one ('1 month', not '1 months').
+SINGULAR = {"months": "month", "weeks": "week", "copies": "copy", "GPUs": "GPU",
+            "views": "view"}
+
+
+def unit_label(unit: str, value: float | None = None) -> str:
+    """A unit as people write it: 'fraction' -> '%', 'images/h' -> 'images/hour'; a counted
+    unit in the singular for a ``value`` of exactly 1 ('months' -> 'month')."""
+    if value == 1 and unit in SINGULAR:
+        return SINGULAR[unit]
     return UNITS.get(unit, unit)
 
 

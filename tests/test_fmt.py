@@ -29,7 +29,11 @@ def test_money(value, text):
     (1.35, 1.35, "ratio", "1.35x"), (8000, 12000, "USD/month", "8,000-12,000 USD/month"),
     (4_201_804, 4_201_804, "images/month", "4.2 million images/month"),
     (300, 450, "images/h", "300-450 images/hour"), (0.25, 1, "FTE", "0.25-1 FTE"),
-    (math.inf, 1, "FTE", "never")])
+    (math.inf, 1, "FTE", "never"),
+    # the report's appendix read "1 months", "1 copies" and a growth of "0 a month"
+    (1, 1, "months", "1 month"), (1, 1, "copies", "1 copy"), (1, 1, "GPUs", "1 GPU"),
+    (0, 2, "copies", "0-2 copies"), (36, 36, "months", "36 months"),
+    (0.02, 0.02, "fraction/month", "2 % a month")])
 def test_quantities_with_their_units(low, high, unit, text):
     assert fmt.quantity_range(low, high, unit) == text
     if low == high:

@@ -328,6 +328,21 @@ def test_the_charts_render_offline_in_chromium(default_report, browser):
 
 
 @pytest.mark.slow
+def test_appendix_figures_stay_in_their_columns_in_print(default_report, browser):
+    # In the PDF, "100,000 images/month" and "0.5 minutes/output" ran over the range column
+    # beside them: number cells did not wrap in the appendix's fixed-width columns. Printed
+    # on Letter paper the page is about 740 CSS px wide.
+    page, _ = _open(browser, (default_report / "default.html").as_uri() + "#print")
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": 740, "height": 1000})
+    overflowing = page.evaluate("""() => Array.from(
+        document.querySelectorAll('table.costlib-assumptions td'))
+        .filter(td => td.scrollWidth > td.clientWidth + 1).map(td => td.textContent.trim())""")
+    assert overflowing == []
+    page.close()
+
+
+@pytest.mark.slow
 def test_escaped_text_stays_text_in_chromium(nasty_report, browser):
     page, seen = _open(browser, nasty_report.as_uri())
     assert not seen["dialogs"] and not seen["errors"]

@@ -243,6 +243,8 @@ def costs(r) -> dict:
         "totals": [money(row["name"], "monthly_usd", row["monthly_usd"]) for row in ranked],
         "basis": _basis_note(r),
         "rate_tiers": _rate_tier_note(r),
+        "setup": fmt.quantity(r.model.values["labor.setup_weeks"], "weeks"),
+        "discount": fmt.quantity(r.model.values["discount_rate"], "fraction/year"),
     }
 
 

@@ -297,7 +297,7 @@ def resolve(scenario: Scenario, catalog: Catalog | None = None, *,
             inp = _from_entry(path, entry, scenario.price_uncertainty_per_year)
         else:
             inp = Input(path=path, value=fallback, low=fallback, high=fallback, unit=unit,
-                        source="costlib default")
+                        source="not given; the default applies")
         _check_limits(inp)
         inputs[path] = inp
 
@@ -326,7 +326,7 @@ def resolve(scenario: Scenario, catalog: Catalog | None = None, *,
     take("labor.amortization_months", float(scenario.horizon_months), unit="months")
     take("discount_rate", scenario.discount_rate, ("assumptions", "annual_discount_rate"))
     t = scenario.timeline
-    take("timeline.growth_per_month", t.growth_per_month, unit="1/month")
+    take("timeline.growth_per_month", t.growth_per_month, unit="fraction/month")
     take("timeline.api_price_decline_per_year", t.api_price_decline_per_year,
          ("assumptions", "api_price_decline"))
     take("timeline.gpu_price_decline_per_year", t.gpu_price_decline_per_year,

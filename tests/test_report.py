@@ -123,10 +123,10 @@ def test_the_api_fees_say_which_rate_limit_plan_they_include(built):
     of fees is 230 for images and 75 for the starter plan, which the table alone does not
     show."""
     note = sections.costs(built)["rate_tiers"]
-    assert note.startswith("API fees include the fee of the rate-limit plan the busiest hour "
-                           "needs, 7.67 requests a minute: 75 USD a month for SDXL on "
-                           "Replicate (API) and Flux Schnell on fal.ai (API) (plan fees and "
-                           "limits: ImageBench")
+    assert note.startswith("API fees include the fee of the rate-limit plan each API's "
+                           "busiest hour needs: 75 USD a month for SDXL on Replicate (API) and "
+                           "Flux Schnell on fal.ai (API) (7.67 requests a minute); plan fees "
+                           "and limits: ImageBench")
     assert "is all-in. API fees include the fee" in str(built.costs())
 
 

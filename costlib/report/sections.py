@@ -188,29 +188,37 @@ def _basis_note(r) -> dict | None:
 
 
 def _rate_tier_note(r) -> str | None:
-    """The rate-limit plan fee the managed APIs' fees include at the busiest hour (all their
-    images through the API), with its source; None where none is paid."""
+    """The rate-limit plan fee the managed APIs' fees include, for the request rate of each
+    one's busiest hour (as the cost model bills it), with its source; None where none is
+    paid."""
     from costlib.catalog import load_catalog
     from costlib.options import ManagedAPI
-    from costlib.tco import peak_requests_per_minute, rate_tier_usd
+    from costlib.tco import (
+        option_workload,
+        peak_requests_per_minute,
+        rate_tier_usd,
+        serving_images_per_month,
+    )
 
-    w = r.model.workload
-    rate = float(peak_requests_per_minute(w.images_per_month, w.peak_factor))
-    paying: dict[float, list[str]] = {}
+    paying: dict[tuple[float, str], list[str]] = {}
     for name in r.model.options:
         api = r.option(name)
-        fee = float(rate_tier_usd(api, rate)) if isinstance(api, ManagedAPI) else 0.0
+        if not isinstance(api, ManagedAPI):
+            continue
+        w = option_workload(api, r.model.workload)
+        rate = float(peak_requests_per_minute(
+            serving_images_per_month(w, w.preview_price_ratio), w.peak_factor))
+        fee = float(rate_tier_usd(api, rate))
         if fee > 0:
-            paying.setdefault(fee, []).append(r.label(name))
+            paying.setdefault((fee, fmt.number(rate)), []).append(r.label(name))
     if not paying:
         return None
-    plans = "; ".join(f"{fmt.usd(fee)} a month for {join_words(names)}"
-                      for fee, names in paying.items())
+    plans = "; ".join(f"{fmt.usd(fee)} a month for {join_words(names)} ({rate} requests a "
+                      "minute)" for (fee, rate), names in paying.items())
     row = load_catalog(today=dt.date.fromisoformat(r.prepared)).get(
         "api_terms", "starter_usd_per_month")
-    return (f"API fees include the fee of the rate-limit plan the busiest hour needs, "
-            f"{fmt.number(rate)} requests a minute: {plans} (plan fees and limits: "
-            f"{row.source}).")
+    return (f"API fees include the fee of the rate-limit plan each API's busiest hour needs: "
+            f"{plans}; plan fees and limits: {row.source}.")
 
 
 COST_FIELDS = ("differing_usd", "monthly_usd", "usd_per_image", "usd_per_approved",

@@ -130,6 +130,15 @@ def test_the_api_fees_say_which_rate_limit_plan_they_include(built):
     assert "is all-in. API fees include the fee" in str(built.costs())
 
 
+def test_the_scenario_as_given_reads_with_units(built):
+    # "storage retention 1", "cache hit rate 0", "model sdxl", "0.25 (0.1-0.5)"
+    shown = dict(sections.workload(built)["workload"] + sections.workload(built)["labor"])
+    assert (shown["monthly image volume"], shown["model"], shown["storage retention"],
+            shown["cache hit rate"], shown["ML engineer time when self-hosting"]) == (
+        "100,000 images/month (60,000-150,000 images/month)", "SDXL", "1 month", "0 %",
+        "0.25 FTE (0.1-0.5 FTE)")
+
+
 def _strings(data, skip=()):
     """Every string in a section's data, less the keys in ``skip``."""
     if isinstance(data, str):

@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 
 from costlib import __version__, fmt
-from costlib.labels import field_label
+from costlib.labels import field_label, model_label
 from costlib.narrative import flip_sentence, gpu_throughput, join_words, key_figures
 
 SECTIONS = {
@@ -113,10 +113,27 @@ def _given(value) -> str:
     return str(value).replace("_", " ")
 
 
-def _fields(spec) -> list[tuple[str, str]]:
-    """(field in words, as given) for each field a scenario block sets."""
-    data = spec.model_dump(exclude_none=True, mode="json")
-    return [(field_label(k), _given(v)) for k, v in data.items()]
+def _field_given(r, path: str, value) -> str:
+    """One field of the scenario as given, in words: with the unit of its input where the
+    model has one ('1 month', '0 %'), the model's name for a model id."""
+    inp = r.model.inputs.get(path)
+    if path == "workload.model":
+        return model_label(value)
+    if inp is None or isinstance(value, bool) or not isinstance(value, dict | int | float):
+        return _given(value)
+    quantity = value if isinstance(value, dict) else {"value": value}
+    low, high = (quantity[k] if quantity.get(k) is not None else quantity["value"]
+                 for k in ("low", "high"))
+    text = fmt.quantity(quantity["value"], inp.unit)
+    if low != high:
+        text += f" ({fmt.quantity_range(low, high, inp.unit)})"
+    return text + (f"; source: {quantity['source']}" if quantity.get("source") else "")
+
+
+def _fields(r, block: str) -> list[tuple[str, str]]:
+    """(field in words, as given) for each field the scenario's ``block`` sets."""
+    data = getattr(r.scenario, block).model_dump(exclude_none=True, mode="json")
+    return [(field_label(k), _field_given(r, f"{block}.{k}", v)) for k, v in data.items()]
 
 
 def _option_given(r, spec) -> str:
@@ -152,7 +169,7 @@ def workload(r) -> dict:
             "status": "kept" if v.allowed else "excluded: " + ", ".join(v.excluded_by),
             "reasons": " ".join(v.reasons)})
     return {
-        "workload": _fields(s.workload),
+        "workload": _fields(r, "workload"),
         "constraints": [
             ("privacy", f"{c.privacy} data"),
             ("data-processing agreement", "available" if c.dpa_available else "not available"),
@@ -161,7 +178,7 @@ def workload(r) -> dict:
             ("operations team", "yes" if c.has_ops_team else "no (self-hosting needs a hire)"),
             ("horizon", f"{s.horizon_months} months"),
         ],
-        "labor": _fields(s.labor),
+        "labor": _fields(r, "labor"),
         "options": options,
         "steps": [{"number": step.number, "title": step.title,
                    "findings": " ".join(step.findings)} for step in r.decision.steps[:4]],

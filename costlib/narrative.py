@@ -457,8 +457,8 @@ def advice(d: Decision) -> tuple[str, ...]:
     apis = [x for x in _ranked(d) if not x.self_hosted]
     out = []
     if not r.self_hosted:
-        line = ("Start managed and stay managed until the economics force the conversation "
-                f"({AD}).")
+        line = ("Stay on a managed API until a self-hosted option is cheaper at a volume you "
+                f"have measured (the default {AD} recommends).")
         if crosses:
             line += (f" Revisit at measured volume: {a[b.options[1]].label} becomes cheaper "
                      f"from about {volume(b.images_per_month)} images/month.")

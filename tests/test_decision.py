@@ -147,7 +147,7 @@ def test_the_framework_advice_applies_where_it_should(decisions):
     for case in ("prototype", "marketing batch", "operations"):
         d = decisions[case]
         advice = d.advice[0]
-        assert advice.startswith("Start managed and stay managed")
+        assert advice.startswith("Stay on a managed API until a self-hosted option is cheaper")
         found = d.breakeven is not None and math.isfinite(d.breakeven.images_per_month)
         assert ("Revisit at measured volume" in advice) == found, case
         assert ("No self-hosted option of this scenario becomes cheaper" in advice) != found

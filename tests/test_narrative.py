@@ -138,8 +138,9 @@ def test_cost_decides_with_the_figures_worked_out():
     assert ("RTX 4090 owned becomes cheaper above about 620,000 images/month (sampled: "
             "410,000 to 1.2 million, 90 % range).") in d.reasons
     # AD: start managed, revisit at measured volume
-    assert d.advice == ("Start managed and stay managed until the economics force the "
-                        "conversation (the architecture article of May 2026). Revisit at "
+    assert d.advice == ("Stay on a managed API until a self-hosted option is cheaper at a "
+                        "volume you have measured (the default the architecture article of May "
+                        "2026 recommends). Revisit at "
                         "measured volume: RTX 4090 owned becomes cheaper from about 620,000 "
                         "images/month.",)
 
@@ -439,9 +440,9 @@ def test_no_sentence_shows_inf_nan_or_an_option_id():
     levers = (Lever(name="prompt", option=API, applies=False, from_scenario=False, value=0.0,
                     saving_usd_per_month=0.0),)
     d = tell(decision(options=options, breakeven=never, levers=levers))
-    assert ("Start managed and stay managed until the economics force the conversation (the "
-            "architecture article of May 2026). No self-hosted option of this scenario "
-            "becomes cheaper at a higher volume.") in d.advice
+    assert ("Stay on a managed API until a self-hosted option is cheaper at a volume you have "
+            "measured (the default the architecture article of May 2026 recommends). No "
+            "self-hosted option of this scenario becomes cheaper at a higher volume.") in d.advice
     assert any("the queue keeps growing, far beyond the 3 s target" in n
                for n in d.option(OWNED).notes)
     sampled = Breakeven(options=(API, OWNED), alternative_cheaper_above=True,

@@ -463,11 +463,11 @@ class PrivacyForm(StepForm):
     title = "Step 3: set privacy requirements"
     decides = True
 
-    QUESTIONS = ("What data is sent to the provider?",
-                 "How is it stored, and for how long is it retained?",
-                 "Can it be used to train the provider's models?",
-                 "Which access controls and audit logs are available?",
-                 "Do data residency requirements apply, and where is it processed?")
+    QUESTIONS = ("Which prompts, images and metadata leave your network?",
+                 "Where does the provider keep them, and when are they deleted?",
+                 "Does its contract let it train its models on them?",
+                 "Who can see them there, and is every access logged?",
+                 "In which country are they processed, and must they stay in one?")
 
     def make_fields(self):
         return _privacy_fields(self.scenario.constraints)

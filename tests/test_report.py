@@ -139,6 +139,14 @@ def test_the_scenario_as_given_reads_with_units(built):
         "0.25 FTE (0.1-0.5 FTE)")
 
 
+def test_the_words_a_board_asks_about_are_explained(built):
+    # "Monte Carlo", "P5/P95", "NPV", "FTE", "materiality band" were used without a gloss
+    whole = " ".join(str(getattr(built, name)()) for name in SECTION_METHODS)
+    glossary = str(built.appendix()).split("Words used in this report")[1]
+    for term in ("Monte Carlo", "NPV", "FTE", "materiality band", "cold start", "P5"):
+        assert term in whole and term in glossary, term
+
+
 def _strings(data, skip=()):
     """Every string in a section's data, less the keys in ``skip``."""
     if isinstance(data, str):

@@ -61,10 +61,11 @@ def volume(x, digits: int = 2, missing: str = NEVER) -> str:
     return f"{x:,.0f}"
 
 
-def usd(x, missing: str = NEVER, unit: str = "USD") -> str:
+def usd(x, missing: str = NEVER, unit: str = "USD", digits: int | None = None) -> str:
     """Money: whole dollars from 100 (33,950 USD), cents from 1 where there are any (84.01
-    USD, 50 USD), two or three significant digits below (0.23 USD, 0.0023 USD); ``missing``
-    for inf or nan. ``unit`` follows the number ('' for none)."""
+    USD, 50 USD), two or three significant digits below (0.23 USD, 0.0023 USD), or up to
+    ``digits`` there (a price as its source gives it: 0.001525 USD); ``missing`` for inf or
+    nan. ``unit`` follows the number ('' for none)."""
     x = _finite(x)
     if x is None:
         return missing
@@ -74,6 +75,8 @@ def usd(x, missing: str = NEVER, unit: str = "USD") -> str:
         text = f"{x:,.0f}"
     elif abs(x) >= 1:
         text = f"{x:,.2f}".removesuffix(".00")
+    elif digits is not None:
+        text = f"{x:.{digits}g}"
     else:
         text = f"{x:.2g}" if abs(x) >= 0.01 else f"{x:.3g}"
     return f"{text} {unit}".rstrip()
@@ -102,13 +105,15 @@ def span(low, high, formatter=number) -> str:
     return a if a == b else f"{a}-{b}"
 
 
-def quantity(x, unit: str, missing: str = NEVER) -> str:
+def quantity(x, unit: str, missing: str = NEVER, usd_digits: int | None = None) -> str:
     """A value with its unit as people write it: a fraction as a percent ('35 %'), a ratio
-    as '1.4x', money by :func:`usd`, a monthly volume by :func:`volume`."""
-    return quantity_range(x, x, unit, missing)
+    as '1.4x', money by :func:`usd` (``usd_digits`` below 1 USD), a monthly volume by
+    :func:`volume`."""
+    return quantity_range(x, x, unit, missing, usd_digits)
 
 
-def quantity_range(low, high, unit: str, missing: str = NEVER) -> str:
+def quantity_range(low, high, unit: str, missing: str = NEVER,
+                   usd_digits: int | None = None) -> str:
     """A range of a quantity, 'low-high unit', in the form of :func:`quantity`; one value
     where both ends read the same."""
     if _finite(low) is None or _finite(high) is None:
@@ -118,7 +123,8 @@ def quantity_range(low, high, unit: str, missing: str = NEVER) -> str:
     if unit == "ratio":
         return f"{span(low, high)}x"
     if unit.startswith("USD"):
-        return f"{span(low, high, lambda v: usd(v, unit=''))} {unit_label(unit)}"
+        return (f"{span(low, high, lambda v: usd(v, unit='', digits=usd_digits))} "
+                f"{unit_label(unit)}")
     if unit.startswith("images/"):
         return f"{span(low, high, lambda v: volume(v, 3))} {unit_label(unit)}"
     one = float(low) if low == high else None

@@ -426,6 +426,11 @@ def _group(r, path: str) -> str:
     return {"workload": "Workload", "ops": "Operations"}.get(path.split(".")[0], "Finance")
 
 
+# The appendix shows a price below 1 USD with up to this many significant digits: as its
+# source gives it (0.001525 USD per GPU-second, not 0.00153), so a hand rebuild starts from it.
+PRICE_DIGITS = 4
+
+
 def appendix(r) -> dict:
     s = r.scenario
     inputs = list(r.model.inputs.values())
@@ -436,8 +441,9 @@ def appendix(r) -> dict:
             groups.append({"name": group, "rows": []})
         groups[-1]["rows"].append({
             "name": field_label(i.path.rsplit(".", 1)[-1]),
-            "path": i.path, "value": fmt.quantity(i.value, i.unit),
-            "range": fmt.quantity_range(i.low, i.high, i.unit) if i.low != i.high else "",
+            "path": i.path, "value": fmt.quantity(i.value, i.unit, usd_digits=PRICE_DIGITS),
+            "range": fmt.quantity_range(i.low, i.high, i.unit, usd_digits=PRICE_DIGITS)
+            if i.low != i.high else "",
             "source": i.source, "note": i.note or "",
             "as_of": i.as_of or "-", "stale": bool(i.stale), "client": bool(i.overridden)})
     mc = r.decision.monte_carlo

@@ -43,7 +43,7 @@ from costlib.fmt import (
     usd,
     volume,
 )
-from costlib.labels import factor_label, input_label, model_label, precision_label
+from costlib.labels import factor_label, input_label, model_label, precision_label, unit_label
 
 AD = "the architecture article of May 2026"
 IB = "the ImageBench guide of 2026"
@@ -258,7 +258,12 @@ def flip_sentence(flip, labels: dict[str, str]) -> str:
     """Where one factor flips the cheapest option, in words (options by their labels)."""
     f = flip.factor
     name = factor_label(f, labels)
-    parts = [f"{word} {quantity(value, f.unit)}, {labels.get(to, to)} becomes cheapest"
+    # a flip of the monthly volume is a break-even volume: rounded as the break-evens are
+    def flip_at(value):
+        return f"{volume(value)} {unit_label(f.unit)}" if f.unit == "images/month" \
+            else quantity(value, f.unit)
+
+    parts = [f"{word} {flip_at(value)}, {labels.get(to, to)} becomes cheapest"
              for word, value, to in (("falls to", flip.below, flip.below_to),
                                      ("rises to", flip.above, flip.above_to))
              if value is not None]

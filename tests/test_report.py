@@ -147,6 +147,14 @@ def test_the_words_a_board_asks_about_are_explained(built):
         assert term in whole and term in glossary, term
 
 
+def test_a_volume_flip_reads_as_the_break_even_it_is(built):
+    """Serverless H100 and Replicate cross at 90,850 images/month: the reasons said "falls to
+    90,800" (three digits) and the break-even table "91,000" (two): one number, one rounding."""
+    flip = next(r for r in built.decision.reasons if "(base 100,000 images/month)" in r)
+    assert "falls to 91,000 images/month, SDXL on serverless H100 (Replicate)" in flip
+    assert "39,000, 91,000" in str(built.breakeven())
+
+
 def _strings(data, skip=()):
     """Every string in a section's data, less the keys in ``skip``."""
     if isinstance(data, str):

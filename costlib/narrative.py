@@ -660,8 +660,10 @@ def key_figures(d: Decision) -> tuple[KeyFigure, ...]:
         KeyFigure("recommendation", "Recommendation", r.label,
                   f"{r.architecture}; deciding factor: {d.deciding_factor}{runner}", text=True),
         KeyFigure("monthly", "Monthly cost", _cost(r.monthly_usd),
+                  f"at the inputs' values; over {count(samples)} samples: median "
+                  f"{_cost(r.monthly_usd_p50)}, 90 % range "
                   f"{span(r.monthly_usd_p5, r.monthly_usd_p95, lambda x: usd(x, unit=''))} "
-                  f"USD/month (90 % range over {count(samples)} samples)"),
+                  "USD/month"),
         sure,
         KeyFigure("hinge", "Hinges on", hinge_text, hinge_detail, text=True),
     )

@@ -97,7 +97,7 @@ def test_report_builders_escape_and_count(built):
     summary = str(built.summary())
     for key in ("recommendation", "monthly", "confidence", "hinge"):
         assert f'data-key="{key}"' in summary
-    assert "90 % range over 2,000 samples" in summary
+    assert "at the inputs&#39; values; over 2,000 samples: median " in summary
     assert repr(built.summary()).startswith("<costlib report summary")  # short text/plain
     for name in SECTION_METHODS:
         section = name.replace("_", "-")

@@ -5,6 +5,7 @@ in test_report_render.py.
 """
 
 import datetime as dt
+import math
 import re
 
 import pytest
@@ -153,6 +154,55 @@ def test_a_volume_flip_reads_as_the_break_even_it_is(built):
     flip = next(r for r in built.decision.reasons if "(base 100,000 images/month)" in r)
     assert "falls to 91,000 images/month, SDXL on serverless H100 (Replicate)" in flip
     assert "39,000, 91,000" in str(built.breakeven())
+
+
+def test_the_method_text_rebuilds_the_owned_gpus_costs(built):
+    """The appendix's "How each monthly cost is computed", followed by hand for the default's
+    owned RTX 4090s from the appendix's inputs: 100,000 images / 730 h x 3.36 = 460 an hour
+    at peak over 360 x 0.7 = 252 per GPU: 2 GPUs, 1 host server, 6,200 USD of hardware;
+    the level payment at 8 % a year over 36 months less the 20 % resale 162.77; power 277.8
+    busy + 1,182.2 idle hours x 0.1, x 450 W, 0.15 USD/kWh, PUE 1.35 = 36.09, + 2 x 25 of
+    space; maintenance 6,200 x 5 % / 12; engineering 0.25 x 10,000 (26.5 h of platform work,
+    under the FTE's 40) + 3 weeks x 10,000 / (52/12) / 36; downtime 3 % of GPU, power and
+    space; storage 100,000 x 2.5 MB x 1 month x 0.023 x 2 copies + 25,000 x 10 views x 0.3 MB
+    x 0.085; review 100,000 x 0.5 min / 60 x 40 USD/h."""
+    v, o = built.model.values, "options.rtx4090_owned."
+    images = v["workload.images_per_month"]
+    gpus = math.ceil(images / 730 * v["workload.peak_factor"]
+                     / (v[o + "images_per_hour"] * v[o + "utilization"]))
+    hardware = gpus * v[o + "purchase_usd"] + math.ceil(gpus / v[o + "gpus_per_server"]) \
+        * v[o + "host_usd_per_server"]
+    rate, life = (1 + v["discount_rate"]) ** (1 / 12) - 1, v[o + "useful_life_months"]
+    left = (1 + rate) ** -life
+    depreciation = (hardware - hardware * v[o + "resale_fraction"] * left) * rate / (1 - left)
+    busy = images / v[o + "images_per_hour"]
+    idle = gpus * 730 - busy
+    power = ((busy + idle * v[o + "idle_power_fraction"]) * v[o + "board_watts"] / 1000
+             * v[o + "kwh_usd"] * v[o + "pue"] + gpus * v[o + "space_usd_per_gpu_month"])
+    platform_hours = v["labor.devops_hours_per_month"] + gpus * (
+        v["labor.devops_hours_per_gpu_month"] + v["labor.hardware_hours_per_gpu_month"])
+    fte = v["labor.ml_engineer_fte"]
+    engineering = (fte * v["labor.ml_engineer_usd_per_month"]
+                   + max(platform_hours - fte * 160, 0) * v["labor.engineer_hourly_usd"]
+                   + v["labor.setup_weeks"] * v["labor.ml_engineer_usd_per_month"] / (52 / 12)
+                   / v["labor.amortization_months"])
+    w = {k.split(".")[1]: x for k, x in v.items() if k.startswith("workload.")}
+    storage = (images * w["stored_mb_per_image"] * w["retention_months"] / 1000
+               * w["storage_usd_per_gb_month"] * (1 + v["labor.backup_copies"])
+               + images / w["outputs_per_approved"] * w["views_per_approved"]
+               * w["delivered_mb_per_image"] / 1000 * w["egress_usd_per_gb"])
+    by_hand = {
+        "gpu": depreciation, "power_cooling_space": power,
+        "maintenance": hardware * v[o + "maintenance_per_year"] / 12,
+        "engineering": engineering, "monitoring": v["labor.monitoring_usd_per_month"],
+        "downtime_risk": (depreciation + power) * v["labor.downtime_allowance"],
+        "storage_bandwidth": storage,
+        "review": images * w["review_minutes_per_output"] / 60 * w["reviewer_hourly_usd"]}
+    row = next(r for r in built.evaluation["options"] if r["name"] == "rtx4090_owned")
+    assert (gpus, hardware) == (row["gpus"], 6200)
+    assert {k: row["by_area"][k] for k in by_hand} == pytest.approx(by_hand, rel=1e-12)
+    assert by_hand["gpu"] == pytest.approx(162.77, abs=0.005)
+    assert "How each monthly cost is computed" in str(built.appendix())
 
 
 def _strings(data, skip=()):

@@ -40,6 +40,7 @@ class Report:
     prepared : str  The date the report is dated, ISO: the day its figures' ages count to.
     claims : list  The source articles' claims recomputed from the same catalog
         (:func:`costlib.claims.audit`): ``(Claim, Verdict)`` pairs.
+    catalog : costlib.catalog.Catalog  The catalog it was built from (one day for all).
     """
 
     model: object
@@ -52,6 +53,7 @@ class Report:
     source: str
     prepared: str
     claims: list
+    catalog: object
 
     # ------------------------------------------------------------------ lookups
 
@@ -199,7 +201,7 @@ def build_report(scenario, *, client: str | None = None, title: str | None = Non
     return Report(model, evaluate(model), decision,
                   (client if client else model.scenario.client).strip(),
                   report_title(model.scenario, title), samples, seed, source,
-                  catalog.today.isoformat(), audit(catalog))
+                  catalog.today.isoformat(), audit(catalog), catalog)
 
 
 def _presets_dir() -> Path:

@@ -10,7 +10,6 @@ Every function takes a :class:`costlib.report.Report`. Numbers are formatted by
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import math
 from dataclasses import dataclass
 
@@ -93,47 +92,40 @@ def summary(r) -> dict:
     return data
 
 
-def _given(value) -> str:
-    """A field of the scenario as given, in words."""
+def _given(value, unit: str | None = None) -> str:
+    """A field of the scenario as given, in words; with ``unit`` (its input's), its numbers
+    read with it ('1 month', '0 %')."""
+    def amount(low, high=None):
+        if unit is None:
+            return fmt.number(low) if high is None else fmt.span(low, high)
+        return fmt.quantity(low, unit) if high is None else fmt.quantity_range(low, high, unit)
+
     if isinstance(value, dict):  # a quantity: value, range, source
-        text = fmt.number(value["value"])
+        text = amount(value["value"])
         if value.get("low") is not None or value.get("high") is not None:
             low, high = (value[k] if value.get(k) is not None else value["value"]
                          for k in ("low", "high"))
-            text += f" ({fmt.span(low, high)})"
+            text += f" ({amount(low, high)})"
         if value.get("source"):
             text += f"; source: {value['source']}"
         return text
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float | int):
-        return fmt.number(value)
+        return amount(value)
     if isinstance(value, list | tuple):
         return ", ".join(map(_given, value))
     return str(value).replace("_", " ")
 
 
-def _field_given(r, path: str, value) -> str:
-    """One field of the scenario as given, in words: with the unit of its input where the
-    model has one ('1 month', '0 %'), the model's name for a model id."""
-    inp = r.model.inputs.get(path)
-    if path == "workload.model":
-        return model_label(value)
-    if inp is None or isinstance(value, bool) or not isinstance(value, dict | int | float):
-        return _given(value)
-    quantity = value if isinstance(value, dict) else {"value": value}
-    low, high = (quantity[k] if quantity.get(k) is not None else quantity["value"]
-                 for k in ("low", "high"))
-    text = fmt.quantity(quantity["value"], inp.unit)
-    if low != high:
-        text += f" ({fmt.quantity_range(low, high, inp.unit)})"
-    return text + (f"; source: {quantity['source']}" if quantity.get("source") else "")
-
-
 def _fields(r, block: str) -> list[tuple[str, str]]:
-    """(field in words, as given) for each field the scenario's ``block`` sets."""
+    """(field in words, as given) for each field the scenario's ``block`` sets, with its
+    input's unit; the model by its name."""
     data = getattr(r.scenario, block).model_dump(exclude_none=True, mode="json")
-    return [(field_label(k), _field_given(r, f"{block}.{k}", v)) for k, v in data.items()]
+    units = {k: r.model.inputs[f"{block}.{k}"].unit for k in data
+             if f"{block}.{k}" in r.model.inputs}
+    return [(field_label(k), model_label(v) if f"{block}.{k}" == "workload.model"
+             else _given(v, units.get(k))) for k, v in data.items()]
 
 
 def _option_given(r, spec) -> str:
@@ -208,7 +200,6 @@ def _rate_tier_note(r) -> str | None:
     """The rate-limit plan fee the managed APIs' fees include, for the request rate of each
     one's busiest hour (as the cost model bills it), with its source; None where none is
     paid."""
-    from costlib.catalog import load_catalog
     from costlib.options import ManagedAPI
     from costlib.tco import (
         option_workload,
@@ -232,8 +223,7 @@ def _rate_tier_note(r) -> str | None:
         return None
     plans = "; ".join(f"{fmt.usd(fee)} a month for {join_words(names)} ({rate} requests a "
                       "minute)" for (fee, rate), names in paying.items())
-    row = load_catalog(today=dt.date.fromisoformat(r.prepared)).get(
-        "api_terms", "starter_usd_per_month")
+    row = r.catalog.get("api_terms", "starter_usd_per_month")
     return (f"API fees include the fee of the rate-limit plan each API's busiest hour needs: "
             f"{plans}; plan fees and limits: {row.source}.")
 
